@@ -1,0 +1,61 @@
+"""Command line: `python -m appliance [serve|demo-data|settings]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m appliance", description="Servidor de ServitecManager.")
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("serve", help="Inicia el servidor (API, /docs). Es la opción por omisión.")
+    demo = commands.add_parser("demo-data", help="Llena la base de datos con datos de ejemplo realistas.")
+    demo.add_argument("--clientes", type=int, default=200)
+    demo.add_argument("--ordenes", type=int, default=500)
+    demo.add_argument("--productos", type=int, default=150)
+    demo.add_argument("--ventas", type=int, default=300)
+    demo.add_argument("--seed", type=int, default=2026, help="Semilla: los mismos números dan los mismos datos.")
+    commands.add_parser("settings", help="Muestra cada variable de configuración, su valor y su ayuda.")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    command = args.command or "serve"
+    if command == "serve":
+        # First thing in the server process, before anything imports socket or threading.
+        from gevent import monkey
+
+        monkey.patch_all()
+    from .config import Config, ConfigError
+    from .store import DatabaseLocked, SchemaTooNew
+
+    try:
+        config = Config.from_env()
+        if command == "serve":
+            import logging
+
+            from .server import serve
+
+            logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+            return serve(config)
+        if command == "demo-data":
+            from .demo_data import fill
+
+            counts = fill(config, clientes=args.clientes, ordenes=args.ordenes, productos=args.productos,
+                          ventas=args.ventas, seed=args.seed)
+            print("Datos de ejemplo agregados:", ", ".join(f"{n} {name}" for name, n in counts.items()))
+            return 0
+        from .config import SETTINGS
+
+        for setting in SETTINGS:
+            print(f"{setting.name}={getattr(config, setting.name.lower())}\n    {setting.help}")
+        return 0
+    except (ConfigError, DatabaseLocked, SchemaTooNew) as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

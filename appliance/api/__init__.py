@@ -1,0 +1,18 @@
+"""The HTTP layer: blueprints that turn requests into domain calls and back."""
+
+from __future__ import annotations
+
+from flask_openapi3 import OpenAPI
+from flask_openapi3_swagger.plugins import RegisterPlugin
+
+from . import clientes, inventario, ordenes, stats, status, ventas
+from .errors import register_error_handlers
+
+
+def register_api(app: OpenAPI) -> None:
+    register_error_handlers(app)
+    app.register_blueprint(status.bp)
+    # Swagger UI's static files, from the flask-openapi3-swagger package, under /swagger/.
+    app.register_blueprint(RegisterPlugin.register(doc_url="openapi.json"))
+    for module in (clientes, inventario, ordenes, ventas, stats):
+        app.register_api(module.bp)

@@ -1,0 +1,143 @@
+"""HTTP for customers: /clientes."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from flask_openapi3 import APIBlueprint, Tag
+from pydantic import BaseModel, BeforeValidator, Field
+from typing_extensions import Annotated
+
+from .. import clientes
+from .context import db, expected_version, usuario
+from .models import ERROR_RESPONSES, Fecha, Id, IdPath, OptText, PageInfo, PageQuery, QueryModel, RequestModel, Search, Text, Version
+
+bp = APIBlueprint("clientes", __name__, url_prefix="/clientes", abp_tags=[Tag(name="Clientes")],
+                  abp_responses=ERROR_RESPONSES)
+
+RFC = Annotated[
+    OptText(13, r"^[A-ZÑ&]{3,4}[0-9]{6}[A-Z0-9]{3}$"),
+    BeforeValidator(lambda v: v.strip().upper() if isinstance(v, str) else v),
+    Field(description="RFC con homoclave, 12 o 13 caracteres (p. ej. PEJU800101AB1)"),
+]
+Telefono = Annotated[OptText(30, r"^[0-9+()\-. ]+$"), Field(description="Dígitos, espacios y + - ( ) .")]
+Email = Annotated[OptText(120, r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), Field(description="Correo electrónico")]
+
+
+class ClienteIn(RequestModel):
+    id: Optional[Id] = Field(None, description="Opcional: id creado por el cliente (modo sin conexión)")
+    nombre: Text(120)
+    telefono: Telefono = None
+    email: Email = None
+    direccion: OptText(300) = None
+    rfc: RFC = None
+    notas: OptText(2000) = None
+
+
+class ClienteUpdate(RequestModel):
+    nombre: Optional[Text(120)] = None
+    telefono: Telefono = None
+    email: Email = None
+    direccion: OptText(300) = None
+    rfc: RFC = None
+    notas: OptText(2000) = None
+    version: Optional[Version] = None
+
+
+class ClienteOut(BaseModel):
+    id: str
+    nombre: str
+    telefono: Optional[str]
+    email: Optional[str]
+    direccion: Optional[str]
+    rfc: Optional[str]
+    notas: Optional[str]
+    version: int
+    creado_en: Fecha
+    actualizado_en: Fecha
+
+
+class ClientesPage(PageInfo):
+    items: list[ClienteOut]
+
+
+class ClientesQuery(PageQuery):
+    q: Search = None
+
+
+class VersionQuery(QueryModel):
+    version: Optional[Version] = None
+
+
+class ClienteEliminado(BaseModel):
+    id: str
+    eliminado: bool
+    version: int
+
+
+class OrdenResumen(BaseModel):
+    id: str
+    folio: int
+    equipo: str
+    marca: Optional[str]
+    modelo: Optional[str]
+    estado: str
+    falla_reportada: str
+    costo_final: Optional[float]
+    creado_en: Fecha
+    fecha_entrega: Optional[Fecha]
+
+
+class VentaResumen(BaseModel):
+    id: str
+    folio: int
+    total: float
+    estado: str
+    fecha: Fecha
+    orden_id: Optional[str]
+
+
+class Historial(BaseModel):
+    cliente: ClienteOut
+    ordenes: list[OrdenResumen]
+    ventas: list[VentaResumen]
+
+
+@bp.get("", summary="Listar clientes", responses={200: ClientesPage})
+def listar(query: ClientesQuery):
+    with db().read() as tx:
+        return clientes.list_clientes(tx, q=query.q, limit=query.limit, offset=query.offset)
+
+
+@bp.get("/<id>", summary="Obtener cliente", responses={200: ClienteOut})
+def obtener(path: IdPath):
+    with db().read() as tx:
+        return clientes.get_cliente(tx, path.id)
+
+
+@bp.post("", summary="Crear cliente", responses={201: ClienteOut})
+def crear(body: ClienteIn):
+    with db().write() as tx:
+        return clientes.create_cliente(tx, body.model_dump(), usuario()), 201
+
+
+@bp.put("/<id>", summary="Actualizar cliente (solo los campos enviados)", responses={200: ClienteOut})
+def actualizar(path: IdPath, body: ClienteUpdate):
+    changes = body.model_dump(exclude_unset=True, exclude={"version"})
+    version = expected_version(body.version)
+    with db().write() as tx:
+        return clientes.update_cliente(tx, path.id, changes, version, usuario())
+
+
+@bp.delete("/<id>", summary="Eliminar cliente (baja lógica; no si tiene órdenes abiertas)",
+           responses={200: ClienteEliminado})
+def eliminar(path: IdPath, query: VersionQuery):
+    version = expected_version(query.version)
+    with db().write() as tx:
+        return clientes.delete_cliente(tx, path.id, version, usuario())
+
+
+@bp.get("/<id>/historial", summary="Órdenes y compras del cliente", responses={200: Historial})
+def historial(path: IdPath):
+    with db().read() as tx:
+        return clientes.historial_cliente(tx, path.id)

@@ -1,0 +1,48 @@
+"""What a request handler needs from the app: the database, the settings, the caller."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app, request
+
+from ..config import Config
+from ..errors import Invalid
+from ..store import Database
+from .. import clock
+
+
+def db() -> Database:
+    return current_app.extensions["servitec.db"]
+
+
+def config() -> Config:
+    return current_app.extensions["servitec.config"]
+
+
+def usuario() -> str | None:
+    """The acting user; accounts arrive with the security issue, until then nobody."""
+    return None
+
+
+def expected_version(body_version: int | None = None) -> int | None:
+    """The version the client edited: `If-Match: "N"` or a `version` field (they must agree)."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return body_version
+    raw = header.strip().removeprefix("W/").strip('"')
+    if not raw.isdigit() or len(raw) > 10:
+        raise Invalid("If-Match debe ser la versión del registro, p. ej. \"3\".", fields={"If-Match": "Versión no válida."})
+    version = int(raw)
+    if body_version is not None and body_version != version:
+        raise Invalid("If-Match y version no coinciden.", fields={"version": "No coincide con If-Match."})
+    return version
+
+
+def utc_iso(moment: dt.datetime | None) -> str | None:
+    """Store a client's date-time as UTC; one without offset is shop-local time (TZ)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=config().zone)
+    return clock.iso(moment)

@@ -1,0 +1,145 @@
+"""Every failure leaves the API as `{"error": {"code", "message", "fields"}}` with a 4xx.
+
+Pydantic validation errors are translated to Spanish per field; domain errors
+keep their own message; unknown routes, wrong methods and oversized bodies get
+the same shape; an unexpected exception is logged and answered with a 500 in
+the same shape, without a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from ..errors import Conflict, DomainError, Invalid, NotFound
+from ..store import IntegrityError
+
+log = logging.getLogger(__name__)
+
+DOMAIN_STATUS = {NotFound: 404, Conflict: 409, Invalid: 422}
+
+HTTP_MESSAGES = {
+    400: ("peticion_invalida", "La petición no es válida."),
+    404: ("ruta_no_encontrada", "No existe esa dirección en el API. Consulta /docs."),
+    405: ("metodo_no_permitido", "Ese método no está permitido en esta dirección. Consulta /docs."),
+    413: ("peticion_demasiado_grande", "La petición es demasiado grande."),
+    415: ("tipo_no_soportado", "Envía el cuerpo como JSON (Content-Type: application/json)."),
+}
+
+PYDANTIC_MESSAGES = {
+    "missing": "Campo obligatorio.",
+    "extra_forbidden": "Campo desconocido.",
+    "string_type": "Debe ser texto.",
+    "string_too_short": "No puede quedar vacío.",
+    "string_too_long": "Máximo {max_length} caracteres.",
+    "string_pattern_mismatch": "Formato no válido.",
+    "int_type": "Debe ser un número entero.",
+    "int_parsing": "Debe ser un número entero.",
+    "int_from_float": "Debe ser un número entero.",
+    "int_parsing_size": "Número demasiado grande.",
+    "decimal_type": "Debe ser un número.",
+    "decimal_parsing": "Debe ser un número.",
+    "decimal_max_places": "Máximo {decimal_places} decimales.",
+    "decimal_max_digits": "Cantidad demasiado grande.",
+    "decimal_whole_digits": "Cantidad demasiado grande.",
+    "finite_number": "Debe ser un número finito.",
+    "greater_than": "Debe ser mayor que {gt}.",
+    "greater_than_equal": "Debe ser mayor o igual a {ge}.",
+    "less_than": "Debe ser menor que {lt}.",
+    "less_than_equal": "Debe ser menor o igual a {le}.",
+    "bool_type": "Debe ser true o false.",
+    "bool_parsing": "Debe ser true o false.",
+    "literal_error": "Valor no válido. Opciones: {expected}.",
+    "enum": "Valor no válido. Opciones: {expected}.",
+    "list_type": "Debe ser una lista.",
+    "too_short": "Debe tener al menos {min_length} elemento(s).",
+    "too_long": "Máximo {max_length} elementos.",
+    "model_type": "Debe ser un objeto JSON.",
+    "model_attributes_type": "Debe ser un objeto JSON.",
+    "dict_type": "Debe ser un objeto JSON.",
+    "datetime_type": "Fecha y hora no válida (formato ISO 8601, p. ej. 2026-12-01T17:00).",
+    "datetime_parsing": "Fecha y hora no válida (formato ISO 8601, p. ej. 2026-12-01T17:00).",
+    "datetime_from_date_parsing": "Fecha y hora no válida (formato ISO 8601, p. ej. 2026-12-01T17:00).",
+    "date_type": "Fecha no válida (formato AAAA-MM-DD).",
+    "date_parsing": "Fecha no válida (formato AAAA-MM-DD).",
+    "date_from_datetime_parsing": "Fecha no válida (formato AAAA-MM-DD).",
+    "date_from_datetime_inexact": "Fecha no válida (formato AAAA-MM-DD).",
+    "json_invalid": "JSON no válido.",
+    "json_type": "JSON no válido.",
+}
+
+
+def error_response(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> Response:
+    response = jsonify({"error": {"code": code, "message": message, "fields": fields or {}}})
+    response.status_code = status
+    return response
+
+
+def _field_message(error: dict[str, Any]) -> str:
+    template = PYDANTIC_MESSAGES.get(error["type"])
+    ctx = error.get("ctx") or {}
+    if template is None:
+        # Our own validators raise ValueError with a Spanish message.
+        if error["type"] == "value_error" and "error" in ctx:
+            return str(ctx["error"])
+        return "Valor no válido."
+    try:
+        return template.format(**ctx)
+    except (KeyError, IndexError):
+        return template
+
+
+def _body_problem() -> Response | None:
+    """A 400/415 when the body itself is unreadable, before blaming any field."""
+    if request.method not in ("POST", "PUT", "PATCH") or not request.get_data(cache=True):
+        return None
+    if not request.is_json:
+        return error_response(415, *HTTP_MESSAGES[415])
+    if request.get_json(silent=True) is None:
+        return error_response(400, "json_invalido", "El cuerpo de la petición no es JSON válido.")
+    return None
+
+
+def validation_error_response(exc: ValidationError) -> Response:
+    """flask-openapi3's validation callback: Spanish messages, one per field."""
+    problem = _body_problem()
+    if problem is not None:
+        return problem
+    fields: dict[str, str] = {}
+    for error in exc.errors(include_url=False):
+        location = ".".join(str(part) for part in error["loc"]) or "cuerpo"
+        fields.setdefault(location, _field_message(error))
+    if list(fields) == ["cuerpo"]:
+        return error_response(422, "validacion", "El cuerpo de la petición debe ser un objeto JSON.", fields)
+    summary = "; ".join(f"{name}: {message}" for name, message in list(fields.items())[:3])
+    return error_response(422, "validacion", f"Revisa los datos. {summary}", fields)
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError) -> Response:
+        status = next((s for cls, s in DOMAIN_STATUS.items() if isinstance(exc, cls)), 400)
+        return error_response(status, exc.code, exc.message, exc.fields)
+
+    @app.errorhandler(IntegrityError)
+    def integrity_error(exc: IntegrityError) -> Response:
+        # Domain rules check first; this is the schema's last line of defence.
+        log.warning("Restricción de la base de datos: %s", exc)
+        return error_response(409, "conflicto", "El cambio contradice datos existentes; no se guardó nada.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        if exc.response is not None:  # already shaped (flask-openapi3 aborts with our validation response)
+            return exc.response
+        status = exc.code or 500
+        code, message = HTTP_MESSAGES.get(status, ("error_http", exc.description or "Error en la petición."))
+        return error_response(status, code, message)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Response:
+        log.exception("Error no esperado en %s %s", request.method, request.path)
+        return error_response(500, "error_interno", "Ocurrió un error interno. Se registró en el log del servidor.")

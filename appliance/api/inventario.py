@@ -1,0 +1,143 @@
+"""HTTP for products and stock: /inventario."""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from flask_openapi3 import APIBlueprint, Tag
+from pydantic import BaseModel, Field
+from typing_extensions import Annotated
+
+from .. import inventario
+from .context import db, expected_version, usuario
+from .models import (ERROR_RESPONSES, Fecha, Id, IdPath, Money, OptText, PageInfo, PageQuery, RequestModel, Search,
+                     Text, Version)
+
+bp = APIBlueprint("inventario", __name__, url_prefix="/inventario", abp_tags=[Tag(name="Inventario")],
+                  abp_responses=ERROR_RESPONSES)
+
+Codigo = Annotated[OptText(64), Field(description="Código / SKU / código de barras; único")]
+Piezas = Annotated[int, Field(ge=0, le=1_000_000)]
+
+
+class ProductoIn(RequestModel):
+    id: Optional[Id] = None
+    codigo: Codigo = None
+    nombre: Text(150)
+    categoria: OptText(60) = None
+    precio_compra: Optional[Money] = None
+    precio_venta: Optional[Money] = None
+    stock: Optional[Piezas] = Field(None, description="Existencia inicial (entra al kardex como conteo)")
+    stock_minimo: Optional[Piezas] = None
+    activo: Optional[bool] = None
+
+
+class ProductoUpdate(RequestModel):
+    codigo: Codigo = None
+    nombre: Optional[Text(150)] = None
+    categoria: OptText(60) = None
+    precio_compra: Optional[Money] = None
+    precio_venta: Optional[Money] = None
+    stock_minimo: Optional[Piezas] = None
+    activo: Optional[bool] = Field(None, description="false para dar de baja (no se borra)")
+    version: Optional[Version] = None
+
+
+class StockIn(RequestModel):
+    motivo: Literal["compra", "ajuste", "merma", "devolucion", "conteo"]
+    cantidad: Optional[Annotated[int, Field(ge=-1_000_000, le=1_000_000)]] = Field(
+        None, description="Piezas que entran (+) o salen (−); no con conteo")
+    stock: Optional[Piezas] = Field(None, description="Piezas contadas físicamente; solo con motivo conteo")
+    nota: OptText(300) = None
+
+
+class ProductoOut(BaseModel):
+    id: str
+    codigo: Optional[str]
+    nombre: str
+    categoria: Optional[str]
+    precio_compra: float
+    precio_venta: float
+    stock: int
+    stock_minimo: int
+    activo: bool
+    bajo_stock: bool
+    version: int
+    creado_en: Fecha
+    actualizado_en: Fecha
+
+
+class ProductosPage(PageInfo):
+    items: list[ProductoOut]
+
+
+class ProductosQuery(PageQuery):
+    q: Search = None
+    categoria: Optional[str] = Field(None, max_length=60)
+    bajo_stock: Optional[bool] = None
+    incluir_inactivos: bool = False
+
+
+class Movimiento(BaseModel):
+    id: int
+    delta: int
+    motivo: str
+    referencia: Optional[str]
+    nota: Optional[str]
+    usuario: Optional[str]
+    stock_resultante: int
+    fecha: Fecha
+
+
+class StockOut(BaseModel):
+    producto: ProductoOut
+    movimiento: Optional[Movimiento]
+
+
+class Kardex(PageInfo):
+    producto: ProductoOut
+    suma_movimientos: int = Field(description="Suma del kardex; siempre igual al stock")
+    items: list[Movimiento]
+
+
+class KardexQuery(PageQuery):
+    limit: Annotated[int, Field(ge=1, le=500)] = 100
+
+
+@bp.get("", summary="Listar productos", responses={200: ProductosPage})
+def listar(query: ProductosQuery):
+    with db().read() as tx:
+        return inventario.list_productos(tx, **query.model_dump())
+
+
+@bp.post("", summary="Crear producto", responses={201: ProductoOut})
+def crear(body: ProductoIn):
+    with db().write() as tx:
+        return inventario.create_producto(tx, body.model_dump(), usuario()), 201
+
+
+@bp.get("/<id>", summary="Obtener producto", responses={200: ProductoOut})
+def obtener(path: IdPath):
+    with db().read() as tx:
+        return inventario.get_producto(tx, path.id)
+
+
+@bp.put("/<id>", summary="Editar producto (activo=false para darlo de baja)", responses={200: ProductoOut})
+def actualizar(path: IdPath, body: ProductoUpdate):
+    changes = body.model_dump(exclude_unset=True, exclude={"version"})
+    version = expected_version(body.version)
+    with db().write() as tx:
+        return inventario.update_producto(tx, path.id, changes, version, usuario())
+
+
+@bp.put("/<id>/stock", summary="Ajustar stock (compra, ajuste, merma, devolución o conteo)", responses={200: StockOut})
+def ajustar_stock(path: IdPath, body: StockIn):
+    with db().write() as tx:
+        return inventario.adjust_stock(tx, path.id, body.motivo, cantidad=body.cantidad, stock=body.stock,
+                                       nota=body.nota, usuario=usuario())
+
+
+@bp.get("/<id>/movimientos", summary="Kardex del producto", responses={200: Kardex})
+def movimientos(path: IdPath, query: KardexQuery):
+    with db().read() as tx:
+        return inventario.list_movimientos(tx, path.id, limit=query.limit, offset=query.offset)

@@ -1,0 +1,37 @@
+"""GET / (status for people, monitors and the desktop client), /docs and /openapi.json."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, render_template_string
+from flask_openapi3_swagger.templates import swagger_html_string
+
+from .. import APP_NAME, __version__, clock
+from .context import db
+
+bp = Blueprint("status", __name__)
+
+
+@bp.get("/")
+def status():
+    database = db()
+    ok = database.check()
+    body = {
+        "app": APP_NAME,
+        "version": __version__,
+        "server_id": database.server_id,
+        "time": clock.now_iso(),
+        "db": "ok" if ok else "error",
+    }
+    return body, 200 if ok else 503
+
+
+@bp.get("/openapi.json")
+def openapi_json():
+    return jsonify(current_app.api_doc)
+
+
+@bp.get("/docs")
+def docs():
+    # The page loads Swagger UI's files from /swagger/... (flask-openapi3-swagger's
+    # package data, served locally) and the spec from /openapi.json: no internet needed.
+    return render_template_string(swagger_html_string, doc_url="openapi.json", swagger_config=None, oauth_config=None)

@@ -1,0 +1,131 @@
+"""HTTP for sales: /ventas."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal, Optional
+
+from flask_openapi3 import APIBlueprint, Tag
+from pydantic import BaseModel, Field
+from typing_extensions import Annotated
+
+from .. import clock, ventas
+from .context import config, db, usuario
+from .models import ERROR_RESPONSES, Cantidad, Fecha, Id, IdPath, Money, OptText, PageInfo, PageQuery, RequestModel, Text
+
+bp = APIBlueprint("ventas", __name__, url_prefix="/ventas", abp_tags=[Tag(name="Ventas")],
+                  abp_responses=ERROR_RESPONSES)
+
+
+class ItemIn(RequestModel):
+    producto_id: Optional[Id] = Field(None, description="Producto del inventario; sin él, partida de servicio")
+    descripcion: OptText(200) = Field(None, description="Obligatoria en partidas de servicio (p. ej. 'Reparación orden 15')")
+    cantidad: Cantidad
+    precio_unitario: Optional[Money] = Field(None, description="Por omisión, el precio de venta del producto")
+    descuento: Optional[Money] = Field(None, description="Descuento en pesos sobre la partida")
+
+
+class PagoIn(RequestModel):
+    metodo: Literal["efectivo", "tarjeta", "transferencia"]
+    monto: Annotated[Money, Field(gt=0)]
+    referencia: OptText(80) = None
+
+
+class VentaIn(RequestModel):
+    id: Optional[Id] = None
+    cliente_id: Optional[Id] = None
+    orden_id: Optional[Id] = Field(None, description="Orden de servicio que se cobra con esta venta")
+    items: Annotated[list[ItemIn], Field(min_length=1, max_length=100)]
+    pagos: Optional[Annotated[list[PagoIn], Field(max_length=10)]] = Field(
+        None, description="Por omisión, efectivo exacto. El efectivo puede exceder el total (cambio).")
+    notas: OptText(500) = None
+
+
+class CancelarIn(RequestModel):
+    motivo: Text(300)
+
+
+class ItemOut(BaseModel):
+    producto_id: Optional[str]
+    descripcion: str
+    cantidad: int
+    precio_unitario: float
+    descuento: float
+    importe: float
+
+
+class PagoOut(BaseModel):
+    metodo: str
+    monto: float
+    referencia: Optional[str]
+
+
+class VentaResumenOut(BaseModel):
+    id: str
+    folio: int
+    cliente_id: Optional[str]
+    orden_id: Optional[str]
+    subtotal: float
+    iva: float
+    descuento: float
+    total: float
+    pagado: float
+    cambio: float
+    estado: str
+    motivo_cancelacion: Optional[str]
+    cancelada_en: Optional[Fecha]
+    notas: Optional[str]
+    usuario: Optional[str]
+    fecha: Fecha
+    version: int
+
+
+class VentaOut(VentaResumenOut):
+    items: list[ItemOut]
+    pagos: list[PagoOut]
+
+
+class VentasPage(PageInfo):
+    items: list[VentaResumenOut]
+
+
+class VentasQuery(PageQuery):
+    desde: Optional[dt.date] = Field(None, description="Primer día (hora local de la tienda)")
+    hasta: Optional[dt.date] = Field(None, description="Último día, incluido")
+    cliente_id: Optional[Id] = None
+    estado: Optional[Literal["completada", "cancelada"]] = None
+
+
+def _local_midnight(day: dt.date) -> str:
+    return clock.iso(dt.datetime.combine(day, dt.time(), tzinfo=config().zone))
+
+
+@bp.post("", summary="Registrar venta", responses={201: VentaOut})
+def crear(body: VentaIn):
+    settings = config()
+    data = body.model_dump()
+    with db().write() as tx:
+        venta = ventas.create_venta(tx, data, iva_percent=settings.iva_percent,
+                                    prices_include_iva=settings.prices_include_iva, usuario=usuario())
+    return venta, 201
+
+
+@bp.get("", summary="Listar ventas", responses={200: VentasPage})
+def listar(query: VentasQuery):
+    desde = _local_midnight(query.desde) if query.desde else None
+    hasta = _local_midnight(query.hasta + dt.timedelta(days=1)) if query.hasta else None
+    with db().read() as tx:
+        return ventas.list_ventas(tx, desde=desde, hasta=hasta, cliente_id=query.cliente_id, estado=query.estado,
+                                  limit=query.limit, offset=query.offset)
+
+
+@bp.get("/<id>", summary="Obtener venta", responses={200: VentaOut})
+def obtener(path: IdPath):
+    with db().read() as tx:
+        return ventas.get_venta(tx, path.id)
+
+
+@bp.post("/<id>/cancelar", summary="Cancelar venta (devuelve el stock; la venta se conserva)", responses={200: VentaOut})
+def cancelar(path: IdPath, body: CancelarIn):
+    with db().write() as tx:
+        return ventas.cancel_venta(tx, path.id, body.motivo, usuario())

@@ -1,0 +1,42 @@
+"""create_app(config) -> the Flask application (no I/O at import time)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask_openapi3 import Info, OpenAPI
+
+from . import __version__
+from .api import register_api
+from .api.errors import validation_error_response
+from .api.models import ErrorResponse
+from .config import Config
+from .store import Database
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def create_app(config: Config | None = None, database: Database | None = None) -> OpenAPI:
+    """Build the app over `database` (opened from `config.db_path` when not given)."""
+    config = config or Config.from_env()
+    logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = OpenAPI(
+        __name__,
+        info=Info(
+            title="ServitecManager API",
+            version=__version__,
+            description="API del taller: clientes, órdenes de servicio, inventario, ventas y dashboard.",
+        ),
+        doc_ui=False,
+        validation_error_status=422,
+        validation_error_model=ErrorResponse,
+        validation_error_callback=validation_error_response,
+    )
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.json.sort_keys = False
+    app.json.ensure_ascii = False
+    app.json.compact = True
+    app.extensions["servitec.config"] = config
+    app.extensions["servitec.db"] = database or Database(config.db_path)
+    register_api(app)
+    return app

@@ -1,0 +1,116 @@
+"""Customers: the people who bring devices and buy at the counter."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from . import clock
+from .errors import Conflict, NotFound
+from .events import record_change
+from .money import to_number
+from .records import reject_blanks, update_row
+from .store import Tx
+from .text import search_clause, search_text
+
+FIELDS = ("nombre", "telefono", "email", "direccion", "rfc", "notas")
+COLUMNS = "id, " + ", ".join(FIELDS) + ", version, creado_en, actualizado_en"
+OPEN_ORDER = "estado NOT IN ('entregado', 'cancelado')"
+
+
+def _searchable(row: dict[str, Any]) -> str:
+    return search_text(row.get("nombre"), row.get("telefono"), row.get("email"))
+
+
+def list_clientes(tx: Tx, *, q: str | None = None, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+    """A page of live customers by name, optionally filtered by a search over nombre/telefono/email."""
+    where, params = search_clause("busqueda", q)
+    rows = tx.all(
+        f"SELECT {COLUMNS} FROM clientes WHERE eliminado_en IS NULL{where}"
+        " ORDER BY nombre, id LIMIT ? OFFSET ?",
+        (*params, limit + 1, offset),
+    )
+    return {"items": rows[:limit], "limit": limit, "offset": offset, "has_more": len(rows) > limit}
+
+
+def get_cliente(tx: Tx, cliente_id: str) -> dict[str, Any]:
+    row = tx.one(f"SELECT {COLUMNS} FROM clientes WHERE id = ? AND eliminado_en IS NULL", (cliente_id,))
+    if row is None:
+        raise NotFound(f"No existe el cliente {cliente_id}.", fields={"cliente_id": "No existe."})
+    return row
+
+
+def create_cliente(tx: Tx, data: dict[str, Any], usuario: str | None = None) -> dict[str, Any]:
+    """Register a customer; `data` may carry a client-made `id` (offline creation)."""
+    cliente_id = data.get("id") or str(uuid.uuid4())
+    if tx.value("SELECT 1 FROM clientes WHERE id = ?", (cliente_id,)):
+        raise Conflict(f"Ya existe un cliente con id {cliente_id}.", code="ya_existe", fields={"id": "Ya existe."})
+    now = clock.now_iso()
+    values = [data.get(field) for field in FIELDS]
+    tx.execute(
+        f"INSERT INTO clientes (id, {', '.join(FIELDS)}, busqueda, version, creado_en, actualizado_en)"
+        f" VALUES (?, {', '.join('?' for _ in FIELDS)}, ?, 1, ?, ?)",
+        (cliente_id, *values, _searchable(data), now, now),
+    )
+    cliente = get_cliente(tx, cliente_id)
+    record_change(tx, "cliente_creado", "clientes", cliente_id, 1, "crear", cliente, usuario)
+    return cliente
+
+
+def update_cliente(
+    tx: Tx, cliente_id: str, changes: dict[str, Any], expected_version: int | None, usuario: str | None = None
+) -> dict[str, Any]:
+    """Change the given fields of a customer."""
+    current = get_cliente(tx, cliente_id)
+    changes = {k: v for k, v in changes.items() if k in FIELDS}
+    reject_blanks(changes, ("nombre",))
+    merged = {**current, **changes}
+    version = update_row(
+        tx, "clientes", cliente_id, {**changes, "busqueda": _searchable(merged)}, expected_version,
+        label="el cliente", alive=" AND eliminado_en IS NULL",
+    )
+    cliente = get_cliente(tx, cliente_id)
+    record_change(tx, "cliente_actualizado", "clientes", cliente_id, version, "actualizar", cliente, usuario)
+    return cliente
+
+
+def delete_cliente(tx: Tx, cliente_id: str, expected_version: int | None = None, usuario: str | None = None) -> dict[str, Any]:
+    """Soft-delete a customer; refused while they have open service orders."""
+    cliente = get_cliente(tx, cliente_id)
+    open_orders = tx.all(
+        f"SELECT folio FROM ordenes WHERE cliente_id = ? AND {OPEN_ORDER} ORDER BY folio LIMIT 5", (cliente_id,)
+    )
+    if open_orders:
+        folios = ", ".join(str(o["folio"]) for o in open_orders)
+        raise Conflict(
+            f"No se puede eliminar a {cliente['nombre']}: tiene órdenes abiertas (folio {folios}). "
+            "Entrégalas o cancélalas primero.",
+            code="cliente_con_ordenes_abiertas",
+        )
+    version = update_row(
+        tx, "clientes", cliente_id, {"eliminado_en": clock.now_iso()}, expected_version,
+        label="el cliente", alive=" AND eliminado_en IS NULL",
+    )
+    record_change(
+        tx, "cliente_eliminado", "clientes", cliente_id, version, "eliminar", {"id": cliente_id, "version": version}, usuario
+    )
+    return {"id": cliente_id, "eliminado": True, "version": version}
+
+
+def historial_cliente(tx: Tx, cliente_id: str) -> dict[str, Any]:
+    """A customer's service orders and purchases, newest first."""
+    cliente = get_cliente(tx, cliente_id)
+    ordenes = tx.all(
+        "SELECT id, folio, equipo, marca, modelo, estado, falla_reportada, costo_final, creado_en, fecha_entrega"
+        " FROM ordenes WHERE cliente_id = ? ORDER BY folio DESC",
+        (cliente_id,),
+    )
+    ventas = tx.all(
+        "SELECT id, folio, total, estado, fecha, orden_id FROM ventas WHERE cliente_id = ? ORDER BY folio DESC",
+        (cliente_id,),
+    )
+    for orden in ordenes:
+        orden["costo_final"] = to_number(orden["costo_final"])
+    for venta in ventas:
+        venta["total"] = to_number(venta["total"])
+    return {"cliente": cliente, "ordenes": ordenes, "ventas": ventas}

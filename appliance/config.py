@@ -1,0 +1,113 @@
+"""Every setting of the appliance in one table.
+
+Each setting is read from the environment variable of the same name. The help
+texts are Spanish because the shop owner reads them (`python -m appliance
+settings` prints them and the README documents each one; a test checks that).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class ConfigError(ValueError):
+    """A setting has a value the appliance cannot use; the message is for a person."""
+
+
+def _int_between(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"debe ser un número entero, no {raw!r}") from None
+        if not low <= value <= high:
+            raise ConfigError(f"debe estar entre {low} y {high}, no {value}")
+        return value
+
+    return parse
+
+
+def _bool(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "si", "sí", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"debe ser true o false, no {raw!r}")
+
+
+def _timezone(raw: str) -> str:
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"no es una zona horaria conocida: {raw!r}") from None
+    return raw
+
+
+def _text(raw: str) -> str:
+    return raw
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str | None
+    help: str
+    parse: Callable[[str], Any] = _text
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("HOST", "0.0.0.0", "Dirección en la que escucha el servidor. 0.0.0.0 acepta conexiones de toda la red local; 127.0.0.1 solo de esta PC."),
+    Setting("PORT", "8000", "Puerto TCP del API REST, la documentación (/docs) y el WebSocket (/ws).", _int_between(1, 65535)),
+    Setting("DATA_DIR", "./data", "Carpeta de datos del servidor: base de datos, archivo de bloqueo y secretos."),
+    Setting("DB_PATH", None, "Archivo de la base de datos SQLite. Si no se indica: DATA_DIR/SERVITEC.DB."),
+    Setting("TZ", "America/Mexico_City", "Zona horaria de la tienda: define qué es 'hoy' y 'este mes' en el dashboard.", _timezone),
+    Setting("IVA_PERCENT", "16", "Tasa de IVA en porcentaje entero.", _int_between(0, 100)),
+    Setting("PRICES_INCLUDE_IVA", "true", "true si los precios de venta ya incluyen IVA (lo normal en mostrador); false si el IVA se suma al cobrar.", _bool),
+    Setting("MAX_CONNECTIONS", "1000", "Máximo de conexiones atendidas a la vez; las demás esperan. Evita que una avalancha agote la memoria.", _int_between(10, 100000)),
+    Setting("IDLE_TIMEOUT", "75", "Segundos que una conexión inactiva se mantiene abierta antes de cerrarla.", _int_between(5, 3600)),
+    Setting("LOG_LEVEL", "INFO", "Nivel de detalle del registro: DEBUG, INFO, WARNING o ERROR."),
+)
+
+
+class Config:
+    """Resolved settings; attribute names are the lower-case setting names."""
+
+    def __init__(self, values: Mapping[str, Any]):
+        self._values = dict(values)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Config":
+        """Read every setting from `environ` (default os.environ); keyword overrides win."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for setting in SETTINGS:
+            key = setting.name.lower()
+            if key in overrides:
+                values[key] = overrides[key]
+                continue
+            raw = environ.get(setting.name, setting.default)
+            if raw is None:
+                values[key] = None
+                continue
+            try:
+                values[key] = setting.parse(raw)
+            except ConfigError as exc:
+                raise ConfigError(f"{setting.name} {exc}") from None
+        if values["db_path"] is None:
+            values["db_path"] = str(Path(values["data_dir"]) / "SERVITEC.DB")
+        return cls(values)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.tz)

@@ -1,0 +1,36 @@
+"""Errors the domain raises; the API turns each into a 4xx with a Spanish message.
+
+Domain modules raise these with a stable `code` (for programs) and a message
+for the person at the counter; `fields` points at the offending input.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code = "error"
+
+    def __init__(self, message: str, *, code: str | None = None, fields: dict[str, str] | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.fields = fields or {}
+
+
+class NotFound(DomainError):
+    """The record does not exist (or was deleted)."""
+
+    code = "no_encontrado"
+
+
+class Conflict(DomainError):
+    """The request is valid but the current state forbids it (stock, state machine, stale version)."""
+
+    code = "conflicto"
+
+
+class Invalid(DomainError):
+    """The input is well-formed but breaks a business rule (e.g. payments short of the total)."""
+
+    code = "datos_invalidos"

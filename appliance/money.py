@@ -1,0 +1,24 @@
+"""Money is integer centavos inside; numbers with at most two decimals outside."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+
+def to_centavos(amount: Decimal) -> int:
+    """Exact conversion of a validated amount (≤ 2 decimals) to centavos."""
+    return int((amount * 100).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def to_number(centavos: int | None) -> float | None:
+    """JSON form of centavos. x/100 of an integer prints as its exact two-decimal value."""
+    return None if centavos is None else centavos / 100
+
+
+def split_iva(total_lines: int, iva_percent: int, prices_include_iva: bool) -> tuple[int, int, int]:
+    """(subtotal, iva, total) in centavos for lines adding up to `total_lines`."""
+    if prices_include_iva:
+        subtotal = int((Decimal(total_lines) * 100 / (100 + iva_percent)).to_integral_value(rounding=ROUND_HALF_UP))
+        return subtotal, total_lines - subtotal, total_lines
+    iva = int((Decimal(total_lines) * iva_percent / 100).to_integral_value(rounding=ROUND_HALF_UP))
+    return total_lines, iva, total_lines + iva

@@ -1,0 +1,53 @@
+"""Optimistic-concurrency updates shared by every mutable table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import clock
+from .errors import Conflict, Invalid, NotFound
+from .store import Tx
+
+
+def update_row(
+    tx: Tx,
+    table: str,
+    row_id: str,
+    changes: dict[str, Any],
+    expected_version: int | None,
+    *,
+    label: str,
+    alive: str = "",
+) -> int:
+    """Apply `changes` to one row and bump its version; return the new version.
+
+    `expected_version` (from If-Match or the body) must match the stored one,
+    otherwise someone else changed the record first: 409, nothing written.
+    `alive` is an extra SQL condition for rows that count as existing.
+    """
+    current = tx.one(f"SELECT version FROM {table} WHERE id = ?{alive}", (row_id,))
+    if current is None:
+        raise NotFound(f"No existe {label} con id {row_id}.")
+    if expected_version is not None and expected_version != current["version"]:
+        raise Conflict(
+            f"Otra persona modificó {label} mientras lo editabas (versión {current['version']}, "
+            f"tú tenías la {expected_version}). Vuelve a cargarlo y repite el cambio.",
+            code="version_obsoleta",
+            fields={"version": f"La versión actual es {current['version']}."},
+        )
+    assignments = "".join(f"{column} = ?, " for column in changes)
+    tx.execute(
+        f"UPDATE {table} SET {assignments}version = version + 1, actualizado_en = ? WHERE id = ?",
+        (*changes.values(), clock.now_iso(), row_id),
+    )
+    return current["version"] + 1
+
+
+def reject_blanks(changes: dict[str, Any], required: tuple[str, ...]) -> None:
+    """An update may leave out a required field but may not set it to null."""
+    blank = [field for field in required if field in changes and changes[field] is None]
+    if blank:
+        raise Invalid(
+            f"Estos campos no pueden quedar vacíos: {', '.join(blank)}.",
+            fields={field: "No puede quedar vacío." for field in blank},
+        )

@@ -1,0 +1,89 @@
+"""Dashboard figures for the counter and the owner."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from . import clock
+from .money import to_number
+from .ordenes import ESTADOS, OPEN_STATES
+from .store import Tx
+
+OPEN_IN = "(" + ", ".join(f"'{e}'" for e in OPEN_STATES) + ")"
+METODOS = ("efectivo", "tarjeta", "transferencia")
+
+
+def _local_bounds(now: dt.datetime, zone: ZoneInfo) -> tuple[str, str, str]:
+    """UTC ISO of local midnight today, tomorrow, and the first of this month."""
+    local = now.astimezone(zone)
+    today = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    tomorrow = today + dt.timedelta(days=1)  # wall-clock arithmetic: ZoneInfo recomputes the offset
+    month = today.replace(day=1)
+    return clock.iso(today), clock.iso(tomorrow), clock.iso(month)
+
+
+def _sales_summary(tx: Tx, desde: str, hasta: str) -> dict[str, Any]:
+    totals = tx.one(
+        "SELECT COUNT(*) AS cantidad, COALESCE(SUM(total), 0) AS total FROM ventas"
+        " WHERE estado = 'completada' AND fecha >= ? AND fecha < ?",
+        (desde, hasta),
+    )
+    by_method = {m: {"total": 0.0, "cantidad": 0} for m in METODOS}
+    rows = tx.all(
+        "SELECT p.metodo, COUNT(DISTINCT v.id) AS cantidad,"
+        " SUM(p.monto) - SUM(CASE WHEN p.metodo = 'efectivo' THEN v.cambio ELSE 0 END) AS total"
+        " FROM venta_pagos p JOIN ventas v ON v.id = p.venta_id"
+        " WHERE v.estado = 'completada' AND v.fecha >= ? AND v.fecha < ? GROUP BY p.metodo",
+        (desde, hasta),
+    )
+    for row in rows:
+        by_method[row["metodo"]] = {"total": to_number(row["total"]), "cantidad": row["cantidad"]}
+    return {"total": to_number(totals["total"]), "cantidad": totals["cantidad"], "por_metodo": by_method}
+
+
+def dashboard(tx: Tx, zone: ZoneInfo, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Everything the dashboard shows, computed in one read snapshot."""
+    now = now or clock.now()
+    today, tomorrow, month = _local_bounds(now, zone)
+    por_estado = {estado: 0 for estado in ESTADOS}
+    for row in tx.all("SELECT estado, COUNT(*) AS n FROM ordenes GROUP BY estado"):
+        por_estado[row["estado"]] = row["n"]
+    order_columns = (
+        "SELECT o.id, o.folio, o.equipo, o.marca, o.modelo, o.estado, o.fecha_promesa, c.nombre AS cliente_nombre,"
+        " c.telefono AS cliente_telefono FROM ordenes o JOIN clientes c ON c.id = o.cliente_id"
+    )
+    listas = tx.all(f"{order_columns} WHERE o.estado = 'listo' ORDER BY o.folio LIMIT 20")
+    vencidas_n = tx.value(
+        f"SELECT COUNT(*) FROM ordenes WHERE estado IN {OPEN_IN} AND fecha_promesa < ?", (clock.iso(now),)
+    )
+    vencidas = tx.all(
+        f"{order_columns} WHERE o.estado IN {OPEN_IN} AND o.fecha_promesa < ? ORDER BY o.fecha_promesa LIMIT 20",
+        (clock.iso(now),),
+    )
+    bajo_n = tx.value("SELECT COUNT(*) FROM productos WHERE activo = 1 AND stock <= stock_minimo")
+    bajo = tx.all(
+        "SELECT id, codigo, nombre, stock, stock_minimo FROM productos WHERE activo = 1 AND stock <= stock_minimo"
+        " ORDER BY stock - stock_minimo, nombre LIMIT 20"
+    )
+    top = tx.all(
+        "SELECT i.producto_id AS id, p.nombre, SUM(i.cantidad) AS cantidad, SUM(i.importe) AS importe"
+        " FROM venta_items i JOIN ventas v ON v.id = i.venta_id JOIN productos p ON p.id = i.producto_id"
+        " WHERE v.estado = 'completada' AND v.fecha >= ? AND v.fecha < ?"
+        " GROUP BY i.producto_id, p.nombre ORDER BY SUM(i.cantidad) DESC, p.nombre LIMIT 10",
+        (month, tomorrow),
+    )
+    for row in top:
+        row["importe"] = to_number(row["importe"])
+    return {
+        "ordenes_por_estado": por_estado,
+        "ordenes_abiertas": sum(por_estado[e] for e in OPEN_STATES),
+        "listas_para_entrega": {"cantidad": por_estado["listo"], "ordenes": listas},
+        "vencidas": {"cantidad": vencidas_n, "ordenes": vencidas},
+        "ventas_hoy": _sales_summary(tx, today, tomorrow),
+        "ventas_mes": _sales_summary(tx, month, tomorrow),
+        "bajo_stock": {"cantidad": bajo_n, "productos": bajo},
+        "top_productos_mes": top,
+        "generado_en": clock.iso(now),
+    }

@@ -1,0 +1,9 @@
+"""Database access. The only package that knows which database engine is used.
+
+Domain modules receive a `Tx` (an open transaction) and run SQL through it with
+`?` placeholders; they never import an engine module.
+"""
+
+from .sqlite import Database, Tx, DatabaseLocked, IntegrityError, SchemaTooNew
+
+__all__ = ["Database", "Tx", "DatabaseLocked", "IntegrityError", "SchemaTooNew"]

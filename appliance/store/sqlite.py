@@ -1,0 +1,183 @@
+"""The SQLite engine, through APSW only.
+
+One write connection behind a lock (every write is `BEGIN IMMEDIATE`), and a
+pool of read-only connections, as datasette's database.py does. The stdlib
+sqlite3 module must never be imported in this process: it carries another
+copy of SQLite and two copies break each other's POSIX locks.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+import apsw
+
+from .lockfile import AlreadyLocked, LockFile
+from .migrations import apply_migrations, SchemaTooNew
+
+__all__ = ["Database", "Tx", "DatabaseLocked", "IntegrityError", "SchemaTooNew"]
+
+BUSY_TIMEOUT_MS = 5000
+
+
+class DatabaseLocked(Exception):
+    """Another appliance process already serves this database file."""
+
+
+class IntegrityError(Exception):
+    """A constraint of the schema refused a write (unique, foreign key, check)."""
+
+
+class Tx:
+    """An open transaction (write) or snapshot (read) on one connection."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: apsw.Connection):
+        self._conn = conn
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        cursor = self._conn.execute(sql, params)
+        try:
+            columns = [d[0] for d in cursor.getdescription()]
+        except apsw.ExecutionCompleteError:
+            return []
+        return [dict(zip(columns, row)) for row in cursor]
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        rows = self.all(sql, params)
+        return rows[0] if rows else None
+
+    def value(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """First column of the first row (None if no row); also for INSERT/UPDATE ... RETURNING."""
+        try:
+            rows = list(self._conn.execute(sql, params))
+        except apsw.ConstraintError as exc:
+            raise IntegrityError(str(exc)) from exc
+        return rows[0][0] if rows else None
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; return the number of rows it changed."""
+        try:
+            for _ in self._conn.execute(sql, params):
+                pass
+        except apsw.ConstraintError as exc:
+            raise IntegrityError(str(exc)) from exc
+        return self._conn.changes()
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        try:
+            for _ in self._conn.executemany(sql, rows):
+                pass
+        except apsw.ConstraintError as exc:
+            raise IntegrityError(str(exc)) from exc
+
+
+def _configure(conn: apsw.Connection) -> None:
+    conn.setbusytimeout(BUSY_TIMEOUT_MS)
+    for _ in conn.execute("PRAGMA foreign_keys=ON; PRAGMA cache_size=-32000"):
+        pass
+
+
+class Database:
+    """One SQLite file owned by this process.
+
+    `write()` yields a Tx inside `BEGIN IMMEDIATE` on the single write
+    connection and commits when the block ends (rolls back on an exception).
+    `read()` yields a Tx on a read-only connection inside a snapshot.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, exclusive: bool = True):
+        self.path = str(Path(path).resolve())
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._lock_file: LockFile | None = None
+        if exclusive:
+            self._lock_file = LockFile(self.path + ".lock")
+            try:
+                self._lock_file.acquire()
+            except AlreadyLocked as exc:
+                raise DatabaseLocked(
+                    f"La base de datos {self.path} ya está en uso por otro servidor "
+                    f"({exc.holder}). Solo puede haber un servidor por base de datos: "
+                    "detén el otro o usa otro DB_PATH."
+                ) from None
+        try:
+            self._writer = apsw.Connection(self.path)
+            _configure(self._writer)
+            for _ in self._writer.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL"):
+                pass
+            apply_migrations(self._writer)
+        except BaseException:
+            self.close()
+            raise
+        self._write_lock = threading.Lock()
+        self._readers: list[apsw.Connection] = []
+        self.server_id = self._ensure_server_id()
+
+    def _ensure_server_id(self) -> str:
+        with self.write() as tx:
+            server_id = tx.value("SELECT valor FROM meta WHERE clave = 'server_id'")
+            if server_id is None:
+                server_id = str(uuid.uuid4())
+                tx.execute("INSERT INTO meta (clave, valor) VALUES ('server_id', ?)", (server_id,))
+        return server_id
+
+    @contextmanager
+    def write(self) -> Iterator[Tx]:
+        with self._write_lock:
+            conn = self._writer
+            for _ in conn.execute("BEGIN IMMEDIATE"):
+                pass
+            try:
+                yield Tx(conn)
+            except BaseException:
+                for _ in conn.execute("ROLLBACK"):
+                    pass
+                raise
+            for _ in conn.execute("COMMIT"):
+                pass
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        try:
+            conn = self._readers.pop()
+        except IndexError:
+            conn = apsw.Connection(self.path, flags=apsw.SQLITE_OPEN_READONLY)
+            _configure(conn)
+        for _ in conn.execute("BEGIN"):
+            pass
+        try:
+            yield Tx(conn)
+        finally:
+            for _ in conn.execute("COMMIT"):
+                pass
+            self._readers.append(conn)
+
+    def check(self) -> bool:
+        """True when the database answers a query."""
+        try:
+            with self.read() as tx:
+                return tx.value("SELECT 1") == 1
+        except apsw.Error:
+            return False
+
+    def close(self) -> None:
+        for conn in getattr(self, "_readers", []):
+            conn.close()
+        writer = getattr(self, "_writer", None)
+        if writer is not None:
+            try:
+                for _ in writer.execute("PRAGMA wal_checkpoint(TRUNCATE)"):
+                    pass
+            except apsw.Error:
+                pass  # only shrinks the WAL; SQLite replays it on the next open anyway
+            writer.close()
+            self._writer = None
+        if self._lock_file is not None:
+            self._lock_file.release()
+            self._lock_file = None

@@ -1,0 +1,216 @@
+"""Point of sale: a sale, its lines, its payments and its stock movements, in one transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from typing import Any
+
+from . import clock
+from .errors import Conflict, Invalid, NotFound
+from .events import record_change
+from .folios import next_folio
+from .inventario import move_stock, producto_row
+from .money import split_iva, to_number
+from .records import update_row
+from .store import Tx
+
+COLUMNS = (
+    "id, folio, cliente_id, orden_id, subtotal, iva, descuento, total, pagado, cambio, estado,"
+    " motivo_cancelacion, cancelada_en, notas, usuario, fecha, version"
+)
+MONEY = ("subtotal", "iva", "descuento", "total", "pagado", "cambio")
+
+
+def _money(amount: int) -> str:
+    return f"${amount / 100:,.2f}"
+
+
+def _lines(tx: Tx, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Resolve each requested item into a priced line (centavos)."""
+    lines = []
+    for index, item in enumerate(items):
+        cantidad = item["cantidad"]
+        if item.get("producto_id"):
+            producto = producto_row(tx, item["producto_id"])
+            if not producto["activo"]:
+                raise Conflict(
+                    f"'{producto['nombre']}' está dado de baja y no se puede vender.",
+                    code="producto_inactivo",
+                    fields={f"items.{index}.producto_id": "Producto dado de baja."},
+                )
+            precio = producto["precio_venta"] if item.get("precio_unitario") is None else item["precio_unitario"]
+            descripcion = item.get("descripcion") or producto["nombre"]
+        else:
+            if not item.get("descripcion") or item.get("precio_unitario") is None:
+                raise Invalid(
+                    "Cada partida necesita un producto, o una descripción y un precio (p. ej. el cobro de una reparación).",
+                    fields={f"items.{index}": "Falta producto_id, o descripcion y precio_unitario."},
+                )
+            precio, descripcion = item["precio_unitario"], item["descripcion"]
+        bruto = cantidad * precio
+        descuento = item.get("descuento") or 0
+        if descuento > bruto:
+            raise Invalid(
+                f"El descuento de '{descripcion}' ({_money(descuento)}) es mayor que su importe ({_money(bruto)}).",
+                fields={f"items.{index}.descuento": "Mayor que el importe."},
+            )
+        lines.append({
+            "producto_id": item.get("producto_id"), "descripcion": descripcion, "cantidad": cantidad,
+            "precio_unitario": precio, "descuento": descuento, "importe": bruto - descuento,
+        })
+    return lines
+
+
+def _payments(pagos: list[dict[str, Any]] | None, total: int) -> tuple[list[dict[str, Any]], int, int]:
+    """Check the payments cover the total; only cash may exceed it (the excess is change)."""
+    if not pagos:
+        pagos = [{"metodo": "efectivo", "monto": total}] if total else []
+    pagado = sum(p["monto"] for p in pagos)
+    efectivo = sum(p["monto"] for p in pagos if p["metodo"] == "efectivo")
+    if pagado < total:
+        raise Invalid(
+            f"Los pagos ({_money(pagado)}) no cubren el total ({_money(total)}).",
+            code="pago_insuficiente",
+            fields={"pagos": f"Faltan {_money(total - pagado)}."},
+        )
+    cambio = pagado - total
+    if cambio > efectivo:
+        raise Invalid(
+            "Solo el efectivo puede exceder el total (para dar cambio); los pagos con tarjeta o transferencia "
+            "no pueden ser mayores que lo que se cobra.",
+            code="pago_excedido",
+            fields={"pagos": "Pago con tarjeta o transferencia mayor al total."},
+        )
+    return pagos, pagado, cambio
+
+
+def create_venta(
+    tx: Tx,
+    data: dict[str, Any],
+    *,
+    iva_percent: int,
+    prices_include_iva: bool,
+    usuario: str | None = None,
+    allow_negative_stock: bool = False,
+) -> dict[str, Any]:
+    """Register a sale. Stock leaves through the ledger; short stock refuses the whole sale (409)."""
+    venta_id = data.get("id") or str(uuid.uuid4())
+    if tx.value("SELECT 1 FROM ventas WHERE id = ?", (venta_id,)):
+        raise Conflict(f"Ya existe una venta con id {venta_id}.", code="ya_existe", fields={"id": "Ya existe."})
+    cliente_id, orden_id = data.get("cliente_id"), data.get("orden_id")
+    if orden_id:
+        orden = tx.one("SELECT folio, cliente_id, estado FROM ordenes WHERE id = ?", (orden_id,))
+        if orden is None:
+            raise NotFound(f"No existe la orden {orden_id}.", fields={"orden_id": "No existe."})
+        if orden["estado"] == "cancelado":
+            raise Conflict(f"La orden {orden['folio']} está cancelada; no se le puede cobrar.", code="orden_cerrada")
+        cliente_id = cliente_id or orden["cliente_id"]
+    if cliente_id and not tx.value("SELECT 1 FROM clientes WHERE id = ? AND eliminado_en IS NULL", (cliente_id,)):
+        raise NotFound(f"No existe el cliente {cliente_id}.", fields={"cliente_id": "No existe."})
+
+    lines = _lines(tx, data["items"])
+    subtotal, iva, total = split_iva(sum(line["importe"] for line in lines), iva_percent, prices_include_iva)
+    pagos, pagado, cambio = _payments(data.get("pagos"), total)
+    descuento = sum(line["descuento"] for line in lines)
+
+    folio = next_folio(tx, "ventas")
+    now = clock.now_iso()
+    tx.execute(
+        f"INSERT INTO ventas ({COLUMNS}, actualizado_en)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'completada', NULL, NULL, ?, ?, ?, 1, ?)",
+        (venta_id, folio, cliente_id, orden_id, subtotal, iva, descuento, total, pagado, cambio, data.get("notas"),
+         usuario, now, now),
+    )
+    tx.executemany(
+        "INSERT INTO venta_items (venta_id, producto_id, descripcion, cantidad, precio_unitario, descuento, importe)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(venta_id, l["producto_id"], l["descripcion"], l["cantidad"], l["precio_unitario"], l["descuento"],
+          l["importe"]) for l in lines],
+    )
+    tx.executemany(
+        "INSERT INTO venta_pagos (venta_id, metodo, monto, referencia) VALUES (?, ?, ?, ?)",
+        [(venta_id, p["metodo"], p["monto"], p.get("referencia")) for p in pagos],
+    )
+    per_product: dict[str, int] = defaultdict(int)
+    for line in lines:
+        if line["producto_id"]:
+            per_product[line["producto_id"]] += line["cantidad"]
+    for producto_id, cantidad in per_product.items():
+        move_stock(tx, producto_id, -cantidad, "venta", referencia=venta_id, nota=f"Venta {folio}",
+                   usuario=usuario, allow_negative=allow_negative_stock)
+    venta = get_venta(tx, venta_id)
+    record_change(tx, "venta_creada", "ventas", venta_id, 1, "crear", venta, usuario)
+    return venta
+
+
+def get_venta(tx: Tx, venta_id: str) -> dict[str, Any]:
+    venta = tx.one(f"SELECT {COLUMNS} FROM ventas WHERE id = ?", (venta_id,))
+    if venta is None:
+        raise NotFound(f"No existe la venta {venta_id}.", fields={"venta_id": "No existe."})
+    for field in MONEY:
+        venta[field] = to_number(venta[field])
+    venta["items"] = tx.all(
+        "SELECT producto_id, descripcion, cantidad, precio_unitario, descuento, importe FROM venta_items"
+        " WHERE venta_id = ? ORDER BY id",
+        (venta_id,),
+    )
+    for item in venta["items"]:
+        for field in ("precio_unitario", "descuento", "importe"):
+            item[field] = to_number(item[field])
+    venta["pagos"] = tx.all("SELECT metodo, monto, referencia FROM venta_pagos WHERE venta_id = ? ORDER BY id", (venta_id,))
+    for pago in venta["pagos"]:
+        pago["monto"] = to_number(pago["monto"])
+    return venta
+
+
+def list_ventas(
+    tx: Tx,
+    *,
+    desde: str | None = None,
+    hasta: str | None = None,
+    cliente_id: str | None = None,
+    estado: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """Sales newest first; `desde`/`hasta` are UTC ISO bounds (hasta exclusive)."""
+    where, params = "", []
+    for condition, value in (("fecha >= ?", desde), ("fecha < ?", hasta), ("cliente_id = ?", cliente_id),
+                             ("estado = ?", estado)):
+        if value is not None:
+            where += f" AND {condition}"
+            params.append(value)
+    rows = tx.all(
+        f"SELECT {COLUMNS} FROM ventas WHERE 1 = 1{where} ORDER BY folio DESC LIMIT ? OFFSET ?",
+        (*params, limit + 1, offset),
+    )
+    for row in rows:
+        for field in MONEY:
+            row[field] = to_number(row[field])
+    return {"items": rows[:limit], "limit": limit, "offset": offset, "has_more": len(rows) > limit}
+
+
+def cancel_venta(tx: Tx, venta_id: str, motivo: str, usuario: str | None = None) -> dict[str, Any]:
+    """Refund a sale: products go back to stock through the ledger; the sale is kept, marked cancelada."""
+    venta = tx.one("SELECT folio, estado FROM ventas WHERE id = ?", (venta_id,))
+    if venta is None:
+        raise NotFound(f"No existe la venta {venta_id}.", fields={"venta_id": "No existe."})
+    if venta["estado"] == "cancelada":
+        raise Conflict(f"La venta {venta['folio']} ya estaba cancelada.", code="venta_cancelada")
+    returned = tx.all(
+        "SELECT producto_id, SUM(cantidad) AS cantidad FROM venta_items WHERE venta_id = ? AND producto_id IS NOT NULL"
+        " GROUP BY producto_id ORDER BY producto_id",
+        (venta_id,),
+    )
+    for item in returned:
+        move_stock(tx, item["producto_id"], item["cantidad"], "devolucion", referencia=venta_id,
+                   nota=f"Cancelación de la venta {venta['folio']}", usuario=usuario)
+    version = update_row(
+        tx, "ventas", venta_id,
+        {"estado": "cancelada", "motivo_cancelacion": motivo, "cancelada_en": clock.now_iso()},
+        None, label="la venta",
+    )
+    cancelled = get_venta(tx, venta_id)
+    record_change(tx, "venta_cancelada", "ventas", venta_id, version, "actualizar", cancelled, usuario)
+    return cancelled
