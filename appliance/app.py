@@ -9,6 +9,7 @@ from flask_openapi3 import Info, OpenAPI
 from . import __version__
 from .api import register_api
 from .api.errors import validation_error_response
+from .api.jsonio import OrjsonProvider
 from .api.models import ErrorResponse
 from .config import Config
 from .store import Database
@@ -33,9 +34,7 @@ def create_app(config: Config | None = None, database: Database | None = None) -
         validation_error_callback=validation_error_response,
     )
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    app.json.sort_keys = False
-    app.json.ensure_ascii = False
-    app.json.compact = True
+    app.json = OrjsonProvider(app)
     app.extensions["servitec.config"] = config
     app.extensions["servitec.db"] = database or Database(config.db_path)
     register_api(app)
