@@ -40,7 +40,11 @@ def _bool(raw: str) -> bool:
     raise ConfigError(f"debe ser true o false, no {raw!r}")
 
 
-def _timezone(raw: str) -> str:
+def _timezone(raw: str) -> str | None:
+    # The host may set TZ in POSIX file form (":/etc/localtime"); that names no
+    # shop zone, so it counts as unset and the default applies.
+    if raw.startswith((":", "/")):
+        return None
     try:
         ZoneInfo(raw)
     except (ZoneInfoNotFoundError, ValueError):
@@ -50,6 +54,13 @@ def _timezone(raw: str) -> str:
 
 def _text(raw: str) -> str:
     return raw
+
+
+def _log_level(raw: str) -> str:
+    level = raw.strip().upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"debe ser DEBUG, INFO, WARNING o ERROR, no {raw!r}")
+    return level
 
 
 @dataclass(frozen=True)
@@ -70,7 +81,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PRICES_INCLUDE_IVA", "true", "true si los precios de venta ya incluyen IVA (lo normal en mostrador); false si el IVA se suma al cobrar.", _bool),
     Setting("MAX_CONNECTIONS", "1000", "Máximo de conexiones atendidas a la vez; las demás esperan. Evita que una avalancha agote la memoria.", _int_between(10, 100000)),
     Setting("IDLE_TIMEOUT", "75", "Segundos que una conexión inactiva se mantiene abierta antes de cerrarla.", _int_between(5, 3600)),
-    Setting("LOG_LEVEL", "INFO", "Nivel de detalle del registro: DEBUG, INFO, WARNING o ERROR."),
+    Setting("LOG_LEVEL", "INFO", "Nivel de detalle del registro: DEBUG, INFO, WARNING o ERROR.", _log_level),
 )
 
 
@@ -104,6 +115,8 @@ class Config:
                 values[key] = setting.parse(raw)
             except ConfigError as exc:
                 raise ConfigError(f"{setting.name} {exc}") from None
+            if values[key] is None and setting.default is not None:
+                values[key] = setting.parse(setting.default)
         if values["db_path"] is None:
             values["db_path"] = str(Path(values["data_dir"]) / "SERVITEC.DB")
         return cls(values)

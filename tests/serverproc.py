@@ -24,9 +24,9 @@ def free_port() -> int:
 class ServerProcess:
     """`python -m appliance serve` with its own data folder; restartable on the same database."""
 
-    def __init__(self, data_dir: Path, **env: str):
+    def __init__(self, data_dir: Path, port: int | None = None, **env: str):
         self.data_dir = Path(data_dir)
-        self.port = free_port()
+        self.port = port or free_port()
         self.env = {**os.environ, "DATA_DIR": str(self.data_dir), "HOST": "127.0.0.1", "PORT": str(self.port),
                     "LOG_LEVEL": "WARNING", **env}
         self.proc: subprocess.Popen | None = None
