@@ -41,6 +41,14 @@ class NoDelayHandler(WSGIHandler):
         gevent.sleep(0)
         return super().handle_one_request()
 
+    def _handle_client_error(self, ex):
+        # gevent's documented hook for bad client input. A client that stalls
+        # mid-request past IDLE_TIMEOUT is expected on a shop LAN (a laptop
+        # sleeps); close quietly instead of printing a traceback.
+        if isinstance(ex, TimeoutError):
+            return None
+        return super()._handle_client_error(ex)
+
 
 def build_server(config: Config, database: Database) -> WSGIServer:
     app = create_app(config, database)

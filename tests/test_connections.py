@@ -1,0 +1,53 @@
+"""Connection handling of the gevent server: idle and stalled clients are dropped quietly."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+import requests
+
+from serverproc import ServerProcess
+
+
+@pytest.fixture
+def short_timeout_server(tmp_path):
+    proc = ServerProcess(tmp_path / "data", IDLE_TIMEOUT="5", LOG_LEVEL="INFO").start()
+    yield proc
+    proc.stop()
+
+
+def _closed_after(sock: socket.socket) -> float:
+    started = time.monotonic()
+    sock.settimeout(15)
+    assert sock.recv(1000) == b""
+    return time.monotonic() - started
+
+
+def test_idle_keepalive_connection_is_closed_after_idle_timeout(short_timeout_server):
+    sock = socket.create_connection(("127.0.0.1", short_timeout_server.port))
+    sock.sendall(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+    assert sock.recv(1000).startswith(b"HTTP/1.1 200")
+    assert 4 <= _closed_after(sock) < 10
+
+
+def test_stalled_request_is_dropped_without_a_traceback(short_timeout_server):
+    sock = socket.create_connection(("127.0.0.1", short_timeout_server.port))
+    sock.sendall(b"GET / HTTP/1.1\r\nHo")
+    assert 4 <= _closed_after(sock) < 10
+    # The server keeps serving, and logged no traceback for the stalled client.
+    assert requests.get(short_timeout_server.url + "/", timeout=5).json()["db"] == "ok"
+    log = short_timeout_server.log_path.read_text()
+    assert "Traceback" not in log and "Invalid request" not in log
+
+
+def test_many_idle_connections_do_not_block_others(short_timeout_server):
+    idle = [socket.create_connection(("127.0.0.1", short_timeout_server.port)) for _ in range(200)]
+    try:
+        started = time.monotonic()
+        assert requests.get(short_timeout_server.url + "/clientes", timeout=5).status_code == 200
+        assert time.monotonic() - started < 2
+    finally:
+        for sock in idle:
+            sock.close()
