@@ -1,0 +1,55 @@
+"""Pure functions: money arithmetic and search folding."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, strategies as st
+
+from appliance.api.models import Money
+from appliance.money import split_iva, to_number
+from appliance.text import like_patterns, search_text
+from pydantic import TypeAdapter
+
+money = TypeAdapter(Money)
+
+
+@given(st.integers(min_value=0, max_value=10**10), st.integers(min_value=0, max_value=100), st.booleans())
+def test_iva_split_always_adds_up(total, percent, included):
+    subtotal, iva, grand = split_iva(total, percent, included)
+    assert subtotal + iva == grand
+    assert (grand == total) if included else (subtotal == total)
+    assert iva >= 0
+
+
+def test_iva_split_known_values():
+    assert split_iva(11600, 16, True) == (10000, 1600, 11600)
+    assert split_iva(10000, 16, False) == (10000, 1600, 11600)
+    assert split_iva(100, 16, True) == (86, 14, 100)
+
+
+@pytest.mark.parametrize("given_value, centavos", [
+    (0.1, 10), (19.99, 1999), (1234567.89, 123456789), ("249.50", 24950), (7, 700), (Decimal("0.01"), 1),
+])
+def test_money_becomes_exact_centavos(given_value, centavos):
+    assert money.validate_python(given_value) == centavos
+
+
+@pytest.mark.parametrize("bad", [10.005, -1, "abc", float("nan"), 10**9])
+def test_money_refuses_bad_amounts(bad):
+    with pytest.raises(ValueError):
+        money.validate_python(bad)
+
+
+@given(st.integers(min_value=0, max_value=9_999_999_999))
+def test_centavos_print_as_their_exact_two_decimal_value(centavos):
+    assert Decimal(repr(to_number(centavos))) == Decimal(centavos) / 100
+
+
+def test_search_folds_accents_case_and_phone_digits():
+    folded = search_text("José Núñez", "55 1234-5678", None)
+    assert "jose nunez" in folded
+    assert "5512345678" in folded
+    assert like_patterns("  NÚÑEZ   josé ") == ["%nunez%", "%jose%"]
+    assert like_patterns("100%_x") == ["%100\\%\\_x%"]
