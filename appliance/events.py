@@ -6,8 +6,9 @@ reads the log (WebSocket events, offline sync) only ever sees committed work.
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+import orjson
 
 from . import clock
 from .store import Tx
@@ -27,7 +28,7 @@ def record_change(
     return tx.value(
         "INSERT INTO cambios (evento, entidad, entidad_id, version, op, datos, usuario, fecha)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
-        (evento, entidad, entidad_id, version, op, json.dumps(datos, ensure_ascii=False), usuario, clock.now_iso()),
+        (evento, entidad, entidad_id, version, op, orjson.dumps(datos).decode(), usuario, clock.now_iso()),
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, Optional
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StringConstraints
 
 from ..money import to_centavos
 
@@ -39,13 +39,16 @@ def Text(max_length: int, min_length: int = 1, pattern: str | None = None) -> An
 
 def OptText(max_length: int, pattern: str | None = None) -> Any:
     """Optional text; blank becomes null."""
-    return Optional[Annotated[Text(max_length, 1, pattern), BeforeValidator(_blank_to_none)]]
+    # The blank check wraps the Optional: inside it, the None it returns would
+    # then fail the text branch ("Debe ser texto.") instead of meaning null.
+    return Annotated[Optional[Text(max_length, 1, pattern)], BeforeValidator(_blank_to_none)]
 
 
 Money = Annotated[
     Decimal,
     Field(ge=0, max_digits=10, decimal_places=2, description="Pesos MXN, máximo 2 decimales"),
     AfterValidator(to_centavos),
+    PlainSerializer(int, return_type=int),  # after validation the value is centavos
 ]
 Cantidad = Annotated[int, Field(ge=1, le=100_000, description="Piezas")]
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="Identificador (UUID)")]
