@@ -9,7 +9,7 @@ from . import clock
 from .errors import Conflict, NotFound
 from .events import record_change
 from .money import to_number
-from .records import reject_blanks, update_row
+from .records import check_version, reject_blanks, update_row
 from .store import Tx
 from .text import search_clause, search_text
 
@@ -64,6 +64,9 @@ def update_cliente(
     current = get_cliente(tx, cliente_id)
     changes = {k: v for k, v in changes.items() if k in FIELDS}
     reject_blanks(changes, ("nombre",))
+    if not changes:  # nothing to write: no new version, no change-log row
+        check_version(tx, "clientes", cliente_id, expected_version, label="el cliente")
+        return current
     merged = {**current, **changes}
     version = update_row(
         tx, "clientes", cliente_id, {**changes, "busqueda": _searchable(merged)}, expected_version,

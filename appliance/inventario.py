@@ -14,7 +14,7 @@ from . import clock
 from .errors import Conflict, Invalid, NotFound
 from .events import record_change
 from .money import to_number
-from .records import reject_blanks, update_row
+from .records import check_version, reject_blanks, update_row
 from .store import Tx
 from .text import search_clause, search_text
 
@@ -81,6 +81,18 @@ def producto_row(tx: Tx, producto_id: str) -> dict[str, Any]:
     return row
 
 
+def usable_row(tx: Tx, producto_id: str, field: str = "producto_id") -> dict[str, Any]:
+    """The stored row of a product about to leave stock (sale or repair part); 409 if deactivated."""
+    producto = producto_row(tx, producto_id)
+    if not producto["activo"]:
+        raise Conflict(
+            f"'{producto['nombre']}' está dado de baja; reactívalo en el inventario para usarlo.",
+            code="producto_inactivo",
+            fields={field: "Producto dado de baja."},
+        )
+    return producto
+
+
 def get_producto(tx: Tx, producto_id: str) -> dict[str, Any]:
     return public(producto_row(tx, producto_id))
 
@@ -128,6 +140,9 @@ def update_producto(
     current = get_producto(tx, producto_id)
     changes = {k: v for k, v in changes.items() if k in FIELDS}
     reject_blanks(changes, ("nombre", "precio_compra", "precio_venta", "stock_minimo", "activo"))
+    if not changes:  # nothing to write: no new version, no change-log row
+        check_version(tx, "productos", producto_id, expected_version, label="el producto")
+        return current
     if "codigo" in changes:
         _check_codigo_free(tx, changes["codigo"], producto_id)
     if "activo" in changes:

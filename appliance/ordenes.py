@@ -10,9 +10,9 @@ from . import clock
 from .errors import Conflict, Invalid, NotFound
 from .events import record_change
 from .folios import next_folio
-from .inventario import move_stock, producto_row
+from .inventario import move_stock, usable_row
 from .money import to_number
-from .records import reject_blanks, update_row
+from .records import check_version, reject_blanks, update_row
 from .store import Tx
 from .text import like_patterns, search_text
 
@@ -185,6 +185,9 @@ def update_orden(
         )
     changes = {k: v for k, v in changes.items() if k in FIELDS}
     reject_blanks(changes, ("cliente_id", "equipo", "falla_reportada", "prioridad", "garantia_dias", "anticipo"))
+    if not changes:  # nothing to write: no new version, no change-log row
+        check_version(tx, "ordenes", orden_id, expected_version, label="la orden")
+        return current
     if "cliente_id" in changes:
         _require_cliente(tx, changes["cliente_id"])
     merged = {**current, **changes}
@@ -254,7 +257,7 @@ def add_parte(tx: Tx, orden_id: str, data: dict[str, Any], usuario: str | None =
     if data["tipo"] == "parte":
         if not data.get("producto_id"):
             raise Invalid("Una parte debe indicar el producto del inventario.", fields={"producto_id": "Obligatorio."})
-        producto = producto_row(tx, data["producto_id"])
+        producto = usable_row(tx, data["producto_id"])
         descripcion = data.get("descripcion") or producto["nombre"]
         precio = producto["precio_venta"] if data.get("precio_unitario") is None else data["precio_unitario"]
     else:

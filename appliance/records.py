@@ -25,22 +25,30 @@ def update_row(
     otherwise someone else changed the record first: 409, nothing written.
     `alive` is an extra SQL condition for rows that count as existing.
     """
-    current = tx.one(f"SELECT version FROM {table} WHERE id = ?{alive}", (row_id,))
-    if current is None:
-        raise NotFound(f"No existe {label} con id {row_id}.")
-    if expected_version is not None and expected_version != current["version"]:
-        raise Conflict(
-            f"Otra persona modificó {label} mientras lo editabas (versión {current['version']}, "
-            f"tú tenías la {expected_version}). Vuelve a cargarlo y repite el cambio.",
-            code="version_obsoleta",
-            fields={"version": f"La versión actual es {current['version']}."},
-        )
+    version = check_version(tx, table, row_id, expected_version, label=label, alive=alive)
     assignments = "".join(f"{column} = ?, " for column in changes)
     tx.execute(
         f"UPDATE {table} SET {assignments}version = version + 1, actualizado_en = ? WHERE id = ?",
         (*changes.values(), clock.now_iso(), row_id),
     )
-    return current["version"] + 1
+    return version + 1
+
+
+def check_version(
+    tx: Tx, table: str, row_id: str, expected_version: int | None, *, label: str, alive: str = ""
+) -> int:
+    """The row's current version; 404 if it does not exist, 409 if it is not the expected one."""
+    current = tx.value(f"SELECT version FROM {table} WHERE id = ?{alive}", (row_id,))
+    if current is None:
+        raise NotFound(f"No existe {label} con id {row_id}.")
+    if expected_version is not None and expected_version != current:
+        raise Conflict(
+            f"Otra persona modificó {label} mientras lo editabas (versión {current}, "
+            f"tú tenías la {expected_version}). Vuelve a cargarlo y repite el cambio.",
+            code="version_obsoleta",
+            fields={"version": f"La versión actual es {current}."},
+        )
+    return current
 
 
 def reject_blanks(changes: dict[str, Any], required: tuple[str, ...]) -> None:

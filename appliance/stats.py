@@ -26,20 +26,22 @@ def _local_bounds(now: dt.datetime, zone: ZoneInfo) -> tuple[str, str, str]:
 
 def _sales_summary(tx: Tx, desde: str, hasta: str) -> dict[str, Any]:
     totals = tx.one(
-        "SELECT COUNT(*) AS cantidad, COALESCE(SUM(total), 0) AS total FROM ventas"
-        " WHERE estado = 'completada' AND fecha >= ? AND fecha < ?",
+        "SELECT COUNT(*) AS cantidad, COALESCE(SUM(total), 0) AS total, COALESCE(SUM(cambio), 0) AS cambio"
+        " FROM ventas WHERE estado = 'completada' AND fecha >= ? AND fecha < ?",
         (desde, hasta),
     )
     by_method = {m: {"total": 0.0, "cantidad": 0} for m in METODOS}
     rows = tx.all(
-        "SELECT p.metodo, COUNT(DISTINCT v.id) AS cantidad,"
-        " SUM(p.monto) - SUM(CASE WHEN p.metodo = 'efectivo' THEN v.cambio ELSE 0 END) AS total"
+        "SELECT p.metodo, COUNT(DISTINCT v.id) AS cantidad, SUM(p.monto) AS total"
         " FROM venta_pagos p JOIN ventas v ON v.id = p.venta_id"
         " WHERE v.estado = 'completada' AND v.fecha >= ? AND v.fecha < ? GROUP BY p.metodo",
         (desde, hasta),
     )
     for row in rows:
-        by_method[row["metodo"]] = {"total": to_number(row["total"]), "cantidad": row["cantidad"]}
+        # Change goes back in cash, once per sale; subtracting it per payment row
+        # counted it twice when a sale had two cash payments.
+        total = row["total"] - (totals["cambio"] if row["metodo"] == "efectivo" else 0)
+        by_method[row["metodo"]] = {"total": to_number(total), "cantidad": row["cantidad"]}
     return {"total": to_number(totals["total"]), "cantidad": totals["cantidad"], "por_metodo": by_method}
 
 

@@ -12,7 +12,9 @@ import unicodedata
 
 def _fold(value: str) -> str:
     decomposed = unicodedata.normalize("NFKD", value.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    # Control characters become spaces: a NUL would end the LIKE pattern early and match every row.
+    return "".join(" " if unicodedata.category(ch) == "Cc" else ch
+                   for ch in decomposed if not unicodedata.combining(ch))
 
 
 def search_text(*parts: object) -> str:

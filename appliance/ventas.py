@@ -10,7 +10,7 @@ from . import clock
 from .errors import Conflict, Invalid, NotFound
 from .events import record_change
 from .folios import next_folio
-from .inventario import move_stock, producto_row
+from .inventario import move_stock, usable_row
 from .money import split_iva, to_number
 from .records import update_row
 from .store import Tx
@@ -32,13 +32,7 @@ def _lines(tx: Tx, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for index, item in enumerate(items):
         cantidad = item["cantidad"]
         if item.get("producto_id"):
-            producto = producto_row(tx, item["producto_id"])
-            if not producto["activo"]:
-                raise Conflict(
-                    f"'{producto['nombre']}' está dado de baja y no se puede vender.",
-                    code="producto_inactivo",
-                    fields={f"items.{index}.producto_id": "Producto dado de baja."},
-                )
+            producto = usable_row(tx, item["producto_id"], f"items.{index}.producto_id")
             precio = producto["precio_venta"] if item.get("precio_unitario") is None else item["precio_unitario"]
             descripcion = item.get("descripcion") or producto["nombre"]
         else:
@@ -64,7 +58,7 @@ def _lines(tx: Tx, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _payments(pagos: list[dict[str, Any]] | None, total: int) -> tuple[list[dict[str, Any]], int, int]:
     """Check the payments cover the total; only cash may exceed it (the excess is change)."""
-    if not pagos:
+    if pagos is None:  # omitted: exact cash. An explicit [] means nothing was paid.
         pagos = [{"metodo": "efectivo", "monto": total}] if total else []
     pagado = sum(p["monto"] for p in pagos)
     efectivo = sum(p["monto"] for p in pagos if p["metodo"] == "efectivo")
