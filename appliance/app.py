@@ -29,11 +29,18 @@ def create_app(config: Config | None = None, database: Database | None = None) -
             description="API del taller: clientes, órdenes de servicio, inventario, ventas y dashboard.",
         ),
         doc_ui=False,
+        # flask-openapi3 writes `securitySchemes: null` without this, which is not valid OpenAPI
+        # (schema tools refuse the whole document); accounts arrive with the security issue.
+        security_schemes={},
         validation_error_status=422,
         validation_error_model=ErrorResponse,
         validation_error_callback=validation_error_response,
     )
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    # For /docs and the plugin's /swagger page. Without validatorUrl=None Swagger UI sends
+    # the spec's URL to validator.swagger.io whenever the page is opened by any name but
+    # localhost (a shop's LAN address): the docs must not reach the internet.
+    app.config["SWAGGER_CONFIG"] = {"validatorUrl": None}
     app.json = OrjsonProvider(app)
     app.extensions["servitec.config"] = config
     app.extensions["servitec.db"] = database or Database(config.db_path)

@@ -65,3 +65,35 @@ def api(server) -> Api:
 def unique() -> str:
     """A short unique token to keep one test's records apart from another's."""
     return uuid.uuid4().hex[:8]
+
+
+@pytest.fixture(scope="module")
+def module_api(server) -> Api:
+    """An Api for module-scoped fixtures (records shared by one test module)."""
+    client = Api(server.url)
+    yield client
+    client.session.close()
+
+
+@pytest.fixture
+def fresh_api(fresh_server):
+    """An Api on `fresh_server`; its connections are closed before the server stops."""
+    client = Api(fresh_server.url)
+    yield client
+    client.session.close()
+
+
+@pytest.fixture
+def server_with(tmp_path):
+    """Factory of appliances with their own settings: `proc, api = server_with(PRICES_INCLUDE_IVA="false")`."""
+    started: list[tuple[ServerProcess, Api]] = []
+
+    def start(**env: str) -> tuple[ServerProcess, Api]:
+        proc = ServerProcess(tmp_path / f"data{len(started)}", **env).start()
+        started.append((proc, Api(proc.url)))
+        return started[-1]
+
+    yield start
+    for proc, client in started:
+        client.session.close()
+        proc.stop()

@@ -8,6 +8,7 @@ the same shape, without a stack trace.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -21,6 +22,7 @@ from ..store import IntegrityError
 log = logging.getLogger(__name__)
 
 DOMAIN_STATUS = {NotFound: 404, Conflict: 409, Invalid: 422}
+_INVALID = object()
 
 HTTP_MESSAGES = {
     400: ("peticion_invalida", "La petición no es válida."),
@@ -93,14 +95,36 @@ def _field_message(error: dict[str, Any]) -> str:
         return template
 
 
+def _has_lone_surrogate(value: Any) -> bool:
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def _body_problem() -> Response | None:
-    """A 400/415 when the body itself is unreadable, before blaming any field."""
+    """A 400/415/422 when the body itself is unusable, before blaming any field."""
     if request.method not in ("POST", "PUT", "PATCH") or not request.get_data(cache=True):
         return None
     if not request.is_json:
         return error_response(415, *HTTP_MESSAGES[415])
-    if request.get_json(silent=True) is None:
-        return error_response(400, "json_invalido", "El cuerpo de la petición no es JSON válido.")
+    body = request.get_json(silent=True)
+    if body is None:
+        # orjson refused it, or it is `null`. Text with a lone UTF-16 surrogate
+        # ("\ud800") is valid JSON that orjson refuses and no column can store.
+        try:
+            fallback = json.loads(request.get_data(cache=True))
+        except (ValueError, RecursionError):
+            fallback = _INVALID
+        if fallback is not _INVALID and _has_lone_surrogate(fallback):
+            return error_response(422, "validacion", "El texto contiene caracteres no válidos.",
+                                  {"cuerpo": "Contiene caracteres no válidos (sustitutos UTF-16 sueltos)."})
+        if fallback is not None:
+            return error_response(400, "json_invalido", "El cuerpo de la petición no es JSON válido.")
+    if not isinstance(body, dict):
+        return error_response(422, "validacion", "El cuerpo de la petición debe ser un objeto JSON.",
+                              {"cuerpo": "Debe ser un objeto JSON."})
     return None
 
 
@@ -120,6 +144,14 @@ def validation_error_response(exc: ValidationError) -> Response:
 
 
 def register_error_handlers(app: Flask) -> None:
+    @app.before_request
+    def json_body_must_be_an_object() -> Response | None:
+        # flask-openapi3 validates a body that is a JSON *string* as the object it
+        # encodes (a double-encoded body created a customer): check JSON bodies first.
+        if request.url_rule is None or not request.is_json:
+            return None  # unknown routes and methods answer 404/405; other types get 415 on validation
+        return _body_problem()
+
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError) -> Response:
         status = next((s for cls, s in DOMAIN_STATUS.items() if isinstance(exc, cls)), 400)
@@ -137,7 +169,11 @@ def register_error_handlers(app: Flask) -> None:
             return exc.response
         status = exc.code or 500
         code, message = HTTP_MESSAGES.get(status, ("error_http", exc.description or "Error en la petición."))
-        return error_response(status, code, message)
+        response = error_response(status, code, message)
+        for name, value in exc.get_headers():  # e.g. the Allow a 405 must carry (RFC 9110)
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:

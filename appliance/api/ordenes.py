@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal, Optional
 
 from flask_openapi3 import APIBlueprint, Tag
@@ -11,8 +10,8 @@ from typing_extensions import Annotated
 
 from .. import ordenes
 from .context import db, expected_version, usuario, utc_iso
-from .models import (ERROR_RESPONSES, Cantidad, Fecha, Id, IdPath, Money, OptText, PageInfo, PageQuery, RequestModel,
-                     Search, Text, Version)
+from .models import (ERROR_RESPONSES, Cantidad, Fecha, FechaHoraIn, Id, IdPath, Money, OptText, PageInfo, PageQuery,
+                     RequestModel, Search, Text, Version)
 
 bp = APIBlueprint("ordenes", __name__, url_prefix="/ordenes", abp_tags=[Tag(name="Órdenes de servicio")],
                   abp_responses=ERROR_RESPONSES)
@@ -42,7 +41,7 @@ class OrdenFields(RequestModel):
     presupuesto: Optional[Money] = None
     costo_final: Optional[Money] = None
     tecnico_id: Optional[Id] = None
-    fecha_promesa: Optional[dt.datetime] = Field(None, description="Sin zona horaria = hora local de la tienda")
+    fecha_promesa: Optional[FechaHoraIn] = Field(None, description="Sin zona horaria = hora local de la tienda")
     notas: OptText(4000) = None
 
 

@@ -34,4 +34,5 @@ def openapi_json():
 def docs():
     # The page loads Swagger UI's files from /swagger/... (flask-openapi3-swagger's
     # package data, served locally) and the spec from /openapi.json: no internet needed.
-    return render_template_string(swagger_html_string, doc_url="openapi.json", swagger_config=None, oauth_config=None)
+    return render_template_string(swagger_html_string, doc_url="openapi.json",
+                                  swagger_config=current_app.config["SWAGGER_CONFIG"], oauth_config=None)

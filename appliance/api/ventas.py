@@ -11,7 +11,8 @@ from typing_extensions import Annotated
 
 from .. import clock, ventas
 from .context import config, db, usuario
-from .models import ERROR_RESPONSES, Cantidad, Fecha, Id, IdPath, Money, OptText, PageInfo, PageQuery, RequestModel, Text
+from .models import (ERROR_RESPONSES, Cantidad, DiaIn, Fecha, Id, IdPath, Money, OptText, PageInfo, PageQuery,
+                     RequestModel, Text)
 
 bp = APIBlueprint("ventas", __name__, url_prefix="/ventas", abp_tags=[Tag(name="Ventas")],
                   abp_responses=ERROR_RESPONSES)
@@ -90,8 +91,8 @@ class VentasPage(PageInfo):
 
 
 class VentasQuery(PageQuery):
-    desde: Optional[dt.date] = Field(None, description="Primer día (hora local de la tienda)")
-    hasta: Optional[dt.date] = Field(None, description="Último día, incluido")
+    desde: Optional[DiaIn] = Field(None, description="Primer día (hora local de la tienda)")
+    hasta: Optional[DiaIn] = Field(None, description="Último día, incluido")
     cliente_id: Optional[Id] = None
     estado: Optional[Literal["completada", "cancelada"]] = None
 
