@@ -8,7 +8,6 @@ the same shape, without a stack trace.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -22,7 +21,6 @@ from ..store import IntegrityError
 log = logging.getLogger(__name__)
 
 DOMAIN_STATUS = {NotFound: 404, Conflict: 409, Invalid: 422}
-_INVALID = object()
 
 HTTP_MESSAGES = {
     400: ("peticion_invalida", "La petición no es válida."),
@@ -95,14 +93,6 @@ def _field_message(error: dict[str, Any]) -> str:
         return template
 
 
-def _has_lone_surrogate(value: Any) -> bool:
-    try:
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
 def _body_problem() -> Response | None:
     """A 400/415/422 when the body itself is unusable, before blaming any field."""
     if request.method not in ("POST", "PUT", "PATCH") or not request.get_data(cache=True):
@@ -110,18 +100,10 @@ def _body_problem() -> Response | None:
     if not request.is_json:
         return error_response(415, *HTTP_MESSAGES[415])
     body = request.get_json(silent=True)
-    if body is None:
-        # orjson refused it, or it is `null`. Text with a lone UTF-16 surrogate
-        # ("\ud800") is valid JSON that orjson refuses and no column can store.
-        try:
-            fallback = json.loads(request.get_data(cache=True))
-        except (ValueError, RecursionError):
-            fallback = _INVALID
-        if fallback is not _INVALID and _has_lone_surrogate(fallback):
-            return error_response(422, "validacion", "El texto contiene caracteres no válidos.",
-                                  {"cuerpo": "Contiene caracteres no válidos (sustitutos UTF-16 sueltos)."})
-        if fallback is not None:
-            return error_response(400, "json_invalido", "El cuerpo de la petición no es JSON válido.")
+    if body is None and request.get_data(cache=True).strip() != b"null":
+        # orjson also refuses lone UTF-16 surrogates ("\ud800"): text no column could store.
+        return error_response(400, "json_invalido",
+                              "El cuerpo de la petición no es JSON válido (UTF-8, sin caracteres sustitutos sueltos).")
     if not isinstance(body, dict):
         return error_response(422, "validacion", "El cuerpo de la petición debe ser un objeto JSON.",
                               {"cuerpo": "Debe ser un objeto JSON."})
