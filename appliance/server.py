@@ -68,6 +68,7 @@ def build_server(config: Config, database: Database) -> WSGIServer:
 def serve(config: Config) -> int:
     """Run until SIGINT/SIGTERM; return the process exit code."""
     database = Database(config.db_path)
+    database.enable_group_commit()
     try:
         server = build_server(config, database)
         try:

@@ -13,7 +13,7 @@ import threading
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, ContextManager, Iterable, Iterator, Sequence
 
 import apsw
 
@@ -88,7 +88,9 @@ class Database:
     """One SQLite file owned by this process.
 
     `write()` yields a Tx inside `BEGIN IMMEDIATE` on the single write
-    connection and commits when the block ends (rolls back on an exception).
+    connection and commits when the block ends (rolls back on an exception);
+    under the server, commits are shared (see group_commit.py) and the block
+    returns once its COMMIT is on disk.
     `read()` yields a Tx on a read-only connection inside a snapshot.
     """
 
@@ -116,6 +118,7 @@ class Database:
             self.close()
             raise
         self._write_lock = threading.Lock()
+        self._group_commit = None
         self._readers: list[apsw.Connection] = []
         self.server_id = self._ensure_server_id()
 
@@ -127,8 +130,19 @@ class Database:
                 tx.execute("INSERT INTO meta (clave, valor) VALUES ('server_id', ?)", (server_id,))
         return server_id
 
+    def enable_group_commit(self) -> None:
+        """Share COMMITs among concurrent writes; only under a running gevent hub (the server)."""
+        from .group_commit import GroupCommit
+
+        self._group_commit = GroupCommit(self._writer)
+
+    def write(self) -> ContextManager[Tx]:
+        if self._group_commit is not None:
+            return self._group_commit.transaction()
+        return self._write_alone()
+
     @contextmanager
-    def write(self) -> Iterator[Tx]:
+    def _write_alone(self) -> Iterator[Tx]:
         with self._write_lock:
             conn = self._writer
             for _ in conn.execute("BEGIN IMMEDIATE"):
@@ -170,6 +184,9 @@ class Database:
         for conn in getattr(self, "_readers", []):
             conn.close()
         writer = getattr(self, "_writer", None)
+        if getattr(self, "_group_commit", None) is not None:
+            self._group_commit.flush()
+            self._group_commit = None
         if writer is not None:
             try:
                 for _ in writer.execute("PRAGMA wal_checkpoint(TRUNCATE)"):

@@ -1,0 +1,103 @@
+"""Group commit on the gevent server: concurrent requests' writes share one COMMIT.
+
+With `synchronous=FULL` every COMMIT writes its pages to the WAL and waits for
+the disk, and on gevent's hub that wait stops every client. A sale touches
+~20 pages, most of them the same ones the next sale touches. So each write
+still runs alone and in order, as a SAVEPOINT inside one `BEGIN IMMEDIATE`
+transaction, but the COMMIT that makes it durable is shared by the writes
+that arrived meanwhile; each request answers only after that COMMIT.
+
+A write that fails rolls back to its own savepoint and affects no other. A
+COMMIT that fails fails every write of its group: none of them is durable,
+and each caller gets an error instead of a false 201.
+"""
+
+from __future__ import annotations
+
+import itertools
+from contextlib import contextmanager
+from typing import Iterator
+
+import apsw
+import gevent
+from gevent.event import Event
+from gevent.lock import Semaphore
+
+from .sqlite import Tx
+
+MAX_GROUP = 64  # bounds the latency a long burst can add to its first write
+
+
+class CommitFailed(Exception):
+    """The shared COMMIT failed (disk full, I/O error): the write was not saved."""
+
+
+class _Group:
+    __slots__ = ("done", "error", "size")
+
+    def __init__(self) -> None:
+        self.done = Event()
+        self.error: str | None = None
+        self.size = 0
+
+
+class GroupCommit:
+    """Write transactions for `Database.write()` while a gevent server runs."""
+
+    def __init__(self, conn: apsw.Connection):
+        self._conn = conn
+        self._lock = Semaphore()
+        self._group: _Group | None = None
+        self._names = itertools.count()
+
+    def _run(self, sql: str) -> None:
+        for _ in self._conn.execute(sql):
+            pass
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        with self._lock:
+            if self._group is None:
+                self._run("BEGIN IMMEDIATE")
+                self._group = _Group()
+                gevent.spawn(self._commit_soon, self._group)
+            group = self._group
+            name = f"w{next(self._names)}"
+            self._run(f"SAVEPOINT {name}")
+            try:
+                yield Tx(self._conn)
+            except BaseException:
+                self._run(f"ROLLBACK TO {name}")
+                self._run(f"RELEASE {name}")
+                raise
+            self._run(f"RELEASE {name}")
+            group.size += 1
+            if group.size >= MAX_GROUP:
+                self._commit(group)
+        group.done.wait()
+        if group.error is not None:
+            raise CommitFailed(f"No se pudo guardar en la base de datos: {group.error}")
+
+    def flush(self) -> None:
+        """Commit the open group now (shutdown)."""
+        with self._lock:
+            if self._group is not None:
+                self._commit(self._group)
+
+    def _commit_soon(self, group: _Group) -> None:
+        # Runs after the greenlets that are ready now: requests already read
+        # from their sockets get to add their writes to this group first.
+        gevent.sleep(0)
+        with self._lock:
+            if self._group is group:
+                self._commit(group)
+
+    def _commit(self, group: _Group) -> None:
+        self._group = None
+        try:
+            self._run("COMMIT")
+        except apsw.Error as exc:
+            group.error = str(exc)
+            if not self._conn.getautocommit():
+                self._run("ROLLBACK")
+        group.done.set()
