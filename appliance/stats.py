@@ -11,7 +11,9 @@ from .money import to_number
 from .ordenes import ESTADOS, OPEN_STATES
 from .store import Tx
 
-OPEN_IN = "(" + ", ".join(f"'{e}'" for e in OPEN_STATES) + ")"
+# Overdue: promised date passed and the device still not repaired. A `listo`
+# device waits for its owner; the shop kept its promise.
+OVERDUE_IN = "(" + ", ".join(f"'{e}'" for e in OPEN_STATES if e != "listo") + ")"
 METODOS = ("efectivo", "tarjeta", "transferencia")
 
 
@@ -58,10 +60,10 @@ def dashboard(tx: Tx, zone: ZoneInfo, now: dt.datetime | None = None) -> dict[st
     )
     listas = tx.all(f"{order_columns} WHERE o.estado = 'listo' ORDER BY o.folio LIMIT 20")
     vencidas_n = tx.value(
-        f"SELECT COUNT(*) FROM ordenes WHERE estado IN {OPEN_IN} AND fecha_promesa < ?", (clock.iso(now),)
+        f"SELECT COUNT(*) FROM ordenes WHERE estado IN {OVERDUE_IN} AND fecha_promesa < ?", (clock.iso(now),)
     )
     vencidas = tx.all(
-        f"{order_columns} WHERE o.estado IN {OPEN_IN} AND o.fecha_promesa < ? ORDER BY o.fecha_promesa LIMIT 20",
+        f"{order_columns} WHERE o.estado IN {OVERDUE_IN} AND o.fecha_promesa < ? ORDER BY o.fecha_promesa LIMIT 20",
         (clock.iso(now),),
     )
     bajo_n = tx.value("SELECT COUNT(*) FROM productos WHERE activo = 1 AND stock <= stock_minimo")

@@ -428,7 +428,7 @@ def test_dashboard_figures(fresh_api):
     vencida = make_orden(api, cliente["id"], fecha_promesa=pasado)                # recibido, overdue
     diag = make_orden(api, cliente["id"], fecha_promesa=futuro)
     drive_to(api, diag["id"], "diagnostico")
-    listo1 = make_orden(api, cliente["id"], fecha_promesa=futuro)
+    listo1 = make_orden(api, cliente["id"], fecha_promesa=pasado)                 # ready: waits for pickup, not overdue
     drive_to(api, listo1["id"], "listo")
     listo2 = make_orden(api, cliente["id"])
     drive_to(api, listo2["id"], "listo")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, Callable, TypeVar
 
+import gevent
 from flask import current_app, request
 
 from ..config import Config
@@ -37,6 +39,18 @@ def expected_version(body_version: int | None = None) -> int | None:
     if body_version is not None and body_version != version:
         raise Invalid("If-Match y version no coinciden.", fields={"version": "No coincide con If-Match."})
     return version
+
+
+T = TypeVar("T")
+
+
+def offload(fn: Callable[..., T], *args: Any) -> T:
+    """Run a long blocking call in gevent's thread pool so the hub keeps serving everyone else.
+
+    APSW releases the GIL inside SQLite, so a heavy report query runs beside the
+    requests instead of freezing them. `fn` must not touch the Flask context.
+    """
+    return gevent.get_hub().threadpool.apply(fn, args)
 
 
 def utc_iso(moment: dt.datetime | None) -> str | None:

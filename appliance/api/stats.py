@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Optional
+import threading
+from typing import Any, Callable, Optional
 
+from flask import current_app
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel
 
-from .. import stats
-from .context import config, db
+from .. import clock, stats
+from ..events import last_seq
+from .context import config, db, offload
 from .models import ERROR_RESPONSES, Fecha
 
 bp = APIBlueprint("stats", __name__, url_prefix="/stats", abp_tags=[Tag(name="Estadísticas")],
@@ -75,7 +78,39 @@ class Dashboard(BaseModel):
     generado_en: Fecha
 
 
+class DashboardCache:
+    """The last dashboard, reused until a write lands or the minute turns.
+
+    Computing it scans a month of sales (tens of ms on a busy shop's data) and
+    every counter screen polls it. The key is the change log's last sequence
+    (any write changes it) and the current minute (what is overdue, and what
+    "today" is, move with the clock). One computation at a time: requests
+    that arrive meanwhile wait and share its result.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._key: tuple[int, str] | None = None
+        self._value: dict[str, Any] | None = None
+
+    def get(self, key: tuple[int, str], compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        if key != self._key:
+            with self._lock:
+                if key != self._key:
+                    self._value = compute()
+                    self._key = key
+        return self._value
+
+
 @bp.get("/dashboard", summary="Dashboard general", responses={200: Dashboard})
 def dashboard():
-    with db().read() as tx:
-        return stats.dashboard(tx, config().zone)
+    database, zone, now = db(), config().zone, clock.now()
+    with database.read() as tx:
+        key = (last_seq(tx), clock.iso(now)[:16])
+
+    def compute() -> dict[str, Any]:
+        with database.read() as tx:
+            return stats.dashboard(tx, zone, now)
+
+    cache = current_app.extensions.setdefault("servitec.dashboard", DashboardCache())
+    return cache.get(key, lambda: offload(compute))
