@@ -180,7 +180,7 @@ def move_stock(
         raise Conflict(
             f"Stock insuficiente de '{producto['nombre']}': hay {producto['stock']}, se necesitan {-delta}.",
             code="stock_insuficiente",
-            fields={"producto_id": producto_id},
+            fields={"producto_id": f"{producto_id}: hay {producto['stock']}, se necesitan {-delta}."},
         )
     tx.execute("UPDATE productos SET stock = ? WHERE id = ?", (resulting, producto_id))
     tx.execute(

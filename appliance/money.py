@@ -10,9 +10,13 @@ def to_centavos(amount: Decimal) -> int:
     return int((amount * 100).to_integral_value(rounding=ROUND_HALF_UP))
 
 
-def to_number(centavos: int | None) -> float | None:
-    """JSON form of centavos. x/100 of an integer prints as its exact two-decimal value."""
-    return None if centavos is None else centavos / 100
+def to_number(centavos: int | None) -> int | float | None:
+    """JSON form of centavos: whole pesos as integers (1450), else x/100, which prints
+    as its exact two-decimal value (1450.5)."""
+    if centavos is None:
+        return None
+    pesos, rest = divmod(centavos, 100)
+    return pesos if rest == 0 else centavos / 100
 
 
 def split_iva(total_lines: int, iva_percent: int, prices_include_iva: bool) -> tuple[int, int, int]:

@@ -32,7 +32,7 @@ def _sales_summary(tx: Tx, desde: str, hasta: str) -> dict[str, Any]:
         " FROM ventas WHERE estado = 'completada' AND fecha >= ? AND fecha < ?",
         (desde, hasta),
     )
-    by_method = {m: {"total": 0.0, "cantidad": 0} for m in METODOS}
+    by_method = {m: {"total": 0, "cantidad": 0} for m in METODOS}
     rows = tx.all(
         "SELECT p.metodo, COUNT(DISTINCT v.id) AS cantidad, SUM(p.monto) AS total"
         " FROM venta_pagos p JOIN ventas v ON v.id = p.venta_id"
