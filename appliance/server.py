@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import signal
 import socket
 
@@ -79,7 +80,8 @@ def serve(config: Config) -> int:
                 return 2
             raise
         stop = gevent.event.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        # Windows delivers Ctrl+C (SIGINT) only; a service manager or Docker sends SIGTERM elsewhere.
+        for signum in (signal.SIGINT,) if os.name == "nt" else (signal.SIGINT, signal.SIGTERM):
             gevent.signal_handler(signum, stop.set)
         log.info(
             "ServitecManager escuchando en http://%s:%s (documentación en /docs, base de datos %s)",

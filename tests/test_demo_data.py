@@ -23,7 +23,7 @@ import pytest
 from appliance import clock
 from appliance.demo_data import _iso
 from appliance.money import split_iva
-from appliance.ordenes import OPEN_STATES, TRANSITIONS
+from appliance.ordenes import TRANSITIONS
 from appliance.text import search_text
 from conftest import Api
 from serverproc import ROOT, ServerProcess

@@ -137,7 +137,7 @@ def ajustar_stock(path: IdPath, body: StockIn):
                                        nota=body.nota, usuario=usuario())
 
 
-@bp.get("/<id>/movimientos", summary="Kardex del producto", responses={200: Kardex})
+@bp.get("/<id>/movimientos", summary="Kárdex del producto", responses={200: Kardex})
 def movimientos(path: IdPath, query: KardexQuery):
     with db().read() as tx:
         return inventario.list_movimientos(tx, path.id, limit=query.limit, offset=query.offset)
