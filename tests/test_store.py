@@ -77,3 +77,38 @@ def test_database_is_in_wal_mode_with_full_sync(tmp_path):
         assert tx.value("PRAGMA synchronous") == 2  # FULL
         assert tx.value("PRAGMA foreign_keys") == 1
     db.close()
+
+
+def test_group_commit_never_reports_a_write_that_is_not_on_disk(tmp_path):
+    """Writes in one group, the last one filling the disk: every write that returned is durable."""
+    import gevent
+
+    from appliance.store.group_commit import CommitFailed
+
+    db = Database(tmp_path / "a.db")
+    db.enable_group_commit()
+    with db.write() as tx:
+        pages = tx.value("PRAGMA page_count")
+    outcomes: dict[str, str] = {}
+
+    def write(key: str, size: int) -> None:
+        try:
+            with db.write() as tx:
+                tx.execute("INSERT INTO meta (clave, valor) VALUES (?, ?)", (key, "x" * size))
+            outcomes[key] = "ok"
+        except (CommitFailed, apsw.FullError) as exc:
+            outcomes[key] = type(exc).__name__
+
+    with db.write() as tx:  # "disk" of a few pages more than the schema needs
+        tx.value(f"PRAGMA max_page_count = {pages + 8}")
+    gevent.joinall([gevent.spawn(write, "small-1", 10), gevent.spawn(write, "small-2", 10),
+                    gevent.spawn(write, "huge", 200_000), gevent.spawn(write, "small-3", 10)])
+    db.close()
+    assert outcomes["huge"] == "FullError"
+    reopened = Database(tmp_path / "a.db")
+    with reopened.read() as tx:
+        stored = {r["clave"] for r in tx.all("SELECT clave FROM meta WHERE clave <> 'server_id'")}
+    reopened.close()
+    assert "huge" not in stored
+    assert stored == {key for key, outcome in outcomes.items() if outcome == "ok"}
+    assert stored, "the small writes around the failed one must not be lost"

@@ -67,8 +67,13 @@ class GroupCommit:
             try:
                 yield Tx(self._conn)
             except BaseException:
-                self._run(f"ROLLBACK TO {name}")
-                self._run(f"RELEASE {name}")
+                if self._conn.getautocommit():
+                    # SQLite rolled back the whole transaction (disk full, I/O error):
+                    # the writes before this one in the group are gone too.
+                    self._fail(group, "la base de datos revirtió la transacción")
+                else:
+                    self._run(f"ROLLBACK TO {name}")
+                    self._run(f"RELEASE {name}")
                 raise
             self._run(f"RELEASE {name}")
             group.size += 1
@@ -93,11 +98,17 @@ class GroupCommit:
                 self._commit(group)
 
     def _commit(self, group: _Group) -> None:
-        self._group = None
         try:
             self._run("COMMIT")
         except apsw.Error as exc:
-            group.error = str(exc)
             if not self._conn.getautocommit():
                 self._run("ROLLBACK")
+            self._fail(group, str(exc))
+            return
+        self._group = None
+        group.done.set()
+
+    def _fail(self, group: _Group, reason: str) -> None:
+        self._group = None
+        group.error = reason
         group.done.set()

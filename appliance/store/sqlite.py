@@ -150,8 +150,9 @@ class Database:
             try:
                 yield Tx(conn)
             except BaseException:
-                for _ in conn.execute("ROLLBACK"):
-                    pass
+                if not conn.getautocommit():  # SQLite may already have rolled back (disk full)
+                    for _ in conn.execute("ROLLBACK"):
+                        pass
                 raise
             for _ in conn.execute("COMMIT"):
                 pass
