@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from ..errors import Conflict, DomainError, Invalid, NotFound
-from ..store import IntegrityError
+from ..store import CommitFailed, IntegrityError
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +144,12 @@ def register_error_handlers(app: Flask) -> None:
         # Domain rules check first; this is the schema's last line of defence.
         log.warning("Restricción de la base de datos: %s", exc)
         return error_response(409, "conflicto", "El cambio contradice datos existentes; no se guardó nada.")
+
+    @app.errorhandler(CommitFailed)
+    def commit_failed(exc: CommitFailed) -> Response:
+        log.error("No se pudo guardar: %s", exc)
+        return error_response(503, "no_guardado", "No se pudo guardar en la base de datos (¿disco lleno o dañado?). "
+                              "Nada de esta operación quedó registrado; avisa al encargado del servidor.")
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:

@@ -4,6 +4,6 @@ Domain modules receive a `Tx` (an open transaction) and run SQL through it with
 `?` placeholders; they never import an engine module.
 """
 
-from .sqlite import Database, Tx, DatabaseLocked, IntegrityError, SchemaTooNew
+from .sqlite import CommitFailed, Database, DatabaseLocked, IntegrityError, SchemaTooNew, Tx
 
-__all__ = ["Database", "Tx", "DatabaseLocked", "IntegrityError", "SchemaTooNew"]
+__all__ = ["Database", "Tx", "DatabaseLocked", "IntegrityError", "CommitFailed", "SchemaTooNew"]

@@ -23,13 +23,9 @@ import gevent
 from gevent.event import Event
 from gevent.lock import Semaphore
 
-from .sqlite import Tx
+from .sqlite import CommitFailed, Tx
 
 MAX_GROUP = 64  # bounds the latency a long burst can add to its first write
-
-
-class CommitFailed(Exception):
-    """The shared COMMIT failed (disk full, I/O error): the write was not saved."""
 
 
 class _Group:

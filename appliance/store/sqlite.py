@@ -20,7 +20,7 @@ import apsw
 from .lockfile import AlreadyLocked, LockFile
 from .migrations import apply_migrations, SchemaTooNew
 
-__all__ = ["Database", "Tx", "DatabaseLocked", "IntegrityError", "SchemaTooNew"]
+__all__ = ["Database", "Tx", "DatabaseLocked", "IntegrityError", "CommitFailed", "SchemaTooNew"]
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -31,6 +31,10 @@ class DatabaseLocked(Exception):
 
 class IntegrityError(Exception):
     """A constraint of the schema refused a write (unique, foreign key, check)."""
+
+
+class CommitFailed(Exception):
+    """The write could not be made durable (disk full, I/O error): nothing of it was saved."""
 
 
 class Tx:
@@ -59,6 +63,8 @@ class Tx:
             rows = list(self._conn.execute(sql, params))
         except apsw.ConstraintError as exc:
             raise IntegrityError(str(exc)) from exc
+        except (apsw.FullError, apsw.IOError) as exc:
+            raise CommitFailed(str(exc)) from exc
         return rows[0][0] if rows else None
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
@@ -68,6 +74,8 @@ class Tx:
                 pass
         except apsw.ConstraintError as exc:
             raise IntegrityError(str(exc)) from exc
+        except (apsw.FullError, apsw.IOError) as exc:
+            raise CommitFailed(str(exc)) from exc
         return self._conn.changes()
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
@@ -76,6 +84,8 @@ class Tx:
                 pass
         except apsw.ConstraintError as exc:
             raise IntegrityError(str(exc)) from exc
+        except (apsw.FullError, apsw.IOError) as exc:
+            raise CommitFailed(str(exc)) from exc
 
 
 def _configure(conn: apsw.Connection) -> None:
@@ -154,8 +164,14 @@ class Database:
                     for _ in conn.execute("ROLLBACK"):
                         pass
                 raise
-            for _ in conn.execute("COMMIT"):
-                pass
+            try:
+                for _ in conn.execute("COMMIT"):
+                    pass
+            except apsw.Error as exc:
+                if not conn.getautocommit():
+                    for _ in conn.execute("ROLLBACK"):
+                        pass
+                raise CommitFailed(str(exc)) from exc
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
