@@ -47,12 +47,11 @@ def create_cliente(tx: Tx, data: dict[str, Any], usuario: str | None = None) -> 
         raise Conflict(f"Ya existe un cliente con id {cliente_id}.", code="ya_existe", fields={"id": "Ya existe."})
     now = clock.now_iso()
     values = [data.get(field) for field in FIELDS]
-    tx.execute(
+    cliente = tx.one(
         f"INSERT INTO clientes (id, {', '.join(FIELDS)}, busqueda, version, creado_en, actualizado_en)"
-        f" VALUES (?, {', '.join('?' for _ in FIELDS)}, ?, 1, ?, ?)",
+        f" VALUES (?, {', '.join('?' for _ in FIELDS)}, ?, 1, ?, ?) RETURNING {COLUMNS}",
         (cliente_id, *values, _searchable(data), now, now),
     )
-    cliente = get_cliente(tx, cliente_id)
     record_change(tx, "cliente_creado", "clientes", cliente_id, 1, "crear", cliente, usuario)
     return cliente
 

@@ -172,7 +172,7 @@ def move_stock(
     Refuses (409, naming the product) to take stock below zero unless
     `allow_negative` (an offline sale that already happened).
     """
-    producto = tx.one("SELECT nombre, stock, activo FROM productos WHERE id = ?", (producto_id,))
+    producto = tx.one("SELECT nombre, stock, version FROM productos WHERE id = ?", (producto_id,))
     if producto is None:
         raise NotFound(f"No existe el producto {producto_id}.", fields={"producto_id": "No existe."})
     resulting = producto["stock"] + delta
@@ -188,9 +188,8 @@ def move_stock(
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (producto_id, delta, motivo, referencia, nota, usuario, resulting, clock.now_iso()),
     )
-    version = tx.value("SELECT version FROM productos WHERE id = ?", (producto_id,))
     record_change(
-        tx, "stock_actualizado", "productos", producto_id, version, "actualizar",
+        tx, "stock_actualizado", "productos", producto_id, producto["version"], "actualizar",
         {"id": producto_id, "nombre": producto["nombre"], "stock": resulting, "delta": delta, "motivo": motivo,
          "referencia": referencia},
         usuario,
