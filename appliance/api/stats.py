@@ -84,8 +84,11 @@ class DashboardCache:
     Computing it scans a month of sales (tens of ms on a busy shop's data) and
     every counter screen polls it. The key is the change log's last sequence
     (any write changes it) and the current minute (what is overdue, and what
-    "today" is, move with the clock). One computation at a time: requests
-    that arrive meanwhile wait and share its result.
+    "today" is, move with the clock). One computation at a time; requests that
+    arrive while it runs get the previous figures at once instead of queueing
+    behind it (under a burst of sales they would otherwise pile up). A
+    client that writes and then reads, with nobody else computing, always
+    waits for figures that include its write.
     """
 
     def __init__(self) -> None:
@@ -95,6 +98,8 @@ class DashboardCache:
 
     def get(self, key: tuple[int, str], compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         if key != self._key:
+            if self._value is not None and self._lock.locked():
+                return self._value
             with self._lock:
                 if key != self._key:
                     self._value = compute()
