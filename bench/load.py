@@ -339,7 +339,8 @@ def main() -> int:
         "",
         "errors = responses other than 2xx plus socket errors; server CPU = share of one core used by the server"
         " process during the measured run. The last two rows run at the same time (their CPU shares overlap);"
-        " there the dashboard cache is mostly missed, so they show the cost of computing it.",
+        " every sale changes the dashboard, so one computation is always running and the dashboard rows that"
+        " waited for it make its p99.",
         *([""] + first_errors if first_errors else []),
         "",
         f"- Consistency: {sales_made:,} sales during the runs took {pieces_sold:,} pieces of {len(productos)} products"
