@@ -634,26 +634,29 @@ def random_json(fuzz_server) -> RandomJsonClient:
     return RandomJsonClient(fuzz_server.url, seed_records(fuzz_server.url, tag="R"))
 
 
+def _post_and_read_back(random_json, data, path: str, model):
+    """POST a drawn payload; when created, its fields round-trip and GET returns the same record."""
+    payload = data.draw(payload_strategy(model, random_json.ids))
+    response = random_json.send("POST", path, payload, model)
+    if response.status_code != 201:
+        return payload, None
+    created = response.json()
+    assert_fields_round_trip(payload, created, model)
+    assert random_json.get(f"{path}/{created['id']}") == created
+    return payload, created
+
+
 @settings(max_examples=RANDOM_JSON_MAX_EXAMPLES, **HYPOTHESIS_SETTINGS)
 @given(data=st.data())
 def test_random_json_post_clientes(random_json, data):
-    payload = data.draw(payload_strategy(CLIENTE, random_json.ids))
-    response = random_json.send("POST", "/clientes", payload, CLIENTE)
-    if response.status_code == 201:
-        created = response.json()
-        assert_fields_round_trip(payload, created, CLIENTE)
-        assert random_json.get(f"/clientes/{created['id']}") == created
+    _post_and_read_back(random_json, data, "/clientes", CLIENTE)
 
 
 @settings(max_examples=RANDOM_JSON_MAX_EXAMPLES, **HYPOTHESIS_SETTINGS)
 @given(data=st.data())
 def test_random_json_post_inventario(random_json, data):
-    payload = data.draw(payload_strategy(PRODUCTO, random_json.ids))
-    response = random_json.send("POST", "/inventario", payload, PRODUCTO)
-    if response.status_code == 201:
-        created = response.json()
-        assert_fields_round_trip(payload, created, PRODUCTO)
-        assert random_json.get(f"/inventario/{created['id']}") == created
+    payload, created = _post_and_read_back(random_json, data, "/inventario", PRODUCTO)
+    if created:
         kardex = random_json.get(f"/inventario/{created['id']}/movimientos")
         assert kardex["suma_movimientos"] == created["stock"] == (payload.get("stock") or 0)
 
@@ -661,15 +664,11 @@ def test_random_json_post_inventario(random_json, data):
 @settings(max_examples=RANDOM_JSON_MAX_EXAMPLES, **HYPOTHESIS_SETTINGS)
 @given(data=st.data())
 def test_random_json_post_ordenes(random_json, data):
-    payload = data.draw(payload_strategy(ORDEN, random_json.ids))
-    response = random_json.send("POST", "/ordenes", payload, ORDEN)
-    if response.status_code == 201:
-        created = response.json()
-        assert_fields_round_trip(payload, created, ORDEN)
+    payload, created = _post_and_read_back(random_json, data, "/ordenes", ORDEN)
+    if created:
         assert created["estado"] == "recibido"
         assert [p["punto"].strip() for p in created["condicion"]] == \
             [p["punto"].strip() for p in payload.get("condicion") or []]
-        assert random_json.get(f"/ordenes/{created['id']}") == created
 
 
 @settings(max_examples=RANDOM_JSON_MAX_EXAMPLES, **HYPOTHESIS_SETTINGS)
