@@ -1,4 +1,4 @@
-"""Command line: `python -m appliance [serve|demo-data|settings]`."""
+"""Command line: `python -m appliance [serve|demo-data|settings|create-user]`."""
 
 from __future__ import annotations
 
@@ -17,7 +17,39 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--ventas", type=int, default=300)
     demo.add_argument("--seed", type=int, default=2026, help="Semilla: los mismos números dan los mismos datos.")
     commands.add_parser("settings", help="Muestra cada variable de configuración, su valor y su ayuda.")
+    user = commands.add_parser("create-user", help="Crea una cuenta en la PC del servidor (así se crea el primer dueño).")
+    user.add_argument("--rol", required=True, help="dueno, tecnico o mostrador")
+    user.add_argument("--username", required=True, help="Usuario para iniciar sesión")
+    user.add_argument("--nombre", help="Nombre para mostrar (por omisión, el usuario)")
+    user.add_argument("--password-stdin", action="store_true",
+                      help="Lee la contraseña de la entrada estándar en lugar de preguntarla")
     return parser
+
+
+def _create_user(config, args) -> int:
+    import getpass
+
+    from . import auth
+    from .store import Database
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Contraseña: ")
+        if getpass.getpass("Repite la contraseña: ") != password:
+            print("Error: las contraseñas no coinciden.", file=sys.stderr)
+            return 2
+    password_hash = auth.hash_password(password)
+    # Not exclusive: the server may be running; SQLite serialises the two writers.
+    database = Database(config.db_path, exclusive=False)
+    try:
+        with database.write() as tx:
+            usuario = auth.create_usuario(
+                tx, {"username": args.username, "nombre": args.nombre or args.username, "rol": args.rol}, password_hash)
+    finally:
+        database.close()
+    print(f"Cuenta creada: {usuario['username']} ({usuario['rol']}).")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
 
         monkey.patch_all()
     from .config import Config, ConfigError
+    from .errors import DomainError
     from .store import DatabaseLocked, SchemaTooNew
 
     try:
@@ -47,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
                           ventas=args.ventas, seed=args.seed)
             print("Datos de ejemplo agregados:", ", ".join(f"{n} {name}" for name, n in counts.items()))
             return 0
+        if command == "create-user":
+            return _create_user(config, args)
         from .config import SETTINGS
 
         for setting in SETTINGS:
@@ -54,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except (ConfigError, DatabaseLocked, SchemaTooNew) as exc:
         print(f"Error: {exc}", file=sys.stderr)
+        return 2
+    except DomainError as exc:
+        print(f"Error: {exc.message}", file=sys.stderr)
         return 2
 
 

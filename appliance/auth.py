@@ -1,0 +1,152 @@
+"""Staff accounts, roles and signed tokens.
+
+Passwords are hashed with argon2 (argon2-cffi); tokens are JWTs (PyJWT, HS256)
+signed with a per-installation secret kept in the data folder. Each token
+carries the user's `token_version`; raising it (revoking the user, changing
+the password) makes every token issued before invalid at once.
+
+Hashing and verifying take ~150 ms of CPU on purpose: callers on the gevent
+hub run them in the thread pool.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import secrets
+import uuid
+from pathlib import Path
+from typing import Any
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from . import clock
+from .errors import Conflict, Invalid, NotFound
+from .store import Tx
+
+ROLES = ("dueno", "tecnico", "mostrador")
+MIN_PASSWORD_LENGTH = 8
+USERNAME = re.compile(r"^[a-z0-9._-]{3,32}$")
+SECRET_FILE = "token-secret"
+ALGORITHM = "HS256"
+COLUMNS = "id, username, nombre, rol, activo, token_version, version, creado_en, actualizado_en"
+
+_hasher = PasswordHasher()
+
+
+class AuthError(Exception):
+    """Credentials or a token were refused; the message is for a person."""
+
+
+def load_or_create_secret(data_dir: str | os.PathLike[str]) -> bytes:
+    """The installation's signing secret: made on first start, readable only by its owner."""
+    path = Path(data_dir) / SECRET_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f"{SECRET_FILE}.{os.getpid()}.tmp")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_hex(32))
+        try:
+            os.link(draft, path)  # atomic: a process starting at the same moment keeps the first secret
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return bytes.fromhex(path.read_text().strip())
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(
+            f"La contraseña debe tener al menos {MIN_PASSWORD_LENGTH} caracteres.",
+            fields={"password": f"Mínimo {MIN_PASSWORD_LENGTH} caracteres."},
+        )
+
+
+def hash_password(password: str) -> str:
+    check_password(password)
+    return _hasher.hash(password)
+
+
+def password_matches(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _public(row: dict[str, Any]) -> dict[str, Any]:
+    row["activo"] = bool(row["activo"])
+    return row
+
+
+def normalize_username(username: str) -> str:
+    return username.strip().casefold()
+
+
+def create_usuario(tx: Tx, data: dict[str, Any], password_hash: str) -> dict[str, Any]:
+    """Add an account; `password_hash` comes from `hash_password` (run it off the hub)."""
+    username = normalize_username(data["username"])
+    if not USERNAME.match(username):
+        raise Invalid(
+            "El usuario debe tener de 3 a 32 letras sin acentos, números, punto, guion o guion bajo.",
+            fields={"username": "Formato no válido."},
+        )
+    if data["rol"] not in ROLES:
+        raise Invalid(f"Rol no válido. Opciones: {', '.join(ROLES)}.", fields={"rol": "Rol no válido."})
+    if tx.value("SELECT 1 FROM usuarios WHERE username = ?", (username,)):
+        raise Conflict(f"Ya existe el usuario {username}.", code="usuario_duplicado", fields={"username": "Ya existe."})
+    now = clock.now_iso()
+    return _public(tx.one(
+        "INSERT INTO usuarios (id, username, nombre, rol, password_hash, activo, token_version, version,"
+        f" creado_en, actualizado_en) VALUES (?, ?, ?, ?, ?, 1, 1, 1, ?, ?) RETURNING {COLUMNS}",
+        (str(uuid.uuid4()), username, data["nombre"], data["rol"], password_hash, now, now),
+    ))
+
+
+def get_usuario(tx: Tx, usuario_id: str) -> dict[str, Any]:
+    row = tx.one(f"SELECT {COLUMNS} FROM usuarios WHERE id = ?", (usuario_id,))
+    if row is None:
+        raise NotFound(f"No existe el usuario {usuario_id}.", fields={"usuario_id": "No existe."})
+    return _public(row)
+
+
+def login_row(tx: Tx, username: str) -> dict[str, Any] | None:
+    """The account with its password hash, for checking a login; None if unknown."""
+    return tx.one(f"SELECT {COLUMNS}, password_hash FROM usuarios WHERE username = ?", (normalize_username(username),))
+
+
+def issue_token(usuario: dict[str, Any], secret: bytes, lifetime: dt.timedelta, now: dt.datetime | None = None) -> str:
+    now = now or clock.now()
+    claims = {
+        "sub": usuario["id"],
+        "rol": usuario["rol"],
+        "tv": usuario["token_version"],
+        "iat": int(now.timestamp()),
+        "exp": int((now + lifetime).timestamp()),
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def read_token(token: str, secret: bytes) -> dict[str, Any]:
+    """The claims of a token signed by this installation and not expired."""
+    try:
+        return jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "tv", "exp"]})
+    except jwt.ExpiredSignatureError:
+        raise AuthError("La sesión expiró; vuelve a iniciar sesión.") from None
+    except jwt.InvalidTokenError:
+        raise AuthError("Token no válido; inicia sesión de nuevo.") from None
+
+
+def usuario_of_token(tx: Tx, claims: dict[str, Any]) -> dict[str, Any]:
+    """The active account a token speaks for; refused once revoked or its password changed."""
+    row = tx.one(f"SELECT {COLUMNS} FROM usuarios WHERE id = ?", (claims["sub"],))
+    if row is None or not row["activo"]:
+        raise AuthError("Esta cuenta ya no está activa.")
+    if row["token_version"] != claims["tv"]:
+        raise AuthError("La sesión se cerró (contraseña cambiada o acceso revocado); vuelve a iniciar sesión.")
+    return _public(row)
