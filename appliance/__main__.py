@@ -67,11 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = Config.from_env()
         if command == "serve":
-            import logging
-
             from .server import serve
 
-            logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
             return serve(config)
         if command == "demo-data":
             from .demo_data import fill
