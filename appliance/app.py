@@ -12,7 +12,9 @@ from .api.errors import validation_error_response
 from .api.jsonio import OrjsonProvider
 from .api.models import ErrorResponse
 from .config import Config
+from .auth import load_or_create_secret
 from .store import Database
+from .throttle import LoginThrottle
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -29,9 +31,8 @@ def create_app(config: Config | None = None, database: Database | None = None) -
             description="API del taller: clientes, órdenes de servicio, inventario, ventas y dashboard.",
         ),
         doc_ui=False,
-        # flask-openapi3 writes `securitySchemes: null` without this, which is not valid OpenAPI
-        # (schema tools refuse the whole document); accounts arrive with the security issue.
-        security_schemes={},
+        # OAuth2 password flow against POST /token: Swagger UI's Authorize button signs in.
+        security_schemes={"OAuth2": {"type": "oauth2", "flows": {"password": {"tokenUrl": "token", "scopes": {}}}}},
         validation_error_status=422,
         validation_error_model=ErrorResponse,
         validation_error_callback=validation_error_response,
@@ -44,5 +45,7 @@ def create_app(config: Config | None = None, database: Database | None = None) -
     app.json = OrjsonProvider(app)
     app.extensions["servitec.config"] = config
     app.extensions["servitec.db"] = database or Database(config.db_path)
+    app.extensions["servitec.secret"] = load_or_create_secret(config.data_dir)
+    app.extensions["servitec.throttle"] = LoginThrottle(config.login_max_failures, config.login_lock_seconds)
     register_api(app)
     return app

@@ -23,8 +23,9 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from . import clock
+from . import audit, clock
 from .errors import Conflict, Invalid, NotFound
+from .records import check_version, reject_blanks
 from .store import Tx
 
 ROLES = ("dueno", "tecnico", "mostrador")
@@ -79,7 +80,26 @@ def password_matches(password_hash: str, password: str) -> bool:
         return False
 
 
-def _public(row: dict[str, Any]) -> dict[str, Any]:
+_dummy_hash: str | None = None
+
+
+def verify_login(row: dict[str, Any] | None, password: str) -> bool:
+    """Check a login's password; an unknown user costs the same time as a known one.
+
+    Without the dummy verification an attacker could tell which usernames exist
+    from how fast the refusal comes back.
+    """
+    global _dummy_hash
+    if row is None:
+        _dummy_hash = _dummy_hash or _hasher.hash(secrets.token_hex(16))
+        password_matches(_dummy_hash, password)
+        return False
+    return password_matches(row["password_hash"], password)
+
+
+def public(row: dict[str, Any]) -> dict[str, Any]:
+    """An account as the API shows it: never the password hash."""
+    row.pop("password_hash", None)
     row["activo"] = bool(row["activo"])
     return row
 
@@ -101,18 +121,71 @@ def create_usuario(tx: Tx, data: dict[str, Any], password_hash: str) -> dict[str
     if tx.value("SELECT 1 FROM usuarios WHERE username = ?", (username,)):
         raise Conflict(f"Ya existe el usuario {username}.", code="usuario_duplicado", fields={"username": "Ya existe."})
     now = clock.now_iso()
-    return _public(tx.one(
+    usuario = public(tx.one(
         "INSERT INTO usuarios (id, username, nombre, rol, password_hash, activo, token_version, version,"
         f" creado_en, actualizado_en) VALUES (?, ?, ?, ?, ?, 1, 1, 1, ?, ?) RETURNING {COLUMNS}",
         (str(uuid.uuid4()), username, data["nombre"], data["rol"], password_hash, now, now),
     ))
+    audit.record(tx, "usuario_creado", "usuarios", usuario["id"], ("username", "nombre", "rol", "password"))
+    return usuario
+
+
+def owner_exists(tx: Tx) -> bool:
+    """True once an active owner account exists; until then the shop is not set up."""
+    return bool(tx.value("SELECT 1 FROM usuarios WHERE rol = 'dueno' AND activo = 1 LIMIT 1"))
+
+
+def list_usuarios(tx: Tx) -> list[dict[str, Any]]:
+    return [public(row) for row in tx.all(f"SELECT {COLUMNS} FROM usuarios ORDER BY username")]
+
+
+def update_usuario(
+    tx: Tx, usuario_id: str, changes: dict[str, Any], expected_version: int | None, password_hash: str | None = None,
+    revoke: bool = False,
+) -> dict[str, Any]:
+    """Change role, name or active flag, or reset the password.
+
+    A new role, deactivation, a password reset or `revoke` raises the token
+    version, so the user's open sessions end at once. The last active owner can
+    be neither demoted nor deactivated: the shop would be left without anyone
+    able to manage it.
+    """
+    reject_blanks(changes, ("nombre", "rol", "activo"))
+    check_version(tx, "usuarios", usuario_id, expected_version, label="el usuario")
+    current = get_usuario(tx, usuario_id)
+    if "rol" in changes and changes["rol"] not in ROLES:
+        raise Invalid(f"Rol no válido. Opciones: {', '.join(ROLES)}.", fields={"rol": "Rol no válido."})
+    changed = {k: v for k, v in changes.items() if current.get(k) != v}
+    loses_owner = current["rol"] == "dueno" and current["activo"] and (
+        changed.get("rol", "dueno") != "dueno" or changed.get("activo", True) is False)
+    if loses_owner and tx.value("SELECT COUNT(*) FROM usuarios WHERE rol = 'dueno' AND activo = 1") == 1:
+        raise Conflict("Es la única cuenta de dueño activa: crea otro dueño antes de cambiarla.", code="ultimo_dueno")
+    ends_sessions = revoke or password_hash is not None or "rol" in changed or changed.get("activo") is False
+    if not changed and not ends_sessions:
+        return current
+    assignments = [f"{name} = ?" for name in changed]
+    params: list[Any] = [int(v) if isinstance(v, bool) else v for v in changed.values()]
+    if password_hash is not None:
+        assignments.append("password_hash = ?")
+        params.append(password_hash)
+    if ends_sessions:
+        assignments.append("token_version = token_version + 1")
+    assignments += ["version = version + 1", "actualizado_en = ?"]
+    updated = public(tx.one(
+        f"UPDATE usuarios SET {', '.join(assignments)} WHERE id = ? RETURNING {COLUMNS}",
+        (*params, clock.now_iso(), usuario_id),
+    ))
+    campos = [*changed, *(["password"] if password_hash is not None else []),
+              *(["sesiones"] if ends_sessions else [])]
+    audit.record(tx, "usuario_actualizado", "usuarios", usuario_id, campos)
+    return updated
 
 
 def get_usuario(tx: Tx, usuario_id: str) -> dict[str, Any]:
     row = tx.one(f"SELECT {COLUMNS} FROM usuarios WHERE id = ?", (usuario_id,))
     if row is None:
         raise NotFound(f"No existe el usuario {usuario_id}.", fields={"usuario_id": "No existe."})
-    return _public(row)
+    return public(row)
 
 
 def login_row(tx: Tx, username: str) -> dict[str, Any] | None:
@@ -149,4 +222,4 @@ def usuario_of_token(tx: Tx, claims: dict[str, Any]) -> dict[str, Any]:
         raise AuthError("Esta cuenta ya no está activa.")
     if row["token_version"] != claims["tv"]:
         raise AuthError("La sesión se cerró (contraseña cambiada o acceso revocado); vuelve a iniciar sesión.")
-    return _public(row)
+    return public(row)

@@ -7,6 +7,7 @@ settings` prints them and the README documents each one; a test checks that).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,27 @@ def _text(raw: str) -> str:
     return raw
 
 
+def _networks(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    networks = []
+    for part in raw.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ConfigError(f"debe ser una lista de redes CIDR separadas por comas; {part!r} no lo es") from None
+    return tuple(networks)
+
+
+def _optional_file(raw: str) -> str | None:
+    if not raw.strip():
+        return None
+    if not Path(raw).is_file():
+        raise ConfigError(f"no existe el archivo {raw!r}")
+    return raw
+
+
 def _log_level(raw: str) -> str:
     level = raw.strip().upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -71,6 +93,10 @@ class Setting:
     parse: Callable[[str], Any] = _text
 
 
+# Loopback, the RFC 1918 ranges, IPv6 unique-local and link-local (a shop LAN
+# with IPv6 uses fd00::/8 or fe80::/10 addresses).
+PRIVATE_NETWORKS = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7,fe80::/10"
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("HOST", "0.0.0.0", "Dirección en la que escucha el servidor. 0.0.0.0 acepta conexiones de toda la red local; 127.0.0.1 solo de esta PC."),
     Setting("PORT", "8000", "Puerto TCP del API REST, la documentación (/docs) y el WebSocket (/ws).", _int_between(1, 65535)),
@@ -81,6 +107,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PRICES_INCLUDE_IVA", "true", "true si los precios de venta ya incluyen IVA (lo normal en mostrador); false si el IVA se suma al cobrar.", _bool),
     Setting("MAX_CONNECTIONS", "1000", "Máximo de conexiones atendidas a la vez; las demás esperan. Evita que una avalancha agote la memoria.", _int_between(10, 100000)),
     Setting("IDLE_TIMEOUT", "75", "Segundos que una conexión inactiva se mantiene abierta antes de cerrarla.", _int_between(5, 3600)),
+    Setting("TOKEN_HOURS", "12", "Horas que dura una sesión (un turno) antes de pedir la contraseña otra vez.", _int_between(1, 168)),
+    Setting("ALLOWED_IPS", PRIVATE_NETWORKS, "Redes (CIDR, separadas por comas) desde las que se acepta cualquier petición; las demás reciben 403. Por omisión: esta PC y las redes privadas.", _networks),
+    Setting("TRUSTED_PROXIES", "", "Proxies inversos (CIDR) cuya cabecera X-Forwarded-For se cree para saber la dirección real del cliente. Vacío: no se cree a nadie.", _networks),
+    Setting("LOGIN_MAX_FAILURES", "10", "Contraseñas incorrectas seguidas (por usuario o por dirección) antes de bloquear el inicio de sesión.", _int_between(3, 1000)),
+    Setting("LOGIN_LOCK_SECONDS", "300", "Segundos que dura el bloqueo tras demasiadas contraseñas incorrectas.", _int_between(1, 86400)),
+    Setting("SSL_CERT", "", "Certificado (PEM) para servir HTTPS y WSS en el mismo puerto. Vacío: HTTP. `python -m appliance gen-cert` crea uno.", _optional_file),
+    Setting("SSL_KEY", "", "Llave privada (PEM) del certificado de SSL_CERT.", _optional_file),
     Setting("LOG_LEVEL", "INFO", "Nivel de detalle del registro: DEBUG, INFO, WARNING o ERROR.", _log_level),
 )
 
@@ -117,6 +150,8 @@ class Config:
                 raise ConfigError(f"{setting.name} {exc}") from None
             if values[key] is None and setting.default is not None:
                 values[key] = setting.parse(setting.default)
+        if bool(values["ssl_cert"]) != bool(values["ssl_key"]):
+            raise ConfigError("SSL_CERT y SSL_KEY van juntos: indica los dos o ninguno")
         if values["db_path"] is None:
             values["db_path"] = str(Path(values["data_dir"]) / "SERVITEC.DB")
         return cls(values)

@@ -34,3 +34,25 @@ class Invalid(DomainError):
     """The input is well-formed but breaks a business rule (e.g. payments short of the total)."""
 
     code = "datos_invalidos"
+
+
+class Unauthorized(DomainError):
+    """No valid session: missing, expired or revoked token, or wrong credentials."""
+
+    code = "no_autenticado"
+
+
+class Forbidden(DomainError):
+    """The caller is known but may not do this (role, address, first-run rules)."""
+
+    code = "sin_permiso"
+
+
+class TooManyAttempts(DomainError):
+    """Login is locked for a while after repeated failures."""
+
+    code = "demasiados_intentos"
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from . import clock
+from . import audit, clock
 from .store import Tx
 
 
@@ -24,12 +24,15 @@ def record_change(
     datos: dict[str, Any],
     usuario: str | None = None,
 ) -> int:
-    """Append a change; return its sequence number."""
-    return tx.value(
+    """Append a change and its audit row; return its sequence number."""
+    campos = audit.changed_fields(tx, entidad, entidad_id, op, datos)
+    seq = tx.value(
         "INSERT INTO cambios (evento, entidad, entidad_id, version, op, datos, usuario, fecha)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
         (evento, entidad, entidad_id, version, op, orjson.dumps(datos).decode(), usuario, clock.now_iso()),
     )
+    audit.record(tx, evento, entidad, entidad_id, campos)
+    return seq
 
 
 def last_seq(tx: Tx) -> int:

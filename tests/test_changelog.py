@@ -25,7 +25,7 @@ def _last_seq(server) -> int:
 
 
 def test_each_write_records_its_event_with_the_new_version(fresh_server):
-    api = Api(fresh_server.url)
+    api = Api(fresh_server.url, fresh_server.token)
     cliente = api.ok("POST", "/clientes", 201, json={"nombre": "Ana López"})
     api.ok("PUT", f"/clientes/{cliente['id']}", json={"telefono": "33 1111 2222"})
     producto = api.ok("POST", "/inventario", 201, json={"nombre": "Mica 9H", "precio_venta": 99, "stock": 5})
@@ -71,7 +71,7 @@ def test_each_write_records_its_event_with_the_new_version(fresh_server):
 
 
 def test_refused_writes_leave_no_change_log_row(fresh_server):
-    api = Api(fresh_server.url)
+    api = Api(fresh_server.url, fresh_server.token)
     producto = api.ok("POST", "/inventario", 201, json={"nombre": "Batería", "precio_venta": 300, "stock": 1})
     cliente = api.ok("POST", "/clientes", 201, json={"nombre": "Luis"})
     before = _last_seq(fresh_server)

@@ -183,7 +183,7 @@ def test_every_row_keeps_the_domain_invariants(demo):
 
 def test_lists_count_what_was_added(demo):
     server, added = demo
-    api = Api(server.url)
+    api = Api(server.url, server.token)
     assert len(count_all(api, "/clientes")) == DEMO["clientes"]
     por_estado = {estado: len(count_all(api, "/ordenes", estado=estado)) for estado in TRANSITIONS}
     assert sum(por_estado.values()) == DEMO["ordenes"]
@@ -195,7 +195,7 @@ def test_lists_count_what_was_added(demo):
 
 def test_dashboard_has_realistic_figures(demo):
     server, _ = demo
-    board = Api(server.url).ok("GET", "/stats/dashboard")
+    board = Api(server.url, server.token).ok("GET", "/stats/dashboard")
     assert sum(board["ordenes_por_estado"].values()) == DEMO["ordenes"]
     assert board["vencidas"]["cantidad"] > 0
     assert board["ventas_hoy"]["cantidad"] > 0 and board["ventas_mes"]["cantidad"] >= board["ventas_hoy"]["cantidad"]
@@ -204,7 +204,7 @@ def test_dashboard_has_realistic_figures(demo):
 
 def test_kardex_sum_equals_stock(demo):
     server, _ = demo
-    api = Api(server.url)
+    api = Api(server.url, server.token)
     productos = count_all(api, "/inventario", incluir_inactivos="true")
     assert len(productos) == DEMO["productos"]
     for producto in productos[::10]:
@@ -214,7 +214,7 @@ def test_kardex_sum_equals_stock(demo):
 
 def test_accent_insensitive_search_finds_a_customer(demo):
     server, _ = demo
-    api = Api(server.url)
+    api = Api(server.url, server.token)
     accented = next(c for c in count_all(api, "/clientes") if fold(c["nombre"]) != c["nombre"].lower())
     for query in (fold(accented["nombre"]), fold(accented["nombre"]).upper()):
         found = api.ok("GET", "/clientes", params={"q": query, "limit": 500})["items"]
@@ -223,7 +223,7 @@ def test_accent_insensitive_search_finds_a_customer(demo):
 
 def test_demo_order_detail_has_its_history(demo):
     server, _ = demo
-    api = Api(server.url)
+    api = Api(server.url, server.token)
     for estado in ("entregado", "esperando_refaccion", "cancelado"):
         summary = api.ok("GET", "/ordenes", params={"estado": estado, "limit": 1})["items"][0]
         orden = api.ok("GET", f"/ordenes/{summary['id']}")
@@ -237,7 +237,7 @@ def test_demo_order_detail_has_its_history(demo):
 
 def test_new_records_continue_after_the_demo_data(demo):
     server, _ = demo
-    api = Api(server.url)
+    api = Api(server.url, server.token)
     cliente = api.ok("GET", "/clientes", params={"limit": 1})["items"][0]
     orden = api.ok("POST", "/ordenes", 201, json={"cliente_id": cliente["id"], "equipo": "celular",
                                                    "falla_reportada": "No enciende"})
@@ -256,7 +256,7 @@ def test_a_second_run_adds_to_the_same_database(tmp_path):
     counts = {"clientes": 120, "ordenes": 300, "productos": 40, "ventas": 150}
     run_demo(tmp_path, **counts)
     server = ServerProcess(tmp_path).start()
-    api = Api(server.url)
+    api = Api(server.url, server.token)
     # A sale between the runs: the second run has to continue from the stock it left.
     producto = next(p for p in count_all(api, "/inventario") if p["stock"] >= 1)
     api.ok("POST", "/ventas", 201, json={"items": [{"producto_id": producto["id"], "cantidad": 1}]})
@@ -265,7 +265,7 @@ def test_a_second_run_adds_to_the_same_database(tmp_path):
     run_demo(tmp_path, **counts)
     server = ServerProcess(tmp_path).start()
     try:
-        api = Api(server.url)
+        api = Api(server.url, server.token)
         assert len(count_all(api, "/clientes")) == 2 * counts["clientes"]
         assert len(count_all(api, "/inventario", incluir_inactivos="true")) == 2 * counts["productos"]
         board = api.ok("GET", "/stats/dashboard")

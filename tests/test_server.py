@@ -110,7 +110,7 @@ def test_keep_alive_reuses_one_connection(server):
     conn.connect()
     sock = conn.sock
     for _ in range(50):
-        conn.request("GET", "/clientes?limit=5")
+        conn.request("GET", "/clientes?limit=5", headers=server.headers)
         response = conn.getresponse()
         assert response.status == 200
         response.read()
@@ -121,6 +121,7 @@ def test_keep_alive_reuses_one_connection(server):
 
 def test_keep_alive_is_fast(server):
     with requests.Session() as session:
+        session.headers.update(server.headers)
         session.get(server.url + "/", timeout=10)
         started = time.monotonic()
         for _ in range(100):

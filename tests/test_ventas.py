@@ -238,6 +238,7 @@ def test_twenty_threads_buy_the_last_ten_units(server, api, unique):
 
     def buy(_):
         with requests.Session() as session:
+            session.headers.update(server.headers)
             barrier.wait(timeout=10)
             return session.post(f"{server.url}/ventas", timeout=30,
                                 json={"items": [{"producto_id": producto["id"], "cantidad": 1}]})
@@ -277,6 +278,7 @@ def test_random_concurrent_operations_keep_the_ledger_exact(server, api, unique)
         rng = random.Random(seed)
         base = server.url
         with requests.Session() as session:
+            session.headers.update(server.headers)
             barrier.wait(timeout=10)
             for _ in range(30):
                 pid = rng.choice(productos)
@@ -387,6 +389,7 @@ def test_concurrent_orders_and_sales_get_distinct_consecutive_folios(server, api
 
     def work(n):
         with requests.Session() as session:
+            session.headers.update(server.headers)
             barrier.wait(timeout=10)
             if n % 2:
                 r = session.post(f"{server.url}/ordenes", timeout=30, json={

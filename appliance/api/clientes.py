@@ -9,11 +9,12 @@ from pydantic import BaseModel, BeforeValidator, Field
 from typing_extensions import Annotated
 
 from .. import clientes
-from .context import db, expected_version, usuario
-from .models import ERROR_RESPONSES, Fecha, Id, IdPath, OptText, PageInfo, PageQuery, QueryModel, RequestModel, Search, Text, Version
+from .context import db, expected_version, usuario, write
+from .security import requires
+from .models import ERROR_RESPONSES, SIGNED_IN, Fecha, Id, IdPath, OptText, PageInfo, PageQuery, QueryModel, RequestModel, Search, Text, Version
 
 bp = APIBlueprint("clientes", __name__, url_prefix="/clientes", abp_tags=[Tag(name="Clientes")],
-                  abp_responses=ERROR_RESPONSES)
+                  abp_responses=ERROR_RESPONSES, abp_security=SIGNED_IN)
 
 RFC = Annotated[
     OptText(13, r"^[A-ZÑ&]{3,4}[0-9]{6}[A-Z0-9]{3}$"),
@@ -104,40 +105,46 @@ class Historial(BaseModel):
 
 
 @bp.get("", summary="Listar clientes", responses={200: ClientesPage})
+@requires("clientes:leer")
 def listar(query: ClientesQuery):
     with db().read() as tx:
         return clientes.list_clientes(tx, q=query.q, limit=query.limit, offset=query.offset)
 
 
 @bp.get("/<id>", summary="Obtener cliente", responses={200: ClienteOut})
+@requires("clientes:leer")
 def obtener(path: IdPath):
     with db().read() as tx:
         return clientes.get_cliente(tx, path.id)
 
 
 @bp.post("", summary="Crear cliente", responses={201: ClienteOut})
+@requires("clientes:escribir")
 def crear(body: ClienteIn):
-    with db().write() as tx:
+    with write() as tx:
         return clientes.create_cliente(tx, body.model_dump(), usuario()), 201
 
 
 @bp.put("/<id>", summary="Actualizar cliente (solo los campos enviados)", responses={200: ClienteOut})
+@requires("clientes:escribir")
 def actualizar(path: IdPath, body: ClienteUpdate):
     changes = body.model_dump(exclude_unset=True, exclude={"version"})
     version = expected_version(body.version)
-    with db().write() as tx:
+    with write() as tx:
         return clientes.update_cliente(tx, path.id, changes, version, usuario())
 
 
 @bp.delete("/<id>", summary="Eliminar cliente (baja lógica; no si tiene órdenes abiertas)",
            responses={200: ClienteEliminado})
+@requires("clientes:eliminar")
 def eliminar(path: IdPath, query: VersionQuery):
     version = expected_version(query.version)
-    with db().write() as tx:
+    with write() as tx:
         return clientes.delete_cliente(tx, path.id, version, usuario())
 
 
 @bp.get("/<id>/historial", summary="Órdenes y compras del cliente", responses={200: Historial})
+@requires("clientes:leer")
 def historial(path: IdPath):
     with db().read() as tx:
         return clientes.historial_cliente(tx, path.id)

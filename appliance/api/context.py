@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable, TypeVar
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, TypeVar
 
 import gevent
-from flask import current_app, request
+from flask import current_app, g, request
 
 from ..config import Config
 from ..errors import Invalid
-from ..store import Database
+from ..store import Actor, Database, Tx
 from .. import clock
 
 
@@ -23,8 +24,22 @@ def config() -> Config:
 
 
 def usuario() -> str | None:
-    """The acting user; accounts arrive with the security issue, until then nobody."""
-    return None
+    """The signed-in user's username (recorded in ledgers, histories and the change log)."""
+    current = g.get("usuario")
+    return current and current["username"]
+
+
+def rol() -> str:
+    return g.usuario["rol"]
+
+
+@contextmanager
+def write() -> Iterator[Tx]:
+    """A write transaction that knows who it is for (the audit trail reads `tx.actor`)."""
+    with db().write() as tx:
+        current = g.get("usuario")
+        tx.actor = Actor(current and current["id"], current and current["username"], g.get("client_ip"))
+        yield tx
 
 
 def expected_version(body_version: int | None = None) -> int | None:

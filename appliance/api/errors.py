@@ -15,12 +15,12 @@ from flask import Flask, Response, jsonify, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from ..errors import Conflict, DomainError, Invalid, NotFound
+from ..errors import Conflict, DomainError, Forbidden, Invalid, NotFound, TooManyAttempts, Unauthorized
 from ..store import CommitFailed, IntegrityError
 
 log = logging.getLogger(__name__)
 
-DOMAIN_STATUS = {NotFound: 404, Conflict: 409, Invalid: 422}
+DOMAIN_STATUS = {NotFound: 404, Conflict: 409, Invalid: 422, Unauthorized: 401, Forbidden: 403, TooManyAttempts: 429}
 
 HTTP_MESSAGES = {
     400: ("peticion_invalida", "La petición no es válida."),
@@ -137,7 +137,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError) -> Response:
         status = next((s for cls, s in DOMAIN_STATUS.items() if isinstance(exc, cls)), 400)
-        return error_response(status, exc.code, exc.message, exc.fields)
+        response = error_response(status, exc.code, exc.message, exc.fields)
+        if isinstance(exc, Unauthorized):
+            response.headers["WWW-Authenticate"] = "Bearer"
+        if isinstance(exc, TooManyAttempts):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.errorhandler(IntegrityError)
     def integrity_error(exc: IntegrityError) -> Response:

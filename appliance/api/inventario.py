@@ -9,12 +9,13 @@ from pydantic import BaseModel, Field
 from typing_extensions import Annotated
 
 from .. import inventario
-from .context import db, expected_version, usuario
-from .models import (ERROR_RESPONSES, Fecha, Id, IdPath, Money, OptText, PageInfo, PageQuery, RequestModel, Search,
+from .context import db, expected_version, usuario, write
+from .security import requires
+from .models import (ERROR_RESPONSES, SIGNED_IN, Fecha, Id, IdPath, Money, OptText, PageInfo, PageQuery, RequestModel, Search,
                      Text, Version)
 
 bp = APIBlueprint("inventario", __name__, url_prefix="/inventario", abp_tags=[Tag(name="Inventario")],
-                  abp_responses=ERROR_RESPONSES)
+                  abp_responses=ERROR_RESPONSES, abp_security=SIGNED_IN)
 
 Codigo = Annotated[OptText(64), Field(description="Código / SKU / código de barras; único")]
 Piezas = Annotated[int, Field(ge=0, le=1_000_000)]
@@ -105,39 +106,45 @@ class KardexQuery(PageQuery):
 
 
 @bp.get("", summary="Listar productos", responses={200: ProductosPage})
+@requires("inventario:leer")
 def listar(query: ProductosQuery):
     with db().read() as tx:
         return inventario.list_productos(tx, **query.model_dump())
 
 
 @bp.post("", summary="Crear producto", responses={201: ProductoOut})
+@requires("inventario:escribir")
 def crear(body: ProductoIn):
-    with db().write() as tx:
+    with write() as tx:
         return inventario.create_producto(tx, body.model_dump(), usuario()), 201
 
 
 @bp.get("/<id>", summary="Obtener producto", responses={200: ProductoOut})
+@requires("inventario:leer")
 def obtener(path: IdPath):
     with db().read() as tx:
         return inventario.get_producto(tx, path.id)
 
 
 @bp.put("/<id>", summary="Editar producto (activo=false para darlo de baja)", responses={200: ProductoOut})
+@requires("inventario:escribir")
 def actualizar(path: IdPath, body: ProductoUpdate):
     changes = body.model_dump(exclude_unset=True, exclude={"version"})
     version = expected_version(body.version)
-    with db().write() as tx:
+    with write() as tx:
         return inventario.update_producto(tx, path.id, changes, version, usuario())
 
 
 @bp.put("/<id>/stock", summary="Ajustar stock (compra, ajuste, merma, devolución o conteo)", responses={200: StockOut})
+@requires("inventario:ajustar")
 def ajustar_stock(path: IdPath, body: StockIn):
-    with db().write() as tx:
+    with write() as tx:
         return inventario.adjust_stock(tx, path.id, body.motivo, cantidad=body.cantidad, stock=body.stock,
                                        nota=body.nota, usuario=usuario())
 
 
 @bp.get("/<id>/movimientos", summary="Kárdex del producto", responses={200: Kardex})
+@requires("inventario:leer")
 def movimientos(path: IdPath, query: KardexQuery):
     with db().read() as tx:
         return inventario.list_movimientos(tx, path.id, limit=query.limit, offset=query.offset)

@@ -159,8 +159,13 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
+# The operations that need a token, for /openapi.json (and Swagger UI's padlocks).
+SIGNED_IN: list[dict[str, list[str]]] = [{"OAuth2": []}]
+
 ERROR_RESPONSES: dict[int, type[BaseModel]] = {
     400: ErrorResponse,
+    401: ErrorResponse,
+    403: ErrorResponse,
     404: ErrorResponse,
     409: ErrorResponse,
     422: ErrorResponse,

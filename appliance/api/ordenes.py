@@ -8,13 +8,14 @@ from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
 from typing_extensions import Annotated
 
-from .. import ordenes
-from .context import db, expected_version, usuario, utc_iso
-from .models import (ERROR_RESPONSES, Cantidad, Fecha, FechaHoraIn, Id, IdPath, Money, OptText, PageInfo, PageQuery,
+from .. import ordenes, permissions
+from .context import db, expected_version, rol, usuario, utc_iso, write
+from .security import requires
+from .models import (ERROR_RESPONSES, SIGNED_IN, Cantidad, Fecha, FechaHoraIn, Id, IdPath, Money, OptText, PageInfo, PageQuery,
                      RequestModel, Search, Text, Version)
 
 bp = APIBlueprint("ordenes", __name__, url_prefix="/ordenes", abp_tags=[Tag(name="Órdenes de servicio")],
-                  abp_responses=ERROR_RESPONSES)
+                  abp_responses=ERROR_RESPONSES, abp_security=SIGNED_IN)
 
 Equipo = Literal["celular", "laptop", "pc", "tablet", "consola", "otro"]
 Prioridad = Literal["baja", "normal", "alta", "urgente"]
@@ -168,44 +169,61 @@ def _with_dates(body: OrdenFields) -> dict:
     return data
 
 
+def _shown(orden: dict) -> dict:
+    """The order as the caller may see it: device passcodes only for roles that work on the device."""
+    if not permissions.allowed(rol(), "ordenes:ver_acceso"):
+        orden["contrasena"] = None
+    return orden
+
+
 @bp.get("", summary="Listar órdenes", responses={200: OrdenesPage})
+@requires("ordenes:leer")
 def listar(query: OrdenesQuery):
     with db().read() as tx:
-        return ordenes.list_ordenes(tx, **query.model_dump())
+        page = ordenes.list_ordenes(tx, **query.model_dump())
+    page["items"] = [_shown(orden) for orden in page["items"]]
+    return page
 
 
 @bp.post("", summary="Recibir un equipo (nueva orden)", responses={201: OrdenDetalle})
+@requires("ordenes:recibir")
 def crear(body: OrdenIn):
     data = _with_dates(body)
     for field in ("condicion", "prioridad", "garantia_dias"):
         data.setdefault(field, getattr(body, field))
-    with db().write() as tx:
-        return ordenes.create_orden(tx, data, usuario()), 201
+    with write() as tx:
+        return _shown(ordenes.create_orden(tx, data, usuario())), 201
 
 
 @bp.get("/<id>", summary="Obtener orden con historial, partes y saldo", responses={200: OrdenDetalle})
+@requires("ordenes:leer")
 def obtener(path: IdPath):
     with db().read() as tx:
-        return ordenes.get_orden(tx, path.id)
+        return _shown(ordenes.get_orden(tx, path.id))
 
 
 @bp.put("/<id>", summary="Editar orden (detalles, diagnóstico, presupuesto, costos)", responses={200: OrdenDetalle})
+@requires("ordenes:editar")
 def actualizar(path: IdPath, body: OrdenUpdate):
     changes = _with_dates(body)
     version = expected_version(body.version)
-    with db().write() as tx:
-        return ordenes.update_orden(tx, path.id, changes, version, usuario())
+    with write() as tx:
+        return _shown(ordenes.update_orden(tx, path.id, changes, version, usuario()))
 
 
 @bp.put("/<id>/estado", summary="Cambiar estado (máquina de estados)", responses={200: OrdenDetalle})
+@requires("ordenes:cambiar_estado")
 def cambiar_estado(path: IdPath, body: EstadoIn):
+    permissions.require(rol(), permissions.estado_permission(body.estado))
     version = expected_version(body.version)
-    with db().write() as tx:
-        return ordenes.change_estado(tx, path.id, body.estado, nota=body.nota, registrar_adeudo=body.registrar_adeudo,
-                                     expected_version=version, usuario=usuario())
+    with write() as tx:
+        return _shown(ordenes.change_estado(tx, path.id, body.estado, nota=body.nota,
+                                            registrar_adeudo=body.registrar_adeudo, expected_version=version,
+                                            usuario=usuario()))
 
 
 @bp.post("/<id>/partes", summary="Agregar refacción del inventario o mano de obra", responses={201: OrdenDetalle})
+@requires("ordenes:partes")
 def agregar_parte(path: IdPath, body: ParteIn):
-    with db().write() as tx:
-        return ordenes.add_parte(tx, path.id, body.model_dump(), usuario()), 201
+    with write() as tx:
+        return _shown(ordenes.add_parte(tx, path.id, body.model_dump(), usuario())), 201

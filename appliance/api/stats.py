@@ -12,10 +12,11 @@ from pydantic import BaseModel
 from .. import clock, stats
 from ..events import last_seq
 from .context import config, db, offload
-from .models import ERROR_RESPONSES, Fecha
+from .security import requires
+from .models import ERROR_RESPONSES, SIGNED_IN, Fecha
 
 bp = APIBlueprint("stats", __name__, url_prefix="/stats", abp_tags=[Tag(name="Estadísticas")],
-                  abp_responses=ERROR_RESPONSES)
+                  abp_responses=ERROR_RESPONSES, abp_security=SIGNED_IN)
 
 
 class OrdenBreve(BaseModel):
@@ -108,6 +109,7 @@ class DashboardCache:
 
 
 @bp.get("/dashboard", summary="Dashboard general", responses={200: Dashboard})
+@requires("stats:leer")
 def dashboard():
     database, zone, now = db(), config().zone, clock.now()
     with database.read() as tx:

@@ -5,13 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, render_template_string
 from flask_openapi3_swagger.templates import swagger_html_string
 
-from .. import APP_NAME, __version__, clock
+from .. import APP_NAME, __version__, auth, clock
 from .context import db
+from .security import public
 
 bp = Blueprint("status", __name__)
 
 
 @bp.get("/")
+@public
 def status():
     database = db()
     ok = database.check()
@@ -22,15 +24,24 @@ def status():
         "time": clock.now_iso(),
         "db": "ok" if ok else "error",
     }
+    if ok:
+        with database.read() as tx:
+            body["configurado"] = auth.owner_exists(tx)
+        if not body["configurado"]:
+            body["aviso"] = ("Falta crear la cuenta del dueño. En la PC del servidor: "
+                             "python -m appliance create-user --rol dueno --username <usuario>, "
+                             "o abre http://localhost:<puerto>/setup en esa PC.")
     return body, 200 if ok else 503
 
 
 @bp.get("/openapi.json")
+@public
 def openapi_json():
     return jsonify(current_app.api_doc)
 
 
 @bp.get("/docs")
+@public
 def docs():
     # The page loads Swagger UI's files from /swagger/... (flask-openapi3-swagger's
     # package data, served locally) and the spec from /openapi.json: no internet needed.

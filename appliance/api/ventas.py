@@ -10,12 +10,13 @@ from pydantic import BaseModel, Field
 from typing_extensions import Annotated
 
 from .. import clock, ventas
-from .context import config, db, usuario
-from .models import (ERROR_RESPONSES, Cantidad, DiaIn, Fecha, Id, IdPath, Money, OptText, PageInfo, PageQuery,
+from .context import config, db, usuario, write
+from .security import requires
+from .models import (ERROR_RESPONSES, SIGNED_IN, Cantidad, DiaIn, Fecha, Id, IdPath, Money, OptText, PageInfo, PageQuery,
                      RequestModel, Text)
 
 bp = APIBlueprint("ventas", __name__, url_prefix="/ventas", abp_tags=[Tag(name="Ventas")],
-                  abp_responses=ERROR_RESPONSES)
+                  abp_responses=ERROR_RESPONSES, abp_security=SIGNED_IN)
 
 
 class ItemIn(RequestModel):
@@ -102,16 +103,18 @@ def _local_midnight(day: dt.date) -> str:
 
 
 @bp.post("", summary="Registrar venta", responses={201: VentaOut})
+@requires("ventas:crear")
 def crear(body: VentaIn):
     settings = config()
     data = body.model_dump()
-    with db().write() as tx:
+    with write() as tx:
         venta = ventas.create_venta(tx, data, iva_percent=settings.iva_percent,
                                     prices_include_iva=settings.prices_include_iva, usuario=usuario())
     return venta, 201
 
 
 @bp.get("", summary="Listar ventas", responses={200: VentasPage})
+@requires("ventas:leer")
 def listar(query: VentasQuery):
     desde = _local_midnight(query.desde) if query.desde else None
     hasta = _local_midnight(query.hasta + dt.timedelta(days=1)) if query.hasta else None
@@ -121,12 +124,14 @@ def listar(query: VentasQuery):
 
 
 @bp.get("/<id>", summary="Obtener venta", responses={200: VentaOut})
+@requires("ventas:leer")
 def obtener(path: IdPath):
     with db().read() as tx:
         return ventas.get_venta(tx, path.id)
 
 
 @bp.post("/<id>/cancelar", summary="Cancelar venta (devuelve el stock; la venta se conserva)", responses={200: VentaOut})
+@requires("ventas:cancelar")
 def cancelar(path: IdPath, body: CancelarIn):
-    with db().write() as tx:
+    with write() as tx:
         return ventas.cancel_venta(tx, path.id, body.motivo, usuario())

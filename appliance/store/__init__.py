@@ -4,6 +4,6 @@ Domain modules receive a `Tx` (an open transaction) and run SQL through it with
 `?` placeholders; they never import an engine module.
 """
 
-from .sqlite import CommitFailed, Database, DatabaseLocked, IntegrityError, SchemaTooNew, Tx
+from .sqlite import Actor, CommitFailed, Database, DatabaseLocked, IntegrityError, SchemaTooNew, Tx
 
-__all__ = ["Database", "Tx", "DatabaseLocked", "IntegrityError", "CommitFailed", "SchemaTooNew"]
+__all__ = ["Actor", "Database", "Tx", "DatabaseLocked", "IntegrityError", "CommitFailed", "SchemaTooNew"]

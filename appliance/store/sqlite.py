@@ -13,7 +13,7 @@ import threading
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, ContextManager, Iterable, Iterator, Sequence
+from typing import Any, ContextManager, Iterable, Iterator, NamedTuple, Sequence
 
 import apsw
 
@@ -23,6 +23,14 @@ from .migrations import apply_migrations, SchemaTooNew
 __all__ = ["Database", "Tx", "DatabaseLocked", "IntegrityError", "CommitFailed", "SchemaTooNew"]
 
 BUSY_TIMEOUT_MS = 5000
+
+
+class Actor(NamedTuple):
+    """Who a write is for: the signed-in user and the address the request came from."""
+
+    usuario_id: str | None
+    usuario: str | None
+    ip: str | None
 
 
 class DatabaseLocked(Exception):
@@ -38,12 +46,17 @@ class CommitFailed(Exception):
 
 
 class Tx:
-    """An open transaction (write) or snapshot (read) on one connection."""
+    """An open transaction (write) or snapshot (read) on one connection.
 
-    __slots__ = ("_conn",)
+    `actor` says on whose behalf a write runs (user id, username, client address);
+    the HTTP layer sets it so the audit trail can name who changed what.
+    """
+
+    __slots__ = ("_conn", "actor")
 
     def __init__(self, conn: apsw.Connection):
         self._conn = conn
+        self.actor: Actor | None = None
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         cursor = self._conn.execute(sql, params)

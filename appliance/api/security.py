@@ -1,0 +1,154 @@
+"""The gate every request passes before its view runs: address, then token, then role.
+
+1. The client's address must be inside ALLOWED_IPS (403 before any other work).
+   `X-Forwarded-For` is believed only from TRUSTED_PROXIES.
+2. Unless the view is marked `@public`, a valid bearer token is required (401).
+3. The view's declared permission (`@requires`) must be held by the user's role
+   (403); a view that declares nothing is refused for everyone (fail closed).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from typing import Any, Callable, TypeVar
+
+from flask import Flask, current_app, g, request
+
+from .. import auth, permissions
+from ..config import Config
+from ..errors import Forbidden, Unauthorized
+from .context import config, db
+
+log = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Swagger UI's static files (the flask-openapi3-swagger plugin's blueprint).
+PUBLIC_BLUEPRINTS = frozenset({"swagger"})
+
+
+def requires(permission: str) -> Callable[[F], F]:
+    """Declare the permission a view needs (see permissions.PERMISSIONS).
+
+    Put it *below* the route decorator: flask-openapi3 wraps views with
+    functools.wraps, which carries this attribute over to the registered view.
+    """
+    if permission not in permissions.PERMISSIONS:
+        raise ValueError(f"unknown permission {permission!r}")
+
+    def mark(view: F) -> F:
+        view.servitec_permission = permission  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def public(view: F) -> F:
+    """Mark a view that answers without a token (status, docs, login, first-run setup)."""
+    view.servitec_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def view_permission(app: Flask, endpoint: str) -> str | None:
+    """The permission the view of `endpoint` declares; None for public or undeclared views."""
+    return getattr(app.view_functions.get(endpoint), "servitec_permission", None)
+
+
+def is_public(app: Flask, endpoint: str | None) -> bool:
+    if endpoint is None:
+        return False
+    if endpoint.split(".", 1)[0] in PUBLIC_BLUEPRINTS:
+        return True
+    return bool(getattr(app.view_functions.get(endpoint), "servitec_public", False))
+
+
+def client_address(settings: Config, remote_addr: str | None, forwarded_for: str | None) -> str | None:
+    """The address of the person's machine.
+
+    Behind a trusted reverse proxy the connection comes from the proxy, so the
+    X-Forwarded-For chain is read from the right, skipping trusted proxies; the
+    first untrusted hop is the client. From anyone else the header is ignored:
+    a client could write any address in it.
+    """
+    address = _parse(remote_addr)
+    if address is None:
+        return remote_addr
+    if not forwarded_for or not _inside(address, settings.trusted_proxies):
+        return str(address)
+    for hop in reversed([part.strip() for part in forwarded_for.split(",")]):
+        hop_address = _parse(hop)
+        if hop_address is None:
+            return str(address)  # a malformed chain: trust only what we saw
+        address = hop_address
+        if not _inside(address, settings.trusted_proxies):
+            break
+    return str(address)
+
+
+def _parse(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    if not text:
+        return None
+    try:
+        address = ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return None
+    # An IPv4 client on a dual-stack socket shows up as ::ffff:a.b.c.d.
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+def _inside(address: ipaddress.IPv4Address | ipaddress.IPv6Address, networks) -> bool:
+    return any(address.version == net.version and address in net for net in networks)
+
+
+def address_allowed(settings: Config, address: str | None) -> bool:
+    parsed = _parse(address)
+    return parsed is not None and _inside(parsed, settings.allowed_ips)
+
+
+def is_loopback(address: str | None) -> bool:
+    parsed = _parse(address)
+    return parsed is not None and parsed.is_loopback
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def authenticate(token: str | None) -> dict[str, Any]:
+    """The active user a token speaks for; Unauthorized (401) otherwise."""
+    if not token:
+        raise Unauthorized("Inicia sesión: falta el token (cabecera Authorization: Bearer <token>).")
+    try:
+        claims = auth.read_token(token, current_app.extensions["servitec.secret"])
+        with db().read() as tx:
+            return auth.usuario_of_token(tx, claims)
+    except auth.AuthError as exc:
+        raise Unauthorized(str(exc), code="token_invalido") from None
+
+
+def register_gate(app: Flask) -> None:
+    @app.before_request
+    def gate() -> None:
+        settings = config()
+        g.client_ip = client_address(settings, request.remote_addr, request.headers.get("X-Forwarded-For"))
+        if not address_allowed(settings, g.client_ip):
+            log.warning("Petición rechazada de %s (fuera de ALLOWED_IPS): %s %s", g.client_ip, request.method,
+                        request.path)
+            raise Forbidden("Esta dirección no tiene permitido usar el servidor del taller.", code="ip_no_permitida")
+        if is_public(app, request.endpoint):
+            return
+        g.usuario = authenticate(bearer_token())
+        if request.endpoint is None:
+            return  # signed in, but no such route: let routing answer 404/405
+        permission = view_permission(app, request.endpoint)
+        if permission is None:
+            log.error("La vista %s no declara permiso; se rechaza", request.endpoint)
+            raise Forbidden("Esta acción no tiene permisos definidos.")
+        permissions.require(g.usuario["rol"], permission)

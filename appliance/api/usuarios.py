@@ -1,0 +1,212 @@
+"""HTTP for accounts: POST /token (sign in), /usuarios (the owner manages staff), /auditoria."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any, Literal, Optional
+
+import gevent
+from flask import current_app, g
+from flask_openapi3 import APIBlueprint, Tag
+from pydantic import BaseModel, Field
+
+from .. import audit, auth
+from ..errors import Forbidden, TooManyAttempts, Unauthorized
+from ..store import Actor
+from ..throttle import LoginThrottle
+from .context import config, db, expected_version, offload, write
+from .models import ERROR_RESPONSES, SIGNED_IN, ErrorResponse, Fecha, Limit, Offset, PageInfo, QueryModel, RequestModel, Text, Version
+from .security import public, requires
+
+log = logging.getLogger(__name__)
+
+_TAGS = [Tag(name="Usuarios y sesión")]
+# Two blueprints only so that /openapi.json marks every operation but the login as needing a token.
+login_bp = APIBlueprint("sesion", __name__, abp_tags=_TAGS, abp_responses=ERROR_RESPONSES)
+bp = APIBlueprint("usuarios", __name__, abp_tags=_TAGS, abp_responses=ERROR_RESPONSES, abp_security=SIGNED_IN)
+
+Rol = Literal["dueno", "tecnico", "mostrador"]
+Password = Text(256, min_length=auth.MIN_PASSWORD_LENGTH)
+
+
+class UsuarioOut(BaseModel):
+    id: str
+    username: str
+    nombre: str
+    rol: Rol
+    activo: bool
+    version: int
+    creado_en: Fecha
+    actualizado_en: Fecha
+
+
+class UsuarioIn(RequestModel):
+    username: Text(32, min_length=3)
+    nombre: Text(120)
+    rol: Rol
+    password: Password
+
+
+class UsuarioUpdate(RequestModel):
+    nombre: Optional[Text(120)] = None
+    rol: Optional[Rol] = None
+    activo: Optional[bool] = Field(None, description="false: la cuenta ya no puede entrar y sus sesiones se cierran")
+    password: Optional[Password] = Field(None, description="Restablecer la contraseña (cierra sus sesiones)")
+    cerrar_sesiones: bool = Field(False, description="true: cierra todas sus sesiones abiertas")
+    version: Optional[Version] = None
+
+
+class PasswordIn(RequestModel):
+    actual: Text(256)
+    nueva: Password
+
+
+class UsuarioPath(BaseModel):
+    id: str = Field(min_length=1, max_length=64)
+
+
+class UsuariosList(BaseModel):
+    items: list[UsuarioOut]
+
+
+class TokenForm(BaseModel):
+    username: str = Field(min_length=1, max_length=64, description="Usuario")
+    password: str = Field(min_length=1, max_length=256, description="Contraseña")
+    grant_type: Optional[Literal["password"]] = None
+    scope: Optional[str] = Field(None, max_length=256)
+    client_id: Optional[str] = Field(None, max_length=256)
+    client_secret: Optional[str] = Field(None, max_length=256)
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"]
+    expires_in: int = Field(description="Segundos de vida del token (un turno)")
+    usuario: UsuarioOut
+
+
+class AuditoriaQuery(QueryModel):
+    usuario: Optional[str] = Field(None, max_length=64)
+    accion: Optional[str] = Field(None, max_length=64, description="p. ej. cliente_creado, inicio_sesion_fallido")
+    entidad: Optional[str] = Field(None, max_length=32, description="clientes, ordenes, productos, ventas, usuarios")
+    entidad_id: Optional[str] = Field(None, max_length=64)
+    desde: Optional[str] = Field(None, max_length=40, description="Fecha ISO (UTC) desde la que listar")
+    hasta: Optional[str] = Field(None, max_length=40, description="Fecha ISO (UTC) hasta la que listar (sin incluirla)")
+    limit: Limit = 50
+    offset: Offset = 0
+
+
+class AuditoriaRow(BaseModel):
+    id: int
+    fecha: Fecha
+    usuario_id: Optional[str]
+    usuario: Optional[str]
+    ip: Optional[str]
+    accion: str
+    entidad: Optional[str]
+    entidad_id: Optional[str]
+    campos: list[str] = Field(description="Nombres de los campos que cambiaron (nunca sus valores)")
+
+
+class AuditoriaPage(PageInfo):
+    items: list[AuditoriaRow]
+
+
+def _audit_login(accion: str, usuario_id: str | None, username: str) -> None:
+    with db().write() as tx:
+        tx.actor = Actor(usuario_id, username, g.client_ip)
+        audit.record(tx, accion, "usuarios", usuario_id)
+
+
+def _session(usuario: dict[str, Any]) -> dict[str, Any]:
+    lifetime = dt.timedelta(hours=config().token_hours)
+    access_token = auth.issue_token(usuario, current_app.extensions["servitec.secret"], lifetime)
+    return {"access_token": access_token, "token_type": "bearer", "expires_in": int(lifetime.total_seconds()),
+            "usuario": usuario}
+
+
+@login_bp.post("/token", summary="Iniciar sesión (OAuth2: formulario username y password)",
+               responses={200: TokenOut, 429: ErrorResponse})
+@public
+def token(form: TokenForm):
+    throttle: LoginThrottle = current_app.extensions["servitec.throttle"]
+    username, address = auth.normalize_username(form.username), g.client_ip
+    wait = throttle.retry_after(username, address)
+    if wait:
+        raise TooManyAttempts(f"Demasiados intentos fallidos. Espera {wait} segundos y vuelve a intentar.", wait)
+    with db().read() as tx:
+        if not auth.owner_exists(tx):
+            raise Forbidden("El taller aún no tiene dueño: crea la cuenta del dueño en la PC del servidor "
+                            "(python -m appliance create-user --rol dueno, o la página /setup).", code="sin_dueno")
+        row = auth.login_row(tx, username)
+    if not offload(auth.verify_login, row, form.password):
+        locked, pause = throttle.failed(username, address)
+        log.warning("Inicio de sesión fallido para %r desde %s", username, address)
+        _audit_login("inicio_sesion_bloqueado" if locked else "inicio_sesion_fallido", row and row["id"], username)
+        if locked:
+            log.warning("Inicio de sesión bloqueado %s s para %r desde %s", locked, username, address)
+            raise TooManyAttempts(f"Demasiados intentos fallidos. Espera {locked} segundos y vuelve a intentar.", locked)
+        gevent.sleep(pause)  # slows a guesser down without holding anyone else up
+        raise Unauthorized("Usuario o contraseña incorrectos.", code="credenciales_invalidas")
+    if not row["activo"]:
+        raise Forbidden("Esta cuenta está desactivada; habla con el dueño del taller.", code="cuenta_inactiva")
+    throttle.succeeded(username, address)
+    _audit_login("inicio_sesion", row["id"], username)
+    return _session(auth.public(row))
+
+
+@bp.get("/usuarios", summary="Listar usuarios", responses={200: UsuariosList})
+@requires("usuarios:administrar")
+def listar():
+    with db().read() as tx:
+        return {"items": auth.list_usuarios(tx)}
+
+
+@bp.post("/usuarios", summary="Crear usuario", responses={201: UsuarioOut})
+@requires("usuarios:administrar")
+def crear(body: UsuarioIn):
+    password_hash = offload(auth.hash_password, body.password)
+    with write() as tx:
+        return auth.create_usuario(tx, body.model_dump(exclude={"password"}), password_hash), 201
+
+
+@bp.get("/usuarios/me", summary="Mi cuenta", responses={200: UsuarioOut})
+@requires("sesion")
+def yo():
+    return g.usuario
+
+
+@bp.put("/usuarios/me/password", summary="Cambiar mi contraseña (cierra mis demás sesiones)",
+        responses={200: TokenOut})
+@requires("sesion")
+def cambiar_password(body: PasswordIn):
+    with db().read() as tx:
+        row = auth.login_row(tx, g.usuario["username"])
+    if not offload(auth.verify_login, row, body.actual):
+        raise Forbidden("La contraseña actual no es correcta.", code="contrasena_incorrecta",
+                        fields={"actual": "No coincide."})
+    password_hash = offload(auth.hash_password, body.nueva)
+    with write() as tx:
+        usuario = auth.update_usuario(tx, g.usuario["id"], {}, None, password_hash=password_hash)
+    return _session(usuario)
+
+
+@bp.put("/usuarios/<id>", summary="Editar usuario: rol, activo, restablecer contraseña, cerrar sesiones",
+        responses={200: UsuarioOut})
+@requires("usuarios:administrar")
+def actualizar(path: UsuarioPath, body: UsuarioUpdate):
+    changes = body.model_dump(exclude_unset=True, exclude={"version", "password", "cerrar_sesiones"})
+    password_hash = offload(auth.hash_password, body.password) if body.password is not None else None
+    version = expected_version(body.version)
+    with write() as tx:
+        return auth.update_usuario(tx, path.id, changes, version, password_hash=password_hash,
+                                   revoke=body.cerrar_sesiones)
+
+
+@bp.get("/auditoria", summary="Bitácora: quién cambió qué, cuándo y desde dónde", responses={200: AuditoriaPage})
+@requires("auditoria:leer")
+def auditoria(query: AuditoriaQuery):
+    filters = query.model_dump(exclude={"limit", "offset"})
+    with db().read() as tx:
+        return audit.list_auditoria(tx, filters, query.limit, query.offset)
