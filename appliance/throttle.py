@@ -1,7 +1,7 @@
 """Login throttling: repeated wrong passwords slow down, then lock for a while.
 
 Failures are counted per username and per client address. From half the limit
-on, each failed attempt is answered after a short pause; at the limit the key
+on (and never on the first miss), each failed attempt is answered after a short pause; at the limit the key
 is locked for `lock_seconds`, during which even the right password is refused.
 A success resets both counters. An address gets three times the user limit
 because several counters may share one address behind a router.
@@ -64,7 +64,7 @@ class LoginThrottle:
             if record.failures >= limit:
                 record.locked_until = now + self.lock_seconds
                 locked = self.lock_seconds
-            elif record.failures >= limit // 2:
+            elif record.failures >= max(2, limit // 2):
                 pause = SLOWDOWN_SECONDS
         self._forget_oldest()
         return locked, pause

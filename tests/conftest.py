@@ -11,14 +11,22 @@ from serverproc import ServerProcess
 
 
 class Api:
-    """requests.Session bound to one server; `api.post("/clientes", json=...)`."""
+    """requests.Session bound to one server, signed in; `api.post("/clientes", json=...)`.
 
-    def __init__(self, base_url: str):
+    `Api(server.url, server.token)` acts as the owner; `Api(url)` as nobody.
+    """
+
+    def __init__(self, base_url: str, token: str | None = None, verify: str | None = None):
         self.base_url = base_url
         self.session = requests.Session()
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+        # Per request, not session.verify: requests lets REQUESTS_CA_BUNDLE override the session's.
+        self.verify = verify
 
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
         kwargs.setdefault("timeout", 10)
+        kwargs.setdefault("verify", self.verify)
         return self.session.request(method, self.base_url + path, **kwargs)
 
     def get(self, path, **kw):
@@ -57,8 +65,16 @@ def fresh_server(tmp_path):
 
 
 @pytest.fixture
+def blank_server(tmp_path):
+    """An appliance on first run: no accounts at all."""
+    proc = ServerProcess(tmp_path / "data", owner=False).start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
 def api(server) -> Api:
-    return Api(server.url)
+    return Api(server.url, server.token, server.verify)
 
 
 @pytest.fixture
@@ -70,7 +86,7 @@ def unique() -> str:
 @pytest.fixture(scope="module")
 def module_api(server) -> Api:
     """An Api for module-scoped fixtures (records shared by one test module)."""
-    client = Api(server.url)
+    client = Api(server.url, server.token, server.verify)
     yield client
     client.session.close()
 
@@ -78,7 +94,7 @@ def module_api(server) -> Api:
 @pytest.fixture
 def fresh_api(fresh_server):
     """An Api on `fresh_server`; its connections are closed before the server stops."""
-    client = Api(fresh_server.url)
+    client = Api(fresh_server.url, fresh_server.token, fresh_server.verify)
     yield client
     client.session.close()
 
@@ -90,7 +106,7 @@ def server_with(tmp_path):
 
     def start(**env: str) -> tuple[ServerProcess, Api]:
         proc = ServerProcess(tmp_path / f"data{len(started)}", **env).start()
-        started.append((proc, Api(proc.url)))
+        started.append((proc, Api(proc.url, proc.token, proc.verify)))
         return started[-1]
 
     yield start

@@ -2,17 +2,45 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
+
+OWNER = "dueno"
+OWNER_PASSWORD = "clave-del-dueno-de-pruebas"
+_owner_hash: str | None = None
+
+
+def seed_owner(db_path: Path) -> None:
+    """Give a test database its owner account (the tests' stand-in for `create-user --rol dueno`).
+
+    The argon2 hash is made once per test session: hashing on purpose costs
+    ~150 ms, and dozens of test servers start. The CLI itself is tested in test_auth.
+    """
+    global _owner_hash
+    from appliance import auth
+    from appliance.store import Database
+
+    _owner_hash = _owner_hash or auth.hash_password(OWNER_PASSWORD)
+    database = Database(db_path, exclusive=False)
+    try:
+        with database.write() as tx:
+            if auth.login_row(tx, OWNER) is None:
+                auth.create_usuario(tx, {"username": OWNER, "nombre": "Dueño de pruebas", "rol": "dueno"}, _owner_hash)
+    finally:
+        database.close()
 
 
 def free_port() -> int:
@@ -21,20 +49,43 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@functools.cache
+def suite_tls_env() -> dict[str, str]:
+    """SERVITEC_TEST_TLS=1: one certificate for every server of the test session."""
+    from appliance.certs import generate
+
+    folder = tempfile.mkdtemp(prefix="servitec-test-tls-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    cert = generate(folder, days=1)
+    # Tests that call requests with server.url directly verify against it too.
+    os.environ["REQUESTS_CA_BUNDLE"] = str(cert.cert_path)
+    return {"SSL_CERT": str(cert.cert_path), "SSL_KEY": str(cert.key_path)}
+
+
 class ServerProcess:
     """`python -m appliance serve` with its own data folder; restartable on the same database."""
 
-    def __init__(self, data_dir: Path, port: int | None = None, **env: str):
+    def __init__(self, data_dir: Path, port: int | None = None, owner: bool = True, **env: str):
+        """`owner=False` leaves the database without accounts (the first-run state)."""
         self.data_dir = Path(data_dir)
+        self.owner = owner
+        self.token: str | None = None
         self.port = port or free_port()
         self.env = {**os.environ, "DATA_DIR": str(self.data_dir), "HOST": "127.0.0.1", "PORT": str(self.port),
                     "LOG_LEVEL": "WARNING", **env}
+        if os.environ.get("SERVITEC_TEST_TLS") == "1" and "SSL_CERT" not in self.env:
+            self.env.update(suite_tls_env())
         self.proc: subprocess.Popen | None = None
         self.log_path = self.data_dir / "server.log"
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.verify else 'http'}://127.0.0.1:{self.port}"
+
+    @property
+    def verify(self) -> str | None:
+        """For requests' `verify=`: the server's own certificate under TLS, None over plain HTTP."""
+        return self.env.get("SSL_CERT") or None
 
     @property
     def db_path(self) -> Path:
@@ -50,13 +101,28 @@ class ServerProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}: {self.log_path.read_text()}")
             try:
-                if requests.get(self.url + "/", timeout=1).status_code == 200:
+                if requests.get(self.url + "/", timeout=1, verify=self.verify).status_code == 200:
+                    if self.owner and self.token is None:
+                        seed_owner(self.db_path)
+                        self.token = self.login(OWNER, OWNER_PASSWORD)
                     return self
             except requests.ConnectionError:
                 pass
             time.sleep(0.05)
         self.kill()
         raise RuntimeError(f"server did not answer within {timeout}s: {self.log_path.read_text()}")
+
+    def login(self, username: str, password: str) -> str:
+        """Sign in through POST /token; return the access token."""
+        response = requests.post(self.url + "/token", data={"username": username, "password": password}, timeout=10,
+                                 verify=self.verify)
+        assert response.status_code == 200, response.text
+        return response.json()["access_token"]
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The owner's Authorization header, for clients other than `Api` (wrk, raw sockets)."""
+        return {"Authorization": f"Bearer {self.token}"}
 
     def stop(self) -> int | None:
         """Graceful stop (SIGTERM); returns the exit code."""

@@ -1,4 +1,4 @@
-"""Accounts and tokens (the foundation of issue 3): argon2 hashes, signed tokens, revocation."""
+"""Accounts and sessions: argon2 hashes, signed tokens, revocation, user management, login throttling."""
 
 from __future__ import annotations
 
@@ -7,13 +7,18 @@ import os
 import stat
 import subprocess
 import sys
+import time
+import uuid
 
 import apsw
 import pytest
+import requests
 
 from appliance import auth, clock
 from appliance.errors import Conflict, Invalid
 from appliance.store import Database
+from conftest import Api
+from helpers import assert_error
 from serverproc import ROOT
 
 HOURS_12 = dt.timedelta(hours=12)
@@ -106,7 +111,8 @@ def _create_user_cli(server, *args, password="contrasena-segura"):
                           env=server.env, input=password + "\n", capture_output=True, text=True, timeout=60)
 
 
-def test_create_user_command_works_while_the_server_runs(fresh_server):
+def test_create_user_command_works_while_the_server_runs(blank_server):
+    fresh_server = blank_server
     done = _create_user_cli(fresh_server, "--rol", "dueno", "--username", "Dueno.Tienda", "--nombre", "Rosa Pérez")
     assert done.returncode == 0, done.stderr
     assert "Cuenta creada: dueno.tienda (dueno)" in done.stdout
@@ -121,3 +127,148 @@ def test_create_user_command_works_while_the_server_runs(fresh_server):
     username, nombre, rol, activo, password_hash = rows[0]
     assert (username, nombre, rol, activo) == ("dueno.tienda", "Rosa Pérez", "dueno", 1)
     assert auth.password_matches(password_hash, "contrasena-segura")
+    assert fresh_server.login("Dueno.Tienda", "contrasena-segura")  # the new owner signs in at once
+
+
+# --- over HTTP ------------------------------------------------------------------------------------
+
+def _login(server, username, password):
+    return requests.post(server.url + "/token", data={"username": username, "password": password}, timeout=30,
+                         verify=server.verify)
+
+
+def _new_user(api, rol="mostrador", password="clave-de-prueba"):
+    username = f"{rol}.{uuid.uuid4().hex[:6]}"
+    usuario = api.ok("POST", "/usuarios", 201,
+                     json={"username": username, "nombre": "Persona de prueba", "rol": rol, "password": password})
+    return usuario, password
+
+
+def test_login_returns_a_bearer_token_for_a_shift(server, api):
+    usuario, password = _new_user(api, "tecnico")
+    response = _login(server, usuario["username"].upper(), password)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(body) == {"access_token", "token_type", "expires_in", "usuario"}
+    assert body["token_type"] == "bearer" and body["expires_in"] == 12 * 3600
+    assert body["usuario"] == usuario and "password_hash" not in response.text
+    me = Api(server.url, body["access_token"], server.verify).ok("GET", "/usuarios/me")
+    assert me["username"] == usuario["username"] and me["rol"] == "tecnico"
+    assert_error(_login(server, usuario["username"], "otra-clave"), 401, "credenciales_invalidas")
+    assert_error(_login(server, "nadie." + uuid.uuid4().hex[:6], password), 401, "credenciales_invalidas")
+    assert_error(requests.post(server.url + "/token", json={"username": "x", "password": "y"}, timeout=10,
+                               verify=server.verify), 422)
+
+
+def test_expired_and_foreign_tokens_are_refused(server, api):
+    usuario, _ = _new_user(api)
+    secret = auth.load_or_create_secret(server.data_dir)
+    expired = auth.issue_token({**usuario, "token_version": 1}, secret, HOURS_12,
+                               now=clock.now() - dt.timedelta(hours=13))
+    error = assert_error(Api(server.url, expired, server.verify).get("/clientes"), 401, "token_invalido")
+    assert "expiró" in error["message"]
+    foreign = auth.issue_token({**usuario, "token_version": 1}, os.urandom(32), HOURS_12)
+    assert_error(Api(server.url, foreign, server.verify).get("/clientes"), 401, "token_invalido")
+
+
+def test_revoking_or_changing_a_password_ends_sessions_at_once(server, api):
+    usuario, password = _new_user(api)
+    first = Api(server.url, _login(server, usuario["username"], password).json()["access_token"], server.verify)
+    second = Api(server.url, _login(server, usuario["username"], password).json()["access_token"], server.verify)
+    assert first.get("/clientes").status_code == 200 and second.get("/clientes").status_code == 200
+
+    # The user changes their own password: every other session ends, this one gets a new token.
+    changed = first.ok("PUT", "/usuarios/me/password", json={"actual": password, "nueva": "nueva-clave-123"})
+    assert_error(first.get("/clientes"), 401, "token_invalido")
+    assert_error(second.get("/clientes"), 401, "token_invalido")
+    renewed = Api(server.url, changed["access_token"], server.verify)
+    assert renewed.get("/clientes").status_code == 200
+    assert_error(_login(server, usuario["username"], password), 401)
+    assert_error(renewed.put("/usuarios/me/password", json={"actual": "equivocada", "nueva": "otra-clave-123"}),
+                 403, "contrasena_incorrecta")
+
+    # The owner closes the user's sessions, then deactivates the account.
+    api.ok("PUT", f"/usuarios/{usuario['id']}", json={"cerrar_sesiones": True})
+    assert_error(renewed.get("/clientes"), 401, "token_invalido")
+    again = Api(server.url, _login(server, usuario["username"], "nueva-clave-123").json()["access_token"],
+                server.verify)
+    api.ok("PUT", f"/usuarios/{usuario['id']}", json={"activo": False})
+    assert_error(again.get("/clientes"), 401, "token_invalido")
+    assert_error(_login(server, usuario["username"], "nueva-clave-123"), 403, "cuenta_inactiva")
+
+    # Reactivated with a password reset by the owner: the old tokens stay dead.
+    api.ok("PUT", f"/usuarios/{usuario['id']}", json={"activo": True, "password": "reinicio-123"})
+    assert_error(again.get("/clientes"), 401)
+    assert _login(server, usuario["username"], "reinicio-123").status_code == 200
+
+
+def test_user_management_rules(server, api):
+    usuario, _ = _new_user(api, "tecnico")
+    listed = api.ok("GET", "/usuarios")["items"]
+    assert usuario in listed and all("password_hash" not in u for u in listed)
+    assert_error(api.post("/usuarios", json={"username": usuario["username"].upper(), "nombre": "Otro",
+                                             "rol": "tecnico", "password": "clave-larga-1"}), 409,
+                 "usuario_duplicado")
+    error = assert_error(api.post("/usuarios", json={"username": "corto.pw", "nombre": "X", "rol": "tecnico",
+                                                     "password": "corta"}), 422)
+    assert "password" in error["fields"]
+    assert_error(api.post("/usuarios", json={"username": "x.rol", "nombre": "X", "rol": "jefe",
+                                             "password": "clave-larga-1"}), 422)
+    promoted = api.ok("PUT", f"/usuarios/{usuario['id']}", json={"rol": "dueno", "version": usuario["version"]})
+    assert promoted["rol"] == "dueno" and promoted["version"] == usuario["version"] + 1
+    assert_error(api.put(f"/usuarios/{usuario['id']}", json={"nombre": "Tarde", "version": usuario["version"]}),
+                 409, "version_obsoleta")
+    assert_error(api.put(f"/usuarios/{usuario['id']}", json={"nombre": None}), 422)
+    assert_error(api.put("/usuarios/no-existe", json={"nombre": "Nadie"}), 404)
+    api.ok("PUT", f"/usuarios/{usuario['id']}", json={"rol": "tecnico"})
+
+
+def test_the_last_owner_cannot_be_demoted_or_deactivated(fresh_server, fresh_api):
+    me = fresh_api.ok("GET", "/usuarios/me")
+    for change in ({"rol": "tecnico"}, {"activo": False}):
+        assert_error(fresh_api.put(f"/usuarios/{me['id']}", json=change), 409, "ultimo_dueno")
+    assert fresh_api.ok("GET", "/usuarios/me")["rol"] == "dueno"
+
+
+def test_first_run_nothing_works_until_an_owner_exists(blank_server):
+    status = requests.get(blank_server.url + "/", timeout=10, verify=blank_server.verify).json()
+    assert status["configurado"] is False and "create-user --rol dueno" in status["aviso"]
+    done = _create_user_cli(blank_server, "--rol", "tecnico", "--username", "tecnico.antes")
+    assert done.returncode == 0, done.stderr
+    error = assert_error(_login(blank_server, "tecnico.antes", "contrasena-segura"), 403, "sin_dueno")
+    assert "dueño" in error["message"]
+    assert _create_user_cli(blank_server, "--rol", "dueno", "--username", "rosa").returncode == 0
+    assert requests.get(blank_server.url + "/", timeout=10, verify=blank_server.verify).json()["configurado"] is True
+    assert _login(blank_server, "tecnico.antes", "contrasena-segura").status_code == 200
+
+
+def test_twenty_wrong_passwords_lock_the_user_until_the_lock_expires(server_with):
+    proc, owner = server_with(LOGIN_MAX_FAILURES="10", LOGIN_LOCK_SECONDS="3")
+    usuario, password = _new_user(owner, "mostrador")
+    statuses, started = [], time.monotonic()
+    for _ in range(20):
+        response = _login(proc, usuario["username"], "adivinanza")
+        statuses.append(response.status_code)
+    assert statuses == [401] * 9 + [429] * 11, statuses
+    assert time.monotonic() - started >= 4  # failures 5 to 9 were each answered after a pause
+    locked = _login(proc, usuario["username"], password)  # even the right password waits
+    error = assert_error(locked, 429, "demasiados_intentos")
+    assert 1 <= int(locked.headers["Retry-After"]) <= 3 and "Espera" in error["message"]
+    log = proc.log_path.read_text()
+    assert f"Inicio de sesión bloqueado 3 s para '{usuario['username']}' desde 127.0.0.1" in log
+    trail = owner.ok("GET", "/auditoria", params={"entidad_id": usuario["id"], "limit": 100})["items"]
+    acciones = [row["accion"] for row in trail]
+    assert acciones.count("inicio_sesion_fallido") == 9 and acciones.count("inicio_sesion_bloqueado") == 1
+    assert all(row["ip"] == "127.0.0.1" and row["usuario"] == usuario["username"] for row in trail[:10])
+    time.sleep(3.2)
+    assert _login(proc, usuario["username"], password).status_code == 200
+    assert _login(proc, usuario["username"], "adivinanza").status_code == 401  # the count started over
+
+
+def test_many_usernames_from_one_address_lock_the_address(server_with):
+    proc, owner = server_with(LOGIN_MAX_FAILURES="3", LOGIN_LOCK_SECONDS="60")
+    usuario, password = _new_user(owner, "tecnico")
+    statuses = [_login(proc, f"inventado{n}", "adivinanza").status_code for n in range(9)]
+    assert statuses[-1] == 429 and 429 not in statuses[:-1], statuses
+    # The address is locked for every account now, the real one included.
+    assert_error(_login(proc, usuario["username"], password), 429)

@@ -1,0 +1,142 @@
+"""Every endpoint needs a token, and each role gets exactly what the shop's rules give it.
+
+The matrix below is written out by hand on purpose: it is the shop's rule book,
+not a copy of appliance/permissions.py, so a change to either shows up here.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import Api
+from helpers import assert_error, cambiar_estado, make_cliente, make_orden, make_producto, token
+
+D, T, M = "dueno", "tecnico", "mostrador"
+
+# (method, OpenAPI path) -> roles allowed.
+MATRIX: dict[tuple[str, str], set[str]] = {
+    ("GET", "/clientes"): {D, T, M},
+    ("POST", "/clientes"): {D, M},
+    ("GET", "/clientes/{id}"): {D, T, M},
+    ("PUT", "/clientes/{id}"): {D, M},
+    ("DELETE", "/clientes/{id}"): {D, M},
+    ("GET", "/clientes/{id}/historial"): {D, T, M},
+    ("GET", "/inventario"): {D, T, M},
+    ("POST", "/inventario"): {D},
+    ("GET", "/inventario/{id}"): {D, T, M},
+    ("PUT", "/inventario/{id}"): {D},
+    ("PUT", "/inventario/{id}/stock"): {D},
+    ("GET", "/inventario/{id}/movimientos"): {D, T, M},
+    ("GET", "/ordenes"): {D, T, M},
+    ("POST", "/ordenes"): {D, M},
+    ("GET", "/ordenes/{id}"): {D, T, M},
+    ("PUT", "/ordenes/{id}"): {D, T, M},
+    ("PUT", "/ordenes/{id}/estado"): {D, T, M},  # which target states: test_order_states_by_role
+    ("POST", "/ordenes/{id}/partes"): {D, T},
+    ("POST", "/ventas"): {D, M},
+    ("GET", "/ventas"): {D, M},
+    ("GET", "/ventas/{id}"): {D, M},
+    ("POST", "/ventas/{id}/cancelar"): {D},
+    ("GET", "/stats/dashboard"): {D, T, M},
+    ("GET", "/usuarios"): {D},
+    ("POST", "/usuarios"): {D},
+    ("GET", "/usuarios/me"): {D, T, M},
+    ("PUT", "/usuarios/me/password"): {D, T, M},
+    ("PUT", "/usuarios/{id}"): {D},
+    ("GET", "/auditoria"): {D},
+}
+PUBLIC = {("POST", "/token")}
+WRITES = {"POST", "PUT", "DELETE"}
+
+
+def _operations(api) -> set[tuple[str, str]]:
+    doc = api.ok("GET", "/openapi.json")
+    return {(method.upper(), path) for path, item in doc["paths"].items() for method in item
+            if method in ("get", "post", "put", "delete", "patch")}
+
+
+def _url(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "no-existe-" + token(), path)
+
+
+@pytest.fixture(scope="module")
+def staff(server, module_api) -> dict[str, Api]:
+    """A signed-in client per role (the owner is the session's seeded account)."""
+    clients = {D: module_api}
+    for rol in (T, M):
+        username = f"{rol}.{token()}"
+        module_api.ok("POST", "/usuarios", 201,
+                      json={"username": username, "nombre": f"Prueba {rol}", "rol": rol, "password": "clave-de-" + rol})
+        clients[rol] = Api(server.url, server.login(username, "clave-de-" + rol), server.verify)
+    return clients
+
+
+def test_the_matrix_names_every_operation(api):
+    assert _operations(api) == set(MATRIX) | PUBLIC
+
+
+@pytest.mark.parametrize("method,path", sorted(MATRIX))
+def test_every_endpoint_answers_401_without_a_valid_token(server, method, path):
+    anonymous = Api(server.url, verify=server.verify)
+    kwargs = {"json": {}} if method in WRITES else {}
+    error = assert_error(anonymous.request(method, _url(path), **kwargs), 401, "no_autenticado")
+    assert "Inicia sesión" in error["message"]
+    response = Api(server.url, "no.es.un-token", server.verify).request(method, _url(path), **kwargs)
+    assert assert_error(response, 401, "token_invalido") and response.headers["WWW-Authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize("method,path", sorted(MATRIX))
+@pytest.mark.parametrize("rol", [D, T, M])
+def test_role_matrix(staff, rol, method, path):
+    # An empty body and a made-up id: an allowed role gets past the gate to validation
+    # or lookup (4xx other than 401/403) and nothing is written; a refused one gets 403.
+    kwargs = {"json": {}} if method in WRITES else {}
+    response = staff[rol].request(method, _url(path), **kwargs)
+    if rol in MATRIX[(method, path)]:
+        assert response.status_code not in (401, 403), (rol, method, path, response.text)
+        assert response.status_code < 500, response.text
+    else:
+        error = assert_error(response, 403, "sin_permiso")
+        assert "no permite" in error["message"]
+
+
+def test_public_routes_need_no_token(server):
+    anonymous = Api(server.url, verify=server.verify)
+    for path in ("/", "/openapi.json", "/docs", "/swagger/css/swagger-ui.css"):
+        assert anonymous.get(path).status_code == 200, path
+    assert_error(anonymous.get("/no-existe"), 401)  # unknown paths reveal nothing without a token
+
+
+def test_order_states_by_role(staff):
+    owner = staff[D]
+    cliente = make_cliente(owner)
+    orden = make_orden(owner, cliente["id"], contrasena="PIN 4321")
+    # Bench work is the technician's; the counter may not move it to diagnosis.
+    assert_error(cambiar_estado(staff[M], orden["id"], "diagnostico"), 403, "sin_permiso")
+    assert cambiar_estado(staff[T], orden["id"], "diagnostico").status_code == 200
+    # Handing the device back happens at the counter, not at the bench.
+    assert_error(cambiar_estado(staff[T], orden["id"], "cancelado"), 403, "sin_permiso")
+    assert cambiar_estado(staff[M], orden["id"], "cancelado").status_code == 200
+
+
+def test_device_passcode_is_shown_only_to_roles_that_work_on_the_device(staff):
+    owner = staff[D]
+    cliente = make_cliente(owner)
+    orden = make_orden(staff[M], cliente["id"], contrasena="Patrón Z 1-5-9")
+    assert orden["contrasena"] is None  # the counter takes it down but does not read it back
+    for rol in (D, T):
+        assert staff[rol].ok("GET", f"/ordenes/{orden['id']}")["contrasena"] == "Patrón Z 1-5-9"
+    assert staff[M].ok("GET", f"/ordenes/{orden['id']}")["contrasena"] is None
+    listed = staff[M].ok("GET", "/ordenes", params={"q": orden["folio"]})["items"]
+    assert listed and all(item["contrasena"] is None for item in listed)
+    assert staff[T].ok("GET", "/ordenes", params={"q": orden["folio"]})["items"][0]["contrasena"] == "Patrón Z 1-5-9"
+
+
+def test_refused_role_changes_nothing(staff):
+    producto = make_producto(staff[D], stock=5, precio=250)
+    assert_error(staff[M].put(f"/inventario/{producto['id']}", json={"precio_venta": 1}), 403)
+    assert_error(staff[T].put(f"/inventario/{producto['id']}/stock",
+                              json={"cantidad": -5, "motivo": "merma"}), 403)
+    assert staff[D].ok("GET", f"/inventario/{producto['id']}") == producto
