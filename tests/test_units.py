@@ -53,3 +53,32 @@ def test_search_folds_accents_case_and_phone_digits():
     assert "5512345678" in folded
     assert like_patterns("  NÚÑEZ   josé ") == ["%nunez%", "%jose%"]
     assert like_patterns("100%_x") == ["%100\\%\\_x%"]
+
+
+def test_login_throttle_counts_pauses_locks_and_forgets():
+    from appliance.throttle import LoginThrottle
+
+    now = [1000.0]
+    throttle = LoginThrottle(max_failures=6, lock_seconds=60, clock=lambda: now[0])
+    results = [throttle.failed("ana", "10.0.0.5") for _ in range(5)]
+    assert [pause for _, pause in results] == [0, 0, 1.0, 1.0, 1.0]  # pauses from half the limit
+    assert all(locked == 0 for locked, _ in results) and throttle.retry_after("ana", "10.0.0.5") == 0
+    assert throttle.failed("ana", "10.0.0.5")[0] == 60  # the sixth locks
+    assert throttle.retry_after("ana", "10.0.0.9") == 60  # the user is locked from any address
+    assert throttle.retry_after("beto", "10.0.0.5") == 0  # the address is not (yet)
+    now[0] += 59.5
+    assert throttle.retry_after("ana", "10.0.0.5") == 1
+    now[0] += 1
+    assert throttle.retry_after("ana", "10.0.0.5") == 0
+    assert throttle.failed("ana", "10.0.0.5") == (0, 0)  # counting starts over after a lock
+    throttle.succeeded("ana", "10.0.0.5")
+    assert throttle.failed("ana", "10.0.0.5") == (0, 0)
+
+
+def test_login_throttle_memory_is_bounded():
+    from appliance import throttle as module
+
+    limited = module.LoginThrottle(max_failures=10, lock_seconds=60, clock=lambda: 0.0)
+    for n in range(module.MAX_TRACKED + 50):
+        limited.failed(f"usuario{n}", "10.0.0.5")
+    assert len(limited._records) <= module.MAX_TRACKED
