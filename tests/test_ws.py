@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+import uuid
 
 import pytest
 import websocket
@@ -73,3 +74,23 @@ def test_clean_close_frees_the_connection_at_once(server):
     ws.close()
     assert time.monotonic() - started < 1
 
+
+
+def test_revoking_a_user_closes_their_open_sockets_at_once(server, api):
+    username = f"tecnico.{uuid.uuid4().hex[:6]}"
+    usuario = api.ok("POST", "/usuarios", 201, json={"username": username, "nombre": "Banco 1", "rol": "tecnico",
+                                                     "password": "clave-del-banco"})
+    token = server.login(username, "clave-del-banco")
+    sockets = [_connect(server, f"?token={token}") for _ in range(2)]
+    owner_socket = _connect(server, f"?token={server.token}")
+    for ws in (*sockets, owner_socket):
+        assert json.loads(ws.recv())["event"] == "conectado"
+    started = time.monotonic()
+    api.ok("PUT", f"/usuarios/{usuario['id']}", json={"cerrar_sesiones": True})
+    for ws in sockets:
+        code, message = _close_frame(ws)
+        assert code == CLOSE_UNAUTHORIZED and "sesión se cerró" in message
+    assert time.monotonic() - started < 2
+    owner_socket.ping()  # the owner's socket is untouched
+    assert owner_socket.connected
+    owner_socket.close()

@@ -18,6 +18,7 @@ from ..throttle import LoginThrottle
 from .context import config, db, expected_version, offload, write
 from .models import ERROR_RESPONSES, SIGNED_IN, ErrorResponse, Fecha, Limit, Offset, PageInfo, QueryModel, RequestModel, Text, Version
 from .security import public, requires
+from .ws import recheck_sessions
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +190,7 @@ def cambiar_password(body: PasswordIn):
     password_hash = offload(auth.hash_password, body.nueva)
     with write() as tx:
         usuario = auth.update_usuario(tx, g.usuario["id"], {}, None, password_hash=password_hash)
+    recheck_sessions(usuario["id"])
     return _session(usuario)
 
 
@@ -200,8 +202,10 @@ def actualizar(path: UsuarioPath, body: UsuarioUpdate):
     password_hash = offload(auth.hash_password, body.password) if body.password is not None else None
     version = expected_version(body.version)
     with write() as tx:
-        return auth.update_usuario(tx, path.id, changes, version, password_hash=password_hash,
-                                   revoke=body.cerrar_sesiones)
+        usuario = auth.update_usuario(tx, path.id, changes, version, password_hash=password_hash,
+                                      revoke=body.cerrar_sesiones)
+    recheck_sessions(usuario["id"])
+    return usuario
 
 
 @bp.get("/auditoria", summary="Bitácora: quién cambió qué, cuándo y desde dónde", responses={200: AuditoriaPage})
