@@ -82,6 +82,8 @@ def error_response(status: int, code: str, message: str, fields: dict[str, str] 
 def _field_message(error: dict[str, Any]) -> str:
     template = PYDANTIC_MESSAGES.get(error["type"])
     ctx = error.get("ctx") or {}
+    if error["type"] == "string_too_short" and ctx.get("min_length", 1) > 1:
+        template = "Mínimo {min_length} caracteres."
     if template is None:
         # Our own validators raise ValueError with a Spanish message.
         if error["type"] == "value_error" and "error" in ctx:

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
 import gevent
-from flask import current_app, g
+from flask import current_app, g, request
 from flask_openapi3 import APIBlueprint, Tag
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from .. import audit, auth
 from ..errors import Forbidden, TooManyAttempts, Unauthorized
 from ..store import Actor
 from ..throttle import LoginThrottle
+from .errors import validation_error_response
 from .context import config, db, expected_version, offload, write
 from .models import ERROR_RESPONSES, SIGNED_IN, ErrorResponse, Fecha, Limit, Offset, PageInfo, QueryModel, RequestModel, Text, Version
 from .security import public, requires
@@ -28,7 +29,8 @@ login_bp = APIBlueprint("sesion", __name__, abp_tags=_TAGS, abp_responses=ERROR_
 bp = APIBlueprint("usuarios", __name__, abp_tags=_TAGS, abp_responses=ERROR_RESPONSES, abp_security=SIGNED_IN)
 
 Rol = Literal["dueno", "tecnico", "mostrador"]
-Password = Text(256, min_length=auth.MIN_PASSWORD_LENGTH)
+# Taken exactly as typed (no trimming): spaces are part of a password.
+Password = Annotated[str, Field(min_length=auth.MIN_PASSWORD_LENGTH, max_length=256)]
 
 
 class UsuarioOut(BaseModel):
@@ -59,7 +61,7 @@ class UsuarioUpdate(RequestModel):
 
 
 class PasswordIn(RequestModel):
-    actual: Text(256)
+    actual: Annotated[str, Field(min_length=1, max_length=256)]
     nueva: Password
 
 
@@ -127,10 +129,21 @@ def _session(usuario: dict[str, Any]) -> dict[str, Any]:
             "usuario": usuario}
 
 
+# flask-openapi3 JSON-decodes every form field before validating, so the password
+# 12345678 would arrive as a number and "clave" (with quotes) as clave: the form is
+# parsed here from the raw fields, and only documented through the model.
+_TOKEN_BODY = {"requestBody": {"required": True, "content": {
+    "application/x-www-form-urlencoded": {"schema": TokenForm.model_json_schema()}}}}
+
+
 @login_bp.post("/token", summary="Iniciar sesión (OAuth2: formulario username y password)",
-               responses={200: TokenOut, 429: ErrorResponse})
+               responses={200: TokenOut, 429: ErrorResponse}, openapi_extensions=_TOKEN_BODY)
 @public
-def token(form: TokenForm):
+def token():
+    try:
+        form = TokenForm.model_validate(request.form.to_dict())
+    except ValidationError as exc:
+        return validation_error_response(exc)
     throttle: LoginThrottle = current_app.extensions["servitec.throttle"]
     username, address = auth.normalize_username(form.username), g.client_ip
     wait = throttle.retry_after(username, address)
