@@ -37,3 +37,17 @@ def record_change(
 
 def last_seq(tx: Tx) -> int:
     return tx.value("SELECT COALESCE(MAX(seq), 0) FROM cambios")
+
+
+def changes_after(tx: Tx, since: int, limit: int) -> list[dict[str, Any]]:
+    """Change-log rows after `since`, oldest first, as events: {event, data, seq, ts, entidad, op}."""
+    rows = tx.all(
+        "SELECT seq, evento, entidad, entidad_id, version, op, datos, fecha FROM cambios WHERE seq > ?"
+        " ORDER BY seq LIMIT ?",
+        (since, limit),
+    )
+    return [
+        {"event": row["evento"], "data": orjson.loads(row["datos"]), "seq": row["seq"], "ts": row["fecha"],
+         "entidad": row["entidad"], "id": row["entidad_id"], "version": row["version"], "op": row["op"]}
+        for row in rows
+    ]

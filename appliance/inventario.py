@@ -206,8 +206,12 @@ def adjust_stock(
     stock: int | None = None,
     nota: str | None = None,
     usuario: str | None = None,
+    allow_negative: bool = False,
 ) -> dict[str, Any]:
-    """A manual stock change: a delta with its reason, or a physical count (`conteo`)."""
+    """A manual stock change: a delta with its reason, or a physical count (`conteo`).
+
+    `allow_negative`: a loss recorded offline happened even if the books show too few.
+    """
     producto = get_producto(tx, producto_id)
     if motivo == "conteo":
         if stock is None or cantidad is not None:
@@ -225,7 +229,7 @@ def adjust_stock(
         if cantidad == 0 or cantidad * sign < 0:
             raise Invalid(message, fields={"cantidad": message})
         delta = cantidad
-    move_stock(tx, producto_id, delta, motivo, nota=nota, usuario=usuario)
+    move_stock(tx, producto_id, delta, motivo, nota=nota, usuario=usuario, allow_negative=allow_negative)
     movimiento = tx.one(
         "SELECT id, delta, motivo, referencia, nota, usuario, stock_resultante, fecha FROM movimientos_stock"
         " WHERE producto_id = ? ORDER BY id DESC LIMIT 1",

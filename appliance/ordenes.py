@@ -246,8 +246,14 @@ def change_estado(
     return _changed(tx, orden_id, version, usuario)
 
 
-def add_parte(tx: Tx, orden_id: str, data: dict[str, Any], usuario: str | None = None) -> dict[str, Any]:
-    """Add a part from inventory (its stock leaves through the ledger) or a labor line."""
+def add_parte(
+    tx: Tx, orden_id: str, data: dict[str, Any], usuario: str | None = None, allow_negative_stock: bool = False
+) -> dict[str, Any]:
+    """Add a part from inventory (its stock leaves through the ledger) or a labor line.
+
+    `allow_negative_stock`: a part already fitted while offline is recorded even
+    if the books show too few.
+    """
     row = tx.one("SELECT folio, estado FROM ordenes WHERE id = ?", (orden_id,))
     if row is None:
         raise NotFound(f"No existe la orden {orden_id}.", fields={"orden_id": "No existe."})
@@ -278,6 +284,6 @@ def add_parte(tx: Tx, orden_id: str, data: dict[str, Any], usuario: str | None =
     )
     if data["tipo"] == "parte":
         move_stock(tx, data["producto_id"], -cantidad, "orden", referencia=orden_id,
-                   nota=f"Orden {row['folio']}", usuario=usuario)
+                   nota=f"Orden {row['folio']}", usuario=usuario, allow_negative=allow_negative_stock)
     version = update_row(tx, "ordenes", orden_id, {}, None, label="la orden")
     return _changed(tx, orden_id, version, usuario)

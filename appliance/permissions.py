@@ -66,3 +66,22 @@ ROLE_NAMES = {"dueno": "dueño", "tecnico": "técnico", "mostrador": "mostrador"
 def estado_permission(estado: str) -> str:
     """The permission needed to move an order to `estado`."""
     return "ordenes:estado_mostrador" if estado in COUNTER_STATES else "ordenes:estado_taller"
+
+
+# Which permission lets a role see an entity's changes (WebSocket events, sync).
+READ_PERMISSION = {
+    "clientes": "clientes:leer",
+    "productos": "inventario:leer",
+    "ordenes": "ordenes:leer",
+    "ventas": "ventas:leer",
+}
+
+
+def visible_change(rol: str, entidad: str, datos: dict) -> dict | None:
+    """A change's data as `rol` may see it, or None if the role may not see that entity at all."""
+    permission = READ_PERMISSION.get(entidad)
+    if permission is None or not allowed(rol, permission):
+        return None
+    if entidad == "ordenes" and "contrasena" in datos and not allowed(rol, "ordenes:ver_acceso"):
+        return {**datos, "contrasena": None}
+    return datos

@@ -46,6 +46,9 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("PUT", "/usuarios/me/password"): {D, T, M},
     ("PUT", "/usuarios/{id}"): {D},
     ("GET", "/auditoria"): {D},
+    # Each pushed operation is checked with its REST endpoint's permission (test_sync).
+    ("GET", "/sync/changes"): {D, T, M},
+    ("POST", "/sync/push"): {D, T, M},
 }
 PUBLIC = {("POST", "/token")}
 WRITES = {"POST", "PUT", "DELETE"}

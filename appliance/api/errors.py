@@ -112,15 +112,21 @@ def _body_problem() -> Response | None:
     return None
 
 
+def validation_fields(exc: ValidationError) -> dict[str, str]:
+    """One Spanish message per offending field, keyed by its dotted path."""
+    fields: dict[str, str] = {}
+    for error in exc.errors(include_url=False):
+        location = ".".join(str(part) for part in error["loc"]) or "cuerpo"
+        fields.setdefault(location, _field_message(error))
+    return fields
+
+
 def validation_error_response(exc: ValidationError) -> Response:
     """flask-openapi3's validation callback: Spanish messages, one per field."""
     problem = _body_problem()
     if problem is not None:
         return problem
-    fields: dict[str, str] = {}
-    for error in exc.errors(include_url=False):
-        location = ".".join(str(part) for part in error["loc"]) or "cuerpo"
-        fields.setdefault(location, _field_message(error))
+    fields = validation_fields(exc)
     if list(fields) == ["cuerpo"]:
         return error_response(422, "validacion", "El cuerpo de la petición debe ser un objeto JSON.", fields)
     summary = "; ".join(f"{name}: {message}" for name, message in list(fields.items())[:3])

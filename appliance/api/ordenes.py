@@ -160,6 +160,14 @@ class OrdenesPage(PageInfo):
     items: list[OrdenOut]
 
 
+def new_orden_data(body: OrdenIn) -> dict:
+    """A new order's fields for the domain, defaults included."""
+    data = _with_dates(body)
+    for field in ("condicion", "prioridad", "garantia_dias"):
+        data.setdefault(field, getattr(body, field))
+    return data
+
+
 def _with_dates(body: OrdenFields) -> dict:
     data = body.model_dump(exclude_unset=True, exclude={"version"})
     if "fecha_promesa" in data:
@@ -169,7 +177,7 @@ def _with_dates(body: OrdenFields) -> dict:
     return data
 
 
-def _shown(orden: dict) -> dict:
+def shown(orden: dict) -> dict:
     """The order as the caller may see it: device passcodes only for roles that work on the device."""
     if not permissions.allowed(rol(), "ordenes:ver_acceso"):
         orden["contrasena"] = None
@@ -181,25 +189,22 @@ def _shown(orden: dict) -> dict:
 def listar(query: OrdenesQuery):
     with db().read() as tx:
         page = ordenes.list_ordenes(tx, **query.model_dump())
-    page["items"] = [_shown(orden) for orden in page["items"]]
+    page["items"] = [shown(orden) for orden in page["items"]]
     return page
 
 
 @bp.post("", summary="Recibir un equipo (nueva orden)", responses={201: OrdenDetalle})
 @requires("ordenes:recibir")
 def crear(body: OrdenIn):
-    data = _with_dates(body)
-    for field in ("condicion", "prioridad", "garantia_dias"):
-        data.setdefault(field, getattr(body, field))
     with write() as tx:
-        return _shown(ordenes.create_orden(tx, data, usuario())), 201
+        return shown(ordenes.create_orden(tx, new_orden_data(body), usuario())), 201
 
 
 @bp.get("/<id>", summary="Obtener orden con historial, partes y saldo", responses={200: OrdenDetalle})
 @requires("ordenes:leer")
 def obtener(path: IdPath):
     with db().read() as tx:
-        return _shown(ordenes.get_orden(tx, path.id))
+        return shown(ordenes.get_orden(tx, path.id))
 
 
 @bp.put("/<id>", summary="Editar orden (detalles, diagnóstico, presupuesto, costos)", responses={200: OrdenDetalle})
@@ -208,7 +213,7 @@ def actualizar(path: IdPath, body: OrdenUpdate):
     changes = _with_dates(body)
     version = expected_version(body.version)
     with write() as tx:
-        return _shown(ordenes.update_orden(tx, path.id, changes, version, usuario()))
+        return shown(ordenes.update_orden(tx, path.id, changes, version, usuario()))
 
 
 @bp.put("/<id>/estado", summary="Cambiar estado (máquina de estados)", responses={200: OrdenDetalle})
@@ -217,7 +222,7 @@ def cambiar_estado(path: IdPath, body: EstadoIn):
     permissions.require(rol(), permissions.estado_permission(body.estado))
     version = expected_version(body.version)
     with write() as tx:
-        return _shown(ordenes.change_estado(tx, path.id, body.estado, nota=body.nota,
+        return shown(ordenes.change_estado(tx, path.id, body.estado, nota=body.nota,
                                             registrar_adeudo=body.registrar_adeudo, expected_version=version,
                                             usuario=usuario()))
 
@@ -226,4 +231,4 @@ def cambiar_estado(path: IdPath, body: EstadoIn):
 @requires("ordenes:partes")
 def agregar_parte(path: IdPath, body: ParteIn):
     with write() as tx:
-        return _shown(ordenes.add_parte(tx, path.id, body.model_dump(), usuario())), 201
+        return shown(ordenes.add_parte(tx, path.id, body.model_dump(), usuario())), 201

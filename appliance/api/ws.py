@@ -7,20 +7,30 @@ A missing, wrong, expired or revoked token closes the socket with code 4401
 and a Spanish reason. When the owner changes an account (revocation, new
 password, new role) that user's open sockets are checked at once; an expired
 token is noticed within RECHECK_SECONDS.
+
+After `conectado` (whose `seq` is the last change already published) the
+socket receives every later change its role may see, in commit order. The
+client may send `{"since": N}` at any time: it is sent what came after N,
+then the live events continue from there without a gap or a repeat. A client
+too slow to keep up is closed with 4408 and resumes with `since`. `seq` is the
+shop-wide change sequence, so a role that may not see some entities (ventas
+for a technician) sees gaps in it.
 """
 
 from __future__ import annotations
 
 import logging
 import socket
+import time
 from typing import Any
 
+import gevent
 import orjson
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 
-from .. import clock, events
+from .. import clock, realtime
 from ..errors import Unauthorized
 from .context import db
 from .security import authenticate, bearer_token, public
@@ -30,6 +40,7 @@ log = logging.getLogger(__name__)
 AUTH_WAIT = 5
 RECHECK_SECONDS = 30
 CLOSE_UNAUTHORIZED = 4401  # application range (4000-4999), mirrors HTTP 401
+CLOSE_TOO_SLOW = 4408
 MAX_REASON_BYTES = 123  # RFC 6455: a close frame's reason fits in 125 bytes with its code
 
 sock = Sock()
@@ -41,28 +52,8 @@ _open: dict[str, dict[Any, str]] = {}
 def register_ws(app: Flask, ping_interval: int) -> None:
     # Pings keep an idle socket inside IDLE_TIMEOUT (gevent would drop it) and detect dead peers.
     app.config["SOCK_SERVER_OPTIONS"] = {"ping_interval": ping_interval, "max_message_size": 64 * 1024}
+    app.extensions["servitec.hub"] = realtime.Hub(app.extensions["servitec.db"])
     sock.init_app(app)
-
-
-def _reason(message: str) -> str:
-    data = message.encode()[:MAX_REASON_BYTES]
-    return data.decode(errors="ignore")
-
-
-def _frame(event: str, data: dict[str, Any], seq: int) -> str:
-    return orjson.dumps({"event": event, "data": data, "seq": seq, "ts": clock.now_iso()}).decode()
-
-
-def _token_from_first_message(ws) -> str | None:
-    raw = ws.receive(timeout=AUTH_WAIT)
-    if raw is None:
-        return None
-    try:
-        message = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return None
-    token = message.get("token") if isinstance(message, dict) else None
-    return token if isinstance(token, str) else None
 
 
 def recheck_sessions(usuario_id: str) -> None:
@@ -71,36 +62,94 @@ def recheck_sessions(usuario_id: str) -> None:
         _signed_in(ws, token)
 
 
+def _close(ws, code: int, message: str) -> None:
+    try:
+        ws.close(reason=code, message=message.encode()[:MAX_REASON_BYTES].decode(errors="ignore"))
+    except ConnectionClosed:
+        pass  # already closing (the peer left, or another greenlet closed it)
+
+
 def _signed_in(ws, token: str | None) -> dict[str, Any] | None:
     """The user `token` speaks for, or None after closing the socket with the reason."""
     try:
         return authenticate(token)
     except Unauthorized as exc:
-        try:
-            ws.close(reason=CLOSE_UNAUTHORIZED, message=_reason(exc.message))
-        except ConnectionClosed:
-            pass  # already closing (the peer left, or another greenlet closed it)
+        _close(ws, CLOSE_UNAUTHORIZED, exc.message)
         return None
+
+
+def _parse(raw: Any) -> dict[str, Any] | None:
+    try:
+        message = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    return message if isinstance(message, dict) else None
+
+
+def _token_from_first_message(ws) -> str | None:
+    message = _parse(ws.receive(timeout=AUTH_WAIT) or b"")
+    token = message and message.get("token")
+    return token if isinstance(token, str) else None
+
+
+def _read_requests(ws, subscriber: realtime.Subscriber) -> None:
+    """The socket's reading side: turn `{"since": N}` into a request for its sending side."""
+    try:
+        while True:
+            message = _parse(ws.receive())
+            since = message and message.get("since")
+            if isinstance(since, int) and not isinstance(since, bool) and since >= 0:
+                subscriber.offer(("since", since))
+    except ConnectionClosed:
+        pass
+    finally:
+        subscriber.offer(("closed", None))
 
 
 @sock.route("/ws")
 @public  # the handshake is open; the socket itself authenticates (see module doc)
 def ws_route(ws) -> None:
-    usuario = None
+    usuario, subscriber, reader = None, None, None
+    hub: realtime.Hub = current_app.extensions["servitec.hub"]
+    database = db()
     try:
         token = request.args.get("token") or bearer_token() or _token_from_first_message(ws)
         usuario = _signed_in(ws, token)
         if usuario is None:
             return
-        with db().read() as tx:
-            seq = events.last_seq(tx)
-        ws.send(_frame("conectado", {"usuario": usuario["username"], "rol": usuario["rol"]}, seq))
+        subscriber, sent = hub.subscribe(usuario["rol"])
         _open.setdefault(usuario["id"], {})[ws] = token
-        while _signed_in(ws, token) is not None:  # expired meanwhile: closed with the reason
-            ws.receive(timeout=RECHECK_SECONDS)
+        ws.send(realtime.frame({"event": "conectado", "seq": sent, "ts": clock.now_iso()},
+                               {"usuario": usuario["username"], "rol": usuario["rol"]}))
+        reader = gevent.spawn(_read_requests, ws, subscriber)
+        checked = time.monotonic()
+        while True:
+            item = subscriber.next(timeout=RECHECK_SECONDS)
+            if time.monotonic() - checked >= RECHECK_SECONDS:
+                if _signed_in(ws, token) is None:  # expired meanwhile: closed with the reason
+                    return
+                checked = time.monotonic()
+            if item is None:
+                continue
+            kind, value = item
+            if kind == "closed":
+                return
+            if kind == "overflow":
+                _close(ws, CLOSE_TOO_SLOW, f"Conexión demasiado lenta. Vuelve a conectar y envía "
+                                           f'{{"since": {sent}}} para recibir lo pendiente.')
+                return
+            if kind == "since":
+                sent = max(value, realtime.catch_up(database, usuario["rol"], value, hub.published, ws.send))
+            elif kind > sent:  # an event; one already sent by a catch-up is skipped
+                ws.send(value)
+                sent = kind
     except ConnectionClosed:
         pass
     finally:
+        if subscriber is not None:
+            hub.unsubscribe(subscriber)
+        if reader is not None:
+            reader.kill(block=False)
         if usuario is not None:
             sockets = _open.get(usuario["id"], {})
             sockets.pop(ws, None)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 import apsw
 import gevent
@@ -40,8 +40,9 @@ class _Group:
 class GroupCommit:
     """Write transactions for `Database.write()` while a gevent server runs."""
 
-    def __init__(self, conn: apsw.Connection):
+    def __init__(self, conn: apsw.Connection, on_commit: Callable[[], None]):
         self._conn = conn
+        self._on_commit = on_commit
         self._lock = Semaphore()
         self._group: _Group | None = None
         self._names = itertools.count()
@@ -103,6 +104,7 @@ class GroupCommit:
             return
         self._group = None
         group.done.set()
+        self._on_commit()
 
     def _fail(self, group: _Group, reason: str) -> None:
         self._group = None

@@ -13,7 +13,7 @@ import threading
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, ContextManager, Iterable, Iterator, NamedTuple, Sequence
+from typing import Any, Callable, ContextManager, Iterable, Iterator, NamedTuple, Sequence
 
 import apsw
 
@@ -142,6 +142,8 @@ class Database:
             raise
         self._write_lock = threading.Lock()
         self._group_commit = None
+        # Called after every successful COMMIT of this process's writes (realtime events).
+        self.commit_listeners: list[Callable[[], None]] = []
         self._readers: list[apsw.Connection] = []
         self.server_id = self._ensure_server_id()
 
@@ -157,7 +159,7 @@ class Database:
         """Share COMMITs among concurrent writes; only under a running gevent hub (the server)."""
         from .group_commit import GroupCommit
 
-        self._group_commit = GroupCommit(self._writer)
+        self._group_commit = GroupCommit(self._writer, self._committed)
 
     def write(self) -> ContextManager[Tx]:
         if self._group_commit is not None:
@@ -185,6 +187,11 @@ class Database:
                     for _ in conn.execute("ROLLBACK"):
                         pass
                 raise CommitFailed(str(exc)) from exc
+            self._committed()
+
+    def _committed(self) -> None:
+        for listener in self.commit_listeners:
+            listener()
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
