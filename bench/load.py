@@ -2,11 +2,12 @@
 
     python bench/load.py [--duration 10] [--connections 16] [--keep]
 
-Seeds a temporary data folder with `python -m appliance demo-data`, starts `python -m appliance
-serve` on 127.0.0.1, and runs `wrk -t1` (one client thread leaves the other core to the server)
-against one endpoint at a time, after a short warm-up. Prints a Markdown report and writes it to
-bench/reports/load-YYYYMMDD-HHMMSS.md. Afterwards checks through the API that the sales left the
-stock equal to the kardex. Linux only (wrk, /proc).
+Seeds a temporary data folder with `python -m appliance demo-data`, adds an owner account with
+`python -m appliance create-user`, starts `python -m appliance serve` on 127.0.0.1, signs in through
+POST /token, and runs `wrk -t1` (one client thread leaves the other core to the server) against one
+endpoint at a time, after a short warm-up, every request carrying the owner's bearer token. Prints
+a Markdown report and writes it to bench/reports/load-YYYYMMDD-HHMMSS.md. Afterwards checks through
+the API that the sales left the stock equal to the kardex. Linux only (wrk, /proc).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import math
 import os
 import platform
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -25,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -34,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 REPORTS = ROOT / "bench" / "reports"
 SOLD_PRODUCTS = 12  # the sales rotate over these, three different ones per sale
 RESTOCK = 1_000_000  # pieces added to each so the sales never run out
+OWNER = "bench"  # the account whose token every request carries
 
 # Counts every response that is not 2xx (wrk's own summary lets 3xx pass) and shows the first one.
 STATUS_LUA = r"""
@@ -104,11 +108,28 @@ class Result:
                 and (scenario.min_rps is None or self.rps >= scenario.min_rps))
 
 
-def call(base: str, method: str, path: str, body: object = None) -> dict:
-    request = urllib.request.Request(base + path, method=method, headers={"Content-Type": "application/json"},
+def call(base: str, method: str, path: str, body: object = None, token: str | None = None) -> dict:
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+    request = urllib.request.Request(base + path, method=method, headers=headers,
                                      data=None if body is None else json.dumps(body).encode())
     with urllib.request.urlopen(request, timeout=60) as response:
         return json.loads(response.read())
+
+
+def create_owner(data_dir: Path) -> str:
+    """An owner account in the seeded database, made with the CLI; returns its password."""
+    password = f"bench-{secrets.token_urlsafe(16)}"
+    subprocess.run([sys.executable, "-m", "appliance", "create-user", "--rol", "dueno", "--username", OWNER,
+                    "--password-stdin"], input=password + "\n", cwd=ROOT, env={**os.environ, "DATA_DIR": str(data_dir)},
+                   capture_output=True, text=True, check=True)
+    return password
+
+
+def sign_in(base: str, username: str, password: str) -> str:
+    """POST /token with the OAuth2 password form; returns the access token."""
+    form = urllib.parse.urlencode({"username": username, "password": password}).encode()
+    with urllib.request.urlopen(urllib.request.Request(base + "/token", data=form), timeout=60) as response:
+        return json.loads(response.read())["access_token"]
 
 
 def free_port() -> int:
@@ -126,9 +147,9 @@ def to_ms(value: str, unit: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
 
-def run_wrk(url: str, script: Path, connections: int, seconds: float, server_pid: int) -> Result:
+def run_wrk(url: str, script: Path, connections: int, seconds: float, server_pid: int, token: str) -> Result:
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", "--timeout", "5s",
-               "-s", str(script), url]
+               "-H", f"Authorization: Bearer {token}", "-s", str(script), url]
     cpu_before, started = cpu_seconds(server_pid), time.monotonic()
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     server_cpu = (cpu_seconds(server_pid) - cpu_before) / (time.monotonic() - started)
@@ -178,9 +199,10 @@ end
 
 
 class Server:
-    """`python -m appliance serve` on a free port of 127.0.0.1, with its own data folder."""
+    """`python -m appliance serve` on a free port of 127.0.0.1, with its own data folder, signed in as
+    the owner (`api` calls carry the token)."""
 
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, password: str):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = data_dir / "server.log"
@@ -195,11 +217,28 @@ class Server:
                 raise RuntimeError(f"the server exited with {self.proc.returncode}:\n{self.log_path.read_text()}")
             try:
                 if call(self.url, "GET", "/")["db"] == "ok":
-                    return
+                    break
             except OSError:
                 time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("the server did not answer within 60 s")
+        else:
+            self.stop()
+            raise RuntimeError("the server did not answer within 60 s")
+        try:
+            self.token = sign_in(self.url, OWNER, password)
+        except OSError:
+            self.stop()
+            raise
+
+    def api(self, method: str, path: str, body: object = None) -> dict:
+        return call(self.url, method, path, body, self.token)
+
+    def settled_folio(self) -> int:
+        """The last sale's folio once the sales wrk left in flight when it stopped have committed."""
+        folio = None
+        while (latest := self.api("GET", "/ventas?limit=1")["items"][0]["folio"]) != folio:
+            folio = latest
+            time.sleep(0.5)
+        return folio
 
     def stop(self) -> int | None:
         if self.proc.poll() is None:
@@ -257,13 +296,13 @@ def main() -> int:
     db_size = (data_dir / "SERVITEC.DB").stat().st_size
     print(seeded.stdout.strip(), f"({seed_seconds:.1f} s)", flush=True)
 
-    server = Server(data_dir)
+    server = Server(data_dir, create_owner(data_dir))
     try:
-        productos = call(server.url, "GET", "/inventario?limit=500")["items"][:SOLD_PRODUCTS]
+        productos = server.api("GET", "/inventario?limit=500")["items"][:SOLD_PRODUCTS]
         for producto in productos:
-            call(server.url, "PUT", f"/inventario/{producto['id']}/stock", {"motivo": "compra", "cantidad": RESTOCK})
-        stock_before = {p["id"]: call(server.url, "GET", f"/inventario/{p['id']}")["stock"] for p in productos}
-        folio_before = call(server.url, "GET", "/ventas?limit=1")["items"][0]["folio"]
+            server.api("PUT", f"/inventario/{producto['id']}/stock", {"motivo": "compra", "cantidad": RESTOCK})
+        stock_before = {p["id"]: server.api("GET", f"/inventario/{p['id']}")["stock"] for p in productos}
+        folio_before = server.api("GET", "/ventas?limit=1")["items"][0]["folio"]
 
         scenarios = [
             Scenario("GET /clientes?limit=50", "/clientes?limit=50", "", 1800),
@@ -277,8 +316,8 @@ def main() -> int:
             script = data_dir / f"scenario{index}.lua"
             script.write_text(scenario.lua + STATUS_LUA)
             url = server.url + scenario.path
-            run_wrk(url, script, args.connections, args.warmup, server.proc.pid)
-            result = run_wrk(url, script, args.connections, args.duration, server.proc.pid)
+            run_wrk(url, script, args.connections, args.warmup, server.proc.pid, server.token)
+            result = run_wrk(url, script, args.connections, args.duration, server.proc.pid, server.token)
             results.append(result)
             print(f"{scenario.name}: {result.rps:,.0f} req/s, p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms,"
                   f" {result.errors} errors", flush=True)
@@ -291,20 +330,20 @@ def main() -> int:
         sales_script = data_dir / f"scenario{scenarios.index(ventas)}.lua"
         with ThreadPoolExecutor(1) as pool:
             selling = pool.submit(run_wrk, server.url + ventas.path, sales_script, half, args.duration + 1,
-                                  server.proc.pid)
+                                  server.proc.pid, server.token)
             time.sleep(0.5)
             mixed = [Scenario(f"GET /stats/dashboard, {half} clients, while {half} sell", "", "", None),
                      Scenario(f"POST /ventas, {half} clients, while {half} read the dashboard", "", "", None)]
             results.append(run_wrk(server.url + "/stats/dashboard", dashboard_script, half, args.duration,
-                                   server.proc.pid))
+                                   server.proc.pid, server.token))
             results.append(selling.result())
         scenarios += mixed
 
         # Consistency: every committed sale took one piece of each of its three products through the ledger.
-        sales_made = call(server.url, "GET", "/ventas?limit=1")["items"][0]["folio"] - folio_before
+        sales_made = server.settled_folio() - folio_before
         kardex_ok, pieces_sold = True, 0
         for producto in productos:
-            kardex = call(server.url, "GET", f"/inventario/{producto['id']}/movimientos?limit=1")
+            kardex = server.api("GET", f"/inventario/{producto['id']}/movimientos?limit=1")
             kardex_ok &= kardex["suma_movimientos"] == kardex["producto"]["stock"]
             pieces_sold += stock_before[producto["id"]] - kardex["producto"]["stock"]
     finally:
@@ -331,7 +370,8 @@ def main() -> int:
         f"- Data: {seeded.stdout.strip().removeprefix('Datos de ejemplo agregados: ')}; seeded in {seed_seconds:.1f} s;"
         f" database file {db_size / 1024 ** 2:,.0f} MB",
         f"- Load: `wrk -t1 -c{args.connections} -d{args.duration:g}s --latency` per endpoint after a {args.warmup:g} s"
-        " warm-up; one server process (gevent), on the same machine as wrk",
+        " warm-up; one server process (gevent), on the same machine as wrk; every request signed in (an owner's"
+        " bearer token)",
         "",
         "| Endpoint | req/s | p50 | p99 | errors | target | met? | server CPU |",
         "|---|---:|---:|---:|---:|---|---|---:|",

@@ -1,27 +1,39 @@
 """Issue 2, Acceptance 4: malformed and hostile input to every endpoint yields a 4xx with the
 error shape, never a 5xx, and never a change in the database.
 
-Three layers, all against a real server process on 127.0.0.1 (no mocks):
+Every request carries the owner's token (issue 3), so validation and the domain code are
+reached, not just the gate; a 401 anywhere but POST /token fails the test. The servers here run
+with the highest LOGIN_MAX_FAILURES, so the wrong passwords that fuzzing POST /token sends
+neither slow nor lock anyone out. The account fuzzing edits is a technician's, never the owner's
+whose token the fuzz uses (a password reset or `cerrar_sesiones` would end its session).
+
+Five layers, all against a real server process on 127.0.0.1 (no mocks):
 
 1. Schemathesis, driven by the server's own /openapi.json: every operation, its examples,
    coverage (boundary and type-violating values of every parameter, unexpected methods) and
    fuzzing phases, positive and negative data. Checks: no 5xx, the error shape on every 4xx,
    and Schemathesis' status code, content type and response schema conformance.
 2. The same schema-driven generation aimed at records that exist (ids of real customers,
-   products, orders and sales), so the domain code behind validation is reached too.
+   products, orders, sales and a technician's account), so the domain code behind validation
+   is reached too.
 3. Negative data only (every request invalid) against an appliance of its own: afterwards
-   every table of the SQLite file is byte-for-byte what it was, and the API lists agree.
+   every table of the SQLite file is byte-for-byte what it was, and the API lists agree
+   (POST /token's forms are layer 5's).
 4. A hand-written Hypothesis test posting random JSON (real field names mixed with random
    ones) to the write endpoints: < 500, error shape on 4xx, and a 2xx only for input that is
    valid by the documented contract, whose record round-trips through the API.
+5. Hypothesis login forms to POST /token (URL-encoded and multipart, right and wrong
+   passwords of real accounts): a token only for the right password, and it works; a refused
+   form changes nothing but the audit line of a failed password check.
 
 Runs are reproducible (fixed seed, derandomized Hypothesis, no example database) and bounded
-(examples per operation below), so the file takes about a minute on the 2-core reference box.
+(examples per operation below), so the file takes about two minutes on the 2-core reference box.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -42,7 +54,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from serverproc import ServerProcess
+from serverproc import OWNER, OWNER_PASSWORD, ServerProcess
 
 # Examples per operation for the schema-driven fuzzing phase (the coverage phase adds its own
 # deterministic boundary cases on top), and per operation/endpoint for the other tests.
@@ -50,6 +62,7 @@ SCHEMA_MAX_EXAMPLES = 40
 EXISTING_MAX_EXAMPLES = 25
 NEGATIVE_MAX_EXAMPLES = 25
 RANDOM_JSON_MAX_EXAMPLES = 120
+LOGIN_MAX_EXAMPLES = 60
 SEED = 20_260_002
 
 SCHEMATHESIS_CONFIG = {
@@ -88,7 +101,11 @@ DOMAIN_TABLES = ("cambios", "clientes", "productos", "movimientos_stock", "orden
                  "orden_partes", "ventas", "venta_items", "venta_pagos", "folios")
 
 RESOURCE_PREFIXES = {"clientes": "/clientes/", "productos": "/inventario/", "ordenes": "/ordenes/",
-                     "ventas": "/ventas/"}
+                     "ventas": "/ventas/", "usuarios": "/usuarios/"}
+
+# The highest LOGIN_MAX_FAILURES config.py allows: the few hundred wrong passwords the fuzz sends
+# stay below half of it, where each failure starts to cost a second.
+FUZZ_ENV = {"LOGIN_MAX_FAILURES": "1000"}
 
 
 # --------------------------------------------------------------------------- shared checks
@@ -122,11 +139,18 @@ def assert_error_shape(response: requests.Response | Any, what: str) -> None:
         f"{what}: fields must map names to messages: {error!r}"
 
 
+def is_login(case: schemathesis.Case) -> bool:
+    return case.operation.label == "POST /token"
+
+
 def check_case_response(case: schemathesis.Case, response: Any) -> None:
-    """Our must-haves first (no 5xx, the error shape), then Schemathesis' conformance checks."""
+    """Our must-haves first (no 5xx, the error shape, the owner's session still open), then
+    Schemathesis' conformance checks."""
     __tracebackhide__ = True
     what = f"{case.method} {case.formatted_path}\n  reproduce: {case.as_curl_command()}"
     assert response.status_code < 500, f"{what}\n  -> {response.status_code}: {response.text[:500]}"
+    assert response.status_code != 401 or is_login(case), \
+        f"{what}\n  -> 401: the fuzz's token stopped working, later requests would test only the gate: {response.text}"
     if 400 <= response.status_code < 500 and case.method.upper() != "HEAD":  # HEAD answers carry no body
         assert_error_shape(response, what)
     if response.status_code == 405:
@@ -137,15 +161,23 @@ def check_case_response(case: schemathesis.Case, response: Any) -> None:
 # --------------------------------------------------------------------------- servers and data
 
 
+def owner_session(server: ServerProcess) -> requests.Session:
+    """requests.Session signed in as the server's owner."""
+    session = requests.Session()
+    session.headers.update(server.headers)
+    return session
+
+
 def _post(session: requests.Session, base: str, path: str, body: dict) -> dict:
     response = session.post(base + path, json=body, timeout=10)
     assert response.status_code == 201, (path, response.status_code, response.text)
     return response.json()
 
 
-def seed_records(base: str, tag: str = "A") -> dict[str, list[str]]:
-    """A few real customers, products, orders (one with a part) and sales to aim at."""
-    s = requests.Session()
+def seed_records(server: ServerProcess, tag: str = "A") -> dict[str, list[str]]:
+    """A few real customers, products, orders (one with a part) and sales, and a technician's
+    account, to aim at."""
+    s, base = owner_session(server), server.url
     clientes = [_post(s, base, "/clientes", {"nombre": f"Cliente Fuzz {i}", "telefono": f"555-010{i}"})["id"]
                 for i in range(3)]
     productos = [_post(s, base, "/inventario", {"nombre": f"Refacción Fuzz {i}", "codigo": f"FZ-{tag}-{i}",
@@ -163,11 +195,15 @@ def seed_records(base: str, tag: str = "A") -> dict[str, list[str]]:
                                                    {"descripcion": "Funda", "cantidad": 2, "precio_unitario": 30}],
                                          "pagos": [{"metodo": "efectivo", "monto": 500}]})["id"]
               for i in range(3)]
-    return {"clientes": clientes, "productos": productos, "ordenes": ordenes, "ventas": ventas}
+    # The account fuzzing edits (role, active flag, password, sessions): never the owner's.
+    usuarios = [_post(s, base, "/usuarios", {"username": f"objetivo-{tag.lower()}", "nombre": "Técnico Fuzz",
+                                             "rol": "tecnico", "password": "clave-del-tecnico-objetivo"})["id"]]
+    return {"clientes": clientes, "productos": productos, "ordenes": ordenes, "ventas": ventas, "usuarios": usuarios}
 
 
 def load_schema(server: ServerProcess) -> schemathesis.BaseSchema:
-    config = schemathesis.Config.from_dict(SCHEMATHESIS_CONFIG)
+    """The server's /openapi.json; every request Schemathesis makes from it carries the owner's token."""
+    config = schemathesis.Config.from_dict({**SCHEMATHESIS_CONFIG, "headers": server.headers})
     return schemathesis.openapi.from_url(server.url + "/openapi.json", config=config)
 
 
@@ -197,29 +233,30 @@ def db_snapshot(db_path) -> dict[str, tuple[int, str]]:
         conn.close()
 
 
-def api_counts(base: str) -> dict[str, int]:
+def api_counts(server: ServerProcess) -> dict[str, int]:
     """What a client sees: list sizes (all fit in one page here)."""
-    counts = {}
+    session, counts = owner_session(server), {}
     for name, path in (("clientes", "/clientes"), ("productos", "/inventario?incluir_inactivos=true"),
                        ("ordenes", "/ordenes"), ("ventas", "/ventas")):
         sep = "&" if "?" in path else "?"
-        body = requests.get(f"{base}{path}{sep}limit=500", timeout=10).json()
+        body = session.get(f"{server.url}{path}{sep}limit=500", timeout=10).json()
         assert body["has_more"] is False
         counts[name] = len(body["items"])
+    counts["usuarios"] = len(session.get(f"{server.url}/usuarios", timeout=10).json()["items"])
     return counts
 
 
 @pytest.fixture(scope="module")
 def fuzz_server(tmp_path_factory):
     """An appliance for this module: fuzzing fills it with odd records the session's tests need not see."""
-    proc = ServerProcess(tmp_path_factory.mktemp("fuzz")).start()
+    proc = ServerProcess(tmp_path_factory.mktemp("fuzz"), **FUZZ_ENV).start()
     yield proc
     proc.stop()
 
 
 @pytest.fixture(scope="module")
 def fuzz_records(fuzz_server) -> dict[str, list[str]]:
-    return seed_records(fuzz_server.url)
+    return seed_records(fuzz_server)
 
 
 @pytest.fixture(scope="module")
@@ -240,9 +277,13 @@ def test_every_operation_survives_schema_fuzzing(case):
 
 
 def test_schema_covers_every_endpoint(fuzz_schema):
-    """The fuzz above sees the whole API of issue 2 (so no endpoint escapes it)."""
-    labels = {op.label for op in operations(fuzz_schema)}
+    """The fuzz above sees the whole API of issues 2 and 3 (so no endpoint escapes it), and since
+    it sends the token everywhere, the schema must say which operations need one: all but the login."""
+    ops = operations(fuzz_schema)
+    labels = {op.label for op in ops}
     expected = {
+        "POST /token", "GET /usuarios", "POST /usuarios", "GET /usuarios/me", "PUT /usuarios/me/password",
+        "PUT /usuarios/{id}", "GET /auditoria",
         "GET /clientes", "POST /clientes", "GET /clientes/{id}", "PUT /clientes/{id}", "DELETE /clientes/{id}",
         "GET /clientes/{id}/historial", "GET /inventario", "POST /inventario", "GET /inventario/{id}",
         "PUT /inventario/{id}", "PUT /inventario/{id}/stock", "GET /inventario/{id}/movimientos", "GET /ordenes",
@@ -251,6 +292,8 @@ def test_schema_covers_every_endpoint(fuzz_schema):
         "GET /stats/dashboard",
     }
     assert expected <= labels, f"missing from /openapi.json: {sorted(expected - labels)}"
+    public = {op.label for op in ops if not op.definition.raw.get("security")}
+    assert public == {"POST /token"}, f"operations /openapi.json lets in without a token: {sorted(public)}"
 
 
 # --------------------------------------------------------------------------- 2. aimed at real records
@@ -286,13 +329,14 @@ def test_operations_on_existing_records(fuzz_schema, fuzz_records, resource):
 # --------------------------------------------------------------------------- 3. no partial writes
 
 
-def test_invalid_input_changes_nothing(fresh_server):
+def test_invalid_input_changes_nothing(server_with):
     """Negative data only, to every operation (random ids and real ones): every write is refused
     with a 4xx in the error shape, and afterwards the database is exactly what it was."""
-    records = seed_records(fresh_server.url)
+    fresh_server, _ = server_with(**FUZZ_ENV)
+    records = seed_records(fresh_server)
     schema = load_schema(fresh_server)
     before_db = db_snapshot(fresh_server.db_path)
-    before_api = api_counts(fresh_server.url)
+    before_api = api_counts(fresh_server)
     for table in DOMAIN_TABLES:
         assert table in before_db, f"table {table} missing from {sorted(before_db)}"
     assert before_db["cambios"][0] > 0 and before_db["ventas"][0] == 3
@@ -301,6 +345,10 @@ def test_invalid_input_changes_nothing(fresh_server):
     for operation in operations(schema):
         if not (len(operation.path_parameters) or len(operation.query) or len(operation.body)):
             continue  # nothing to make invalid (GET /stats/dashboard); the schema fuzz covers it
+        if operation.label == "POST /token":
+            # Once form-encoded every field is text, so a "wrong type" is a well-formed login, refused
+            # with 401 and, by design, an audit line; test_login_forms checks that malformed forms change nothing.
+            continue
         strategies = [operation.as_strategy(GenerationMode.NEGATIVE)]
         resource = resource_of(operation.path)
         if "{id}" in operation.path and _has_inputs_besides_path(operation):
@@ -324,7 +372,7 @@ def test_invalid_input_changes_nothing(fresh_server):
     changed = {table: (before_db.get(table), after_db.get(table)) for table in set(before_db) | set(after_db)
                if before_db.get(table) != after_db.get(table)}
     assert not changed, f"invalid input changed the database (table: (rows, digest) before/after): {changed}"
-    assert api_counts(fresh_server.url) == before_api
+    assert api_counts(fresh_server) == before_api
 
 
 # --------------------------------------------------------------------------- 4. random JSON, by hand
@@ -598,7 +646,7 @@ def assert_fields_round_trip(sent: dict, record: dict, spec: dict[str, F]) -> No
 class RandomJsonClient:
     base: str
     ids: dict[str, list[str]]
-    session: requests.Session = field(default_factory=requests.Session)
+    session: requests.Session  # signed in
     orden_slots: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -631,7 +679,7 @@ class RandomJsonClient:
 @pytest.fixture(scope="module")
 def random_json(fuzz_server) -> RandomJsonClient:
     # Records of its own: the schema fuzz may have deleted or cancelled the module's others.
-    return RandomJsonClient(fuzz_server.url, seed_records(fuzz_server.url, tag="R"))
+    return RandomJsonClient(fuzz_server.url, seed_records(fuzz_server, tag="R"), owner_session(fuzz_server))
 
 
 def _post_and_read_back(random_json, data, path: str, model):
@@ -726,3 +774,106 @@ def test_random_json_put_estado(random_json, data):
         assert len(after["historial"]) == len(before["historial"]) + 1
     else:
         assert after == before, "a refused state change changed the order"
+
+
+# --------------------------------------------------------------------------- 5. login forms
+
+
+FORM_TEXT = st.text(max_size=70)
+
+
+@pytest.fixture(scope="module")
+def login_accounts(fuzz_server) -> dict[str, tuple[str, bool]]:
+    """username -> (password, active): the owner, a counter worker and a deactivated technician."""
+    accounts = {OWNER: (OWNER_PASSWORD, True), "mostrador-login": ("clave-del-mostrador", True),
+                "tecnico-de-baja": ("clave-del-tecnico-de-baja", False)}
+    session = owner_session(fuzz_server)
+    for username, (password, active) in accounts.items():
+        if username == OWNER:
+            continue
+        created = _post(session, fuzz_server.url, "/usuarios", {"username": username, "nombre": username,
+                                                                "rol": "mostrador", "password": password})
+        if not active:
+            response = session.put(f"{fuzz_server.url}/usuarios/{created['id']}", json={"activo": False}, timeout=10)
+            assert response.status_code == 200, response.text
+    return accounts
+
+
+def _spellings(username: str) -> st.SearchStrategy[str]:
+    """How people type a username: the server ignores case and surrounding spaces."""
+    return st.sampled_from([username, username.upper(), f"  {username} ", username.title() + "\t"])
+
+
+def _last_audit(session: requests.Session, base: str) -> dict:
+    return session.get(base + "/auditoria?limit=1", timeout=10).json()["items"][0]
+
+
+@settings(max_examples=LOGIN_MAX_EXAMPLES, **HYPOTHESIS_SETTINGS)
+@given(data=st.data())
+def test_login_forms(fuzz_server, login_accounts, data):
+    """POST /token with drawn forms, URL-encoded or multipart: a token only for an active account's
+    right password, and that token works; 401 for a wrong password or an unknown user, 403 for a
+    deactivated account, 422 for a malformed form; a refused form changes nothing but, when the
+    password was checked, the one audit line that records the failure."""
+    session, base = owner_session(fuzz_server), fuzz_server.url
+    multipart = data.draw(st.booleans(), label="multipart")
+    known = st.sampled_from(sorted(login_accounts)).flatmap(_spellings)
+    username = data.draw(st.one_of(known, known, FORM_TEXT), label="username")
+    account = login_accounts.get(username.strip().casefold())
+    passwords = [FORM_TEXT]
+    if account:
+        right = account[0]
+        passwords.insert(0, st.sampled_from([right, right, right.upper(), f" {right}", right + "x"]))
+    password = data.draw(st.one_of(*passwords), label="password")
+    extras = data.draw(st.fixed_dictionaries({}, optional={
+        "grant_type": st.sampled_from(["password", "password", "client_credentials"]) | FORM_TEXT,
+        "scope": FORM_TEXT, "client_id": FORM_TEXT, "client_secret": FORM_TEXT, "campo_x": FORM_TEXT}), label="extras")
+    form = {"username": username, "password": password, **extras}
+
+    before = _last_audit(session, base)
+    if multipart:
+        response = requests.post(base + "/token", files={k: (None, v) for k, v in form.items()}, timeout=15)
+    else:
+        response = requests.post(base + "/token", data=form, timeout=15)
+    after = _last_audit(session, base)
+
+    well_formed = 1 <= len(username) <= 64 and 1 <= len(password) <= 256 \
+        and extras.get("grant_type", "password") == "password"
+    if not well_formed:
+        expected, code = 422, "validacion"
+    elif account is None or password != account[0]:
+        expected, code = 401, "credenciales_invalidas"
+    elif not account[1]:
+        expected, code = 403, "cuenta_inactiva"
+    else:
+        expected, code = 200, None
+    what = f"POST /token {'multipart' if multipart else 'urlencoded'} {form!r}"
+    assert response.status_code == expected, f"{what}\n  -> {response.status_code}: {response.text[:300]}"
+    if code:
+        assert_error_shape(response, what)
+        assert response.json()["error"]["code"] == code, (what, response.text)
+    else:
+        token = response.json()
+        me = requests.get(base + "/usuarios/me", headers={"Authorization": f"Bearer {token['access_token']}"},
+                          timeout=10)
+        assert me.status_code == 200 and me.json()["username"] == username.strip().casefold() \
+            == token["usuario"]["username"], (what, me.text)
+
+    audited = {401: "inicio_sesion_fallido", 200: "inicio_sesion"}.get(response.status_code)
+    if audited:
+        assert after["id"] == before["id"] + 1 and after["accion"] == audited, (what, before, after)
+    else:
+        assert after == before, f"{what}\n  a refused login changed the audit trail: {before} -> {after}"
+
+
+@pytest.mark.parametrize("password", ["12345678", '"clave-entre-comillas"', "clave-sin-comillas"])
+def test_login_takes_the_password_as_typed(fuzz_server, password):
+    """The password the owner gave an account signs in, and no other spelling of it does (flask-openapi3
+    would JSON-decode form fields: 12345678 into a number, "clave" into clave)."""
+    username = f"tecleo-{hashlib.sha256(password.encode()).hexdigest()[:8]}"
+    _post(owner_session(fuzz_server), fuzz_server.url, "/usuarios",
+          {"username": username, "nombre": "Tecleo", "rol": "mostrador", "password": password})
+    assert requests.post(fuzz_server.url + "/token", data={"username": username, "password": password},
+                         timeout=15).status_code == 200
+    assert requests.post(fuzz_server.url + "/token", data={"username": username, "password": json.dumps(password)},
+                         timeout=15).status_code == 401

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
+import sys
 from pathlib import Path
+
+import requests
 
 from appliance.config import SETTINGS
 from serverproc import ServerProcess
@@ -13,18 +17,24 @@ from serverproc import ServerProcess
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
-# The three examples of the original specification, as written there.
+# The three examples of the original specification, as written there, with the sign-in and the
+# token that issue 3 adds to them.
 SPEC_CURL_EXAMPLES = '''```bash
+# Iniciar sesión y guardar el token
+TOKEN=$(curl -s -X POST http://localhost:8000/token --data-urlencode username=rosa \\
+  --data-urlencode 'password=LA-CONTRASEÑA' | python3 -c 'import sys, json; print(json.load(sys.stdin)["access_token"])')
+
 # Obtener clientes
-curl http://localhost:8000/clientes
+curl -H "Authorization: Bearer $TOKEN" http://localhost:8000/clientes
 
 # Crear cliente
 curl -X POST http://localhost:8000/clientes \\
+  -H "Authorization: Bearer $TOKEN" \\
   -H "Content-Type: application/json" \\
   -d '{"nombre":"Juan Perez","telefono":"555-1234"}'
 
 # Estadísticas
-curl http://localhost:8000/stats/dashboard
+curl -H "Authorization: Bearer $TOKEN" http://localhost:8000/stats/dashboard
 ```'''
 
 
@@ -79,18 +89,45 @@ def _commands(block: str) -> list[str]:
     return commands
 
 
+def _more_curl_examples() -> str:
+    """The README's second block of curl examples (a product, an order, a state change)."""
+    match = re.search(r"^Más ejemplos.*?\n\n(```bash\n.*?\n```)", README, flags=re.MULTILINE | re.DOTALL)
+    assert match, "the README lost its block of more curl examples"
+    return match.group(1)
+
+
 def test_spec_curl_examples_work_verbatim(tmp_path):
-    """The spec's three curl examples, copied from the README, against a server on port 8000."""
+    """The README's curl examples, run by bash as written, against a server on port 8000 whose owner
+    was created the way the README says (create-user, with the password on stdin)."""
     assert SPEC_CURL_EXAMPLES in README
-    listar, crear, stats = _commands(SPEC_CURL_EXAMPLES)
-    server = ServerProcess(tmp_path / "data", port=8000)
+    login, listar, crear, stats = _commands(SPEC_CURL_EXAMPLES)
+    producto, orden, estado = _commands(_more_curl_examples())
+    username, password = re.search(r"username=(\S+) .*'password=([^']+)'", login).groups()
+    create_user = re.search(r"^python -m appliance create-user --rol dueno --username (\S+) .*$", README,
+                            flags=re.MULTILINE)
+    assert create_user and create_user.group(1) == username, "the examples must sign in as the owner the README creates"
+
+    # Plain HTTP, as the examples are written, even when the suite runs over TLS.
+    server = ServerProcess(tmp_path / "data", port=8000, owner=False, SSL_CERT="", SSL_KEY="")
     try:
         server.start()
     except RuntimeError as exc:
         raise AssertionError(f"port 8000 must be free for this test: {exc}") from None
+    # The README's `python` and `python3` are the interpreter running the tests.
+    env = {**server.env, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     try:
+        made = subprocess.run(["bash", "-c", create_user.group(0) + " --password-stdin"], input=password + "\n",
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        assert made.returncode == 0, made.stderr
+        signed_in = subprocess.run(["bash", "-c", f'set -e\n{login}\nprintf %s "$TOKEN"'], env=env,
+                                   capture_output=True, text=True, timeout=30)
+        assert signed_in.returncode == 0 and signed_in.stdout, signed_in.stderr
+        env["TOKEN"] = signed_in.stdout
+        me = requests.get(server.url + "/usuarios/me", headers={"Authorization": f"Bearer {env['TOKEN']}"}, timeout=10)
+        assert me.status_code == 200 and (me.json()["username"], me.json()["rol"]) == (username, "dueno"), me.text
+
         def run(command: str):
-            done = subprocess.run(["bash", "-c", command + " -s -w '\\n%{http_code}'"], capture_output=True,
+            done = subprocess.run(["bash", "-c", command + " -s -w '\\n%{http_code}'"], env=env, capture_output=True,
                                   text=True, timeout=30)
             assert done.returncode == 0, done.stderr
             body, status = done.stdout.rsplit("\n", 1)
@@ -106,5 +143,12 @@ def test_spec_curl_examples_work_verbatim(tmp_path):
         assert status == 200
         assert dashboard["ordenes_por_estado"]["recibido"] == 0
         assert dashboard["ventas_hoy"]["cantidad"] == 0
+
+        status, product = run(producto)
+        assert status == 201 and product["stock"] == 10, product
+        status, order = run(orden.replace("ID-DEL-CLIENTE", created["id"]))
+        assert status == 201 and order["estado"] == "recibido" and order["cliente_id"] == created["id"], order
+        status, moved = run(estado.replace("ID-DE-LA-ORDEN", order["id"]))
+        assert status == 200 and moved["estado"] == "diagnostico", moved
     finally:
         server.stop()
