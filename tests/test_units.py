@@ -82,3 +82,16 @@ def test_login_throttle_memory_is_bounded():
     for n in range(module.MAX_TRACKED + 50):
         limited.failed(f"usuario{n}", "10.0.0.5")
     assert len(limited._records) <= module.MAX_TRACKED
+
+
+def test_a_subscriber_that_falls_behind_is_marked_without_blocking():
+    from appliance.realtime import Subscriber
+
+    subscriber = Subscriber("dueno", max_queue=3)
+    for seq in range(1, 4):
+        subscriber.offer((seq, f"evento {seq}"))
+    subscriber.offer((4, "evento 4"))  # one too many: never blocks, drops the backlog
+    subscriber.offer((5, "evento 5"))
+    assert subscriber.overflowed
+    assert subscriber.next(timeout=0.1) == ("overflow", None)
+    assert subscriber.next(timeout=0.1) is None
