@@ -152,3 +152,13 @@ def test_spec_curl_examples_work_verbatim(tmp_path):
         assert status == 200 and moved["estado"] == "diagnostico", moved
     finally:
         server.stop()
+
+
+def test_every_event_is_documented():
+    """Each event name the code writes to the change log has a row in the README's event table."""
+    sources = "".join(path.read_text(encoding="utf-8") for path in (ROOT / "appliance").glob("*.py"))
+    emitted = set(re.findall(r'record_change\(\s*tx,\s*"([a-z_]+)"', sources))
+    assert {"cliente_creado", "stock_actualizado", "venta_creada"} <= emitted, emitted
+    events_section = README.split("### Eventos en tiempo real")[1].split("### Sincronización")[0]
+    missing = sorted(name for name in emitted if f"`{name}`" not in events_section)
+    assert not missing, f"events missing from the README: {missing}"
