@@ -1,4 +1,4 @@
-"""Command line: `python -m appliance [serve|demo-data|settings|create-user]`."""
+"""Command line: `python -m appliance [serve|demo-data|settings|create-user|gen-cert]`."""
 
 from __future__ import annotations
 
@@ -23,6 +23,12 @@ def _parser() -> argparse.ArgumentParser:
     user.add_argument("--nombre", help="Nombre para mostrar (por omisión, el usuario)")
     user.add_argument("--password-stdin", action="store_true",
                       help="Lee la contraseña de la entrada estándar en lugar de preguntarla")
+    cert = commands.add_parser("gen-cert", help="Crea un certificado autofirmado para HTTPS (SSL_CERT, SSL_KEY).")
+    cert.add_argument("--out-dir", help="Carpeta donde guardarlo (por omisión, DATA_DIR)")
+    cert.add_argument("--days", type=int, default=825, help="Días de validez (por omisión, 825)")
+    cert.add_argument("--host", action="append", default=[],
+                      help="Otro nombre o IP con el que se llega al servidor; se puede repetir")
+    cert.add_argument("--force", action="store_true", help="Reemplaza el certificado y la llave si ya existen")
     return parser
 
 
@@ -65,6 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     from .store import DatabaseLocked, SchemaTooNew
 
     try:
+        if command == "gen-cert":
+            from .certs import gen_cert
+
+            # SSL_CERT/SSL_KEY may name the very files this command makes: they need not exist yet.
+            data_dir = Config.from_env(ssl_cert=None, ssl_key=None).data_dir
+            return gen_cert(args.out_dir or data_dir, args.days, args.host, args.force)
         config = Config.from_env()
         if command == "serve":
             from .server import serve
@@ -82,7 +94,9 @@ def main(argv: list[str] | None = None) -> int:
         from .config import SETTINGS
 
         for setting in SETTINGS:
-            print(f"{setting.name}={getattr(config, setting.name.lower())}\n    {setting.help}")
+            value = getattr(config, setting.name.lower())
+            shown = ",".join(map(str, value)) if isinstance(value, tuple) else ("" if value is None else value)
+            print(f"{setting.name}={shown}\n    {setting.help}")
         return 0
     except (ConfigError, DatabaseLocked, SchemaTooNew) as exc:
         print(f"Error: {exc}", file=sys.stderr)

@@ -10,13 +10,14 @@ import logging
 import os
 import signal
 import socket
+import ssl
 
 import gevent
 from gevent.pool import Pool
 from gevent.pywsgi import WSGIHandler, WSGIServer
 
 from .app import create_app
-from .config import Config
+from .config import Config, ConfigError
 from .store import Database
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,25 @@ class NoDelayHandler(WSGIHandler):
         gevent.sleep(0)
         return super().handle_one_request()
 
+    def run_application(self):
+        super().run_application()
+        # After a WebSocket the connection is never reused for HTTP: pywsgi would
+        # read the next bytes (a late close frame) as a request line, log an error,
+        # and keep a client that already said goodbye waiting for its close timeout.
+        if self.environ.get("HTTP_UPGRADE", "").lower() == "websocket":
+            self.close_connection = True
+
+    def read_requestline(self):
+        # Under TLS the handshake runs inside the first read (build_server defers
+        # it), so a plain-HTTP client, a port scanner or a client that distrusts
+        # the certificate fails here. pywsgi drops the connection quietly; say
+        # why at debug level for whoever is troubleshooting.
+        try:
+            return super().read_requestline()
+        except ssl.SSLError as exc:
+            log.debug("Conexión TLS de %s descartada: %s", self.client_address[0], exc)
+            raise
+
     def _handle_client_error(self, ex):
         # gevent's documented hook for bad client input. A client that stalls
         # mid-request past IDLE_TIMEOUT is expected on a shop LAN (a laptop
@@ -53,7 +73,29 @@ class NoDelayHandler(WSGIHandler):
         return super()._handle_client_error(ex)
 
 
+def tls_context(cert: str, key: str) -> ssl.SSLContext:
+    """Server-side TLS 1.2+ context for SSL_CERT/SSL_KEY; ConfigError if they cannot be used."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        # An empty password: a passphrase-protected key fails here instead of
+        # OpenSSL prompting on a console nobody watches.
+        context.load_cert_chain(cert, key, password=b"")
+    except OSError as exc:
+        raise ConfigError(
+            f"No se pudo usar el certificado SSL_CERT={cert} con la llave SSL_KEY={key} "
+            f"(¿la llave es de otro certificado o tiene contraseña?): {exc}"
+        ) from None
+    return context
+
+
 def build_server(config: Config, database: Database) -> WSGIServer:
+    tls = {}
+    if config.ssl_cert:
+        # The handshake is left to the connection's first read, inside the
+        # handler: it then runs under IDLE_TIMEOUT, and its failures end the
+        # connection quietly instead of as a traceback from the accept loop.
+        tls = {"ssl_context": tls_context(config.ssl_cert, config.ssl_key), "do_handshake_on_connect": False}
     app = create_app(config, database)
     handler = type("Handler", (NoDelayHandler,), {"idle_timeout": float(config.idle_timeout)})
     return WSGIServer(
@@ -63,6 +105,7 @@ def build_server(config: Config, database: Database) -> WSGIServer:
         spawn=Pool(config.max_connections),
         log=None,
         error_log=logging.getLogger("gevent.pywsgi"),
+        **tls,
     )
 
 
@@ -84,8 +127,8 @@ def serve(config: Config) -> int:
         for signum in (signal.SIGINT,) if os.name == "nt" else (signal.SIGINT, signal.SIGTERM):
             gevent.signal_handler(signum, stop.set)
         log.info(
-            "ServitecManager escuchando en http://%s:%s (documentación en /docs, base de datos %s)",
-            config.host, server.server_port, database.path,
+            "ServitecManager escuchando en %s://%s:%s (documentación en /docs, base de datos %s)",
+            "https" if server.ssl_enabled else "http", config.host, server.server_port, database.path,
         )
         stop.wait()
         log.info("Deteniendo el servidor…")

@@ -155,9 +155,19 @@ def ws_route(ws) -> None:
             sockets.pop(ws, None)
             if not sockets:
                 _open.pop(usuario["id"], None)
-        # gevent keeps the HTTP connection for another request after the handler
-        # returns; the client would wait for its close timeout (~5 s). End it now.
-        try:
-            ws.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+        _finish(ws)
+
+
+def _finish(ws) -> None:
+    """End the connection and wait for simple-websocket's reader before pywsgi closes the socket.
+
+    Under TLS the socket cannot be dup()ed, so the reader and pywsgi share one
+    file descriptor: if pywsgi closed it while the reader still waited on it,
+    libev would abort the whole process. Shutting the connection down wakes the
+    reader at once (the close frame, if any, was sent before).
+    """
+    try:
+        ws.sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # the reader already closed it
+    ws.thread.join()
