@@ -79,6 +79,9 @@ class Hub:
         """Register a subscriber; return it and the last seq already published (it gets what follows)."""
         if self._greenlet is None or self._greenlet.dead:
             self._greenlet = gevent.spawn(self._run)
+        # Catch up first (nothing here yields to other greenlets), so the seq returned
+        # is the latest committed one and not what the hub last got round to.
+        self.publish()
         subscriber = Subscriber(rol)
         self.subscribers.add(subscriber)
         return subscriber, self.published

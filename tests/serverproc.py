@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import atexit
 import functools
+import http.client
 import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -86,6 +88,14 @@ class ServerProcess:
     def verify(self) -> str | None:
         """For requests' `verify=`: the server's own certificate under TLS, None over plain HTTP."""
         return self.env.get("SSL_CERT") or None
+
+    def connection(self, source_address: tuple[str, int] | None = None) -> http.client.HTTPConnection:
+        """An http.client connection to this server, over TLS when it serves HTTPS."""
+        if self.verify:
+            context = ssl.create_default_context(cafile=self.verify)
+            return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=10, context=context,
+                                               source_address=source_address)
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=10, source_address=source_address)
 
     @property
     def db_path(self) -> Path:

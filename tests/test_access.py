@@ -6,7 +6,6 @@ different source address without leaving the machine.
 
 from __future__ import annotations
 
-import http.client
 import json
 import socket
 
@@ -17,7 +16,7 @@ from helpers import assert_error
 
 
 def _get(proc, path, source="127.0.0.1", headers=None):
-    conn = http.client.HTTPConnection("127.0.0.1", proc.port, timeout=10, source_address=(source, 0))
+    conn = proc.connection(source_address=(source, 0))
     try:
         conn.request("GET", path, headers={**proc.headers, **(headers or {})})
         response = conn.getresponse()
@@ -28,7 +27,9 @@ def _get(proc, path, source="127.0.0.1", headers=None):
 
 @pytest.fixture
 def only_this_pc(server_with):
-    proc, _ = server_with(ALLOWED_IPS="127.0.0.1/32")
+    # Plain HTTP even in a TLS run: the WebSocket check hands websocket-client a raw socket
+    # bound to 127.0.0.2, which it does not wrap in TLS. The allow-list sits before either.
+    proc, _ = server_with(ALLOWED_IPS="127.0.0.1/32", SSL_CERT="", SSL_KEY="")
     return proc
 
 
@@ -58,7 +59,7 @@ def test_forwarded_for_is_believed_only_from_trusted_proxies(server_with):
     # Not from a trusted proxy: the header is ignored, the real address (127.0.0.2) is refused.
     assert _get(proc, "/clientes", source="127.0.0.2", headers={"X-Forwarded-For": "127.0.0.1"})[0] == 403
     # The audit trail records the client's address, not the proxy's.
-    conn = http.client.HTTPConnection("127.0.0.1", proc.port, timeout=10)
+    conn = proc.connection()
     conn.request("POST", "/clientes", body=json.dumps({"nombre": "Vía proxy"}),
                  headers={**proc.headers, "Content-Type": "application/json", "X-Forwarded-For": "192.168.1.77"})
     created = json.loads(conn.getresponse().read())

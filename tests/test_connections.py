@@ -13,7 +13,8 @@ from serverproc import ServerProcess
 
 @pytest.fixture
 def short_timeout_server(tmp_path):
-    proc = ServerProcess(tmp_path / "data", IDLE_TIMEOUT="5", LOG_LEVEL="INFO").start()
+    # Raw HTTP/1.1 bytes on the socket: plain HTTP even in a TLS run (test_tls covers bad TLS clients).
+    proc = ServerProcess(tmp_path / "data", IDLE_TIMEOUT="5", LOG_LEVEL="INFO", SSL_CERT="", SSL_KEY="").start()
     yield proc
     proc.stop()
 
@@ -22,7 +23,9 @@ def _read_response(sock: socket.socket) -> bytes:
     """One whole HTTP response: headers and body may arrive in separate packets."""
     data = b""
     while b"\r\n\r\n" not in data:
-        data += sock.recv(4096)
+        chunk = sock.recv(4096)
+        assert chunk, f"connection closed before a whole response: {data!r}"
+        data += chunk
     head, body = data.split(b"\r\n\r\n", 1)
     length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
     while len(body) < length:

@@ -149,3 +149,30 @@ def test_a_dead_client_does_not_hold_up_the_others(fresh_server, fresh_api):
     make_cliente(fresh_api)
     assert [f["event"] for f in healthy.take(1)] == ["cliente_creado"]
     healthy.close()
+
+
+def test_since_in_the_address_resumes_exactly_once_in_order(fresh_server, fresh_api):
+    first = Listener(fresh_server, fresh_server.token)
+    make_cliente(fresh_api)
+    last_seen = first.take(1)[0]["seq"]
+    first.close()
+    missed = [make_cliente(fresh_api)["id"] for _ in range(3)]
+    sslopt = {"ca_certs": fresh_server.verify} if fresh_server.verify else None
+    ws = websocket.create_connection(
+        fresh_server.url.replace("http", "ws", 1) + f"/ws?token={fresh_server.token}&since={last_seen}",
+        timeout=10, sslopt=sslopt)
+    assert json.loads(ws.recv())["event"] == "conectado"
+    live = make_cliente(fresh_api)["id"]
+    frames = [json.loads(ws.recv()) for _ in range(4)]
+    assert [f["data"]["id"] for f in frames] == [*missed, live]
+    assert [f["seq"] for f in frames] == list(range(last_seen + 1, last_seen + 5))
+    ws.close()
+
+
+def test_the_first_subscriber_gets_the_latest_seq(fresh_server, fresh_api):
+    made = make_cliente(fresh_api)  # committed before anyone listens
+    listener = Listener(fresh_server, fresh_server.token)
+    changes = fresh_api.ok("GET", "/sync/changes", params={"since": 0})
+    assert listener.hello["seq"] == changes["last_seq"] and changes["items"][-1]["id"] == made["id"]
+    assert listener.quiet() == []
+    listener.close()

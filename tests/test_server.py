@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.client
 import os
 import subprocess
 import sys
@@ -84,7 +83,7 @@ def test_sigterm_stops_cleanly_and_restarts_on_the_same_database(fresh_server, f
 
 
 def test_sigterm_with_an_idle_keep_alive_client(fresh_server):
-    conn = http.client.HTTPConnection("127.0.0.1", fresh_server.port, timeout=10)
+    conn = fresh_server.connection()
     conn.request("GET", "/")
     assert conn.getresponse().read()
     started = time.monotonic()
@@ -106,7 +105,7 @@ def test_json_content_type_everywhere(api):
 
 
 def test_keep_alive_reuses_one_connection(server):
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    conn = server.connection()
     conn.connect()
     sock = conn.sock
     for _ in range(50):

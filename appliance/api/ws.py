@@ -8,11 +8,13 @@ and a Spanish reason. When the owner changes an account (revocation, new
 password, new role) that user's open sockets are checked at once; an expired
 token is noticed within RECHECK_SECONDS.
 
-After `conectado` (whose `seq` is the last change already published) the
-socket receives every later change its role may see, in commit order. The
-client may send `{"since": N}` at any time: it is sent what came after N,
-then the live events continue from there without a gap or a repeat. A client
-too slow to keep up is closed with 4408 and resumes with `since`. `seq` is the
+After `conectado` (whose `seq` is the last change committed) the socket
+receives every later change its role may see, in commit order. To resume
+after a disconnection, connect with `?since=N` (the last seq processed): what
+came after N is sent first, then the live events, each exactly once and in
+order. `{"since": N}` sent later asks for a replay: what came after N is sent
+again, then the live events continue without a gap. A client too slow to keep
+up is closed with 4408 and resumes with `since`. `seq` is the
 shop-wide change sequence, so a role that may not see some entities (ventas
 for a technician) sees gaps in it.
 """
@@ -121,6 +123,10 @@ def ws_route(ws) -> None:
         _open.setdefault(usuario["id"], {})[ws] = token
         ws.send(realtime.frame({"event": "conectado", "seq": sent, "ts": clock.now_iso()},
                                {"usuario": usuario["username"], "rol": usuario["rol"]}))
+        since = request.args.get("since", "")
+        if since.isdigit() and len(since) < 19:
+            # Before any live event: what was missed, then the queue (which starts after `sent`).
+            realtime.catch_up(database, usuario["rol"], int(since), sent, ws.send)
         reader = gevent.spawn(_read_requests, ws, subscriber)
         checked = time.monotonic()
         while True:

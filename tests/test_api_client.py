@@ -1,0 +1,404 @@
+"""webview_client.api_client against a real appliance: REST calls, typed errors, retries, live events."""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import threading
+import time
+import uuid
+from contextlib import suppress
+
+import pytest
+
+from serverproc import OWNER, OWNER_PASSWORD, ServerProcess, free_port
+from webview_client.api_client import (CONECTADO, DETENIDO, NO_AUTORIZADO, AuthError, ConflictError, NotFound,
+                                       PermissionDenied, ServerUnavailable, ServitecAPIClient, TooManyAttempts,
+                                       ValidationError)
+
+STAFF_PASSWORD = "clave-del-personal-1"
+
+# config.json exactly as the specification shows it (only the address changes).
+SPEC_CONFIG = """{
+  "api_server": {
+    "url": "http://192.168.1.100:8000",
+    "timeout": 5,
+    "retry_attempts": 3,
+    "enable_realtime": true
+  },
+  "offline_mode": {
+    "enabled": true,
+    "sync_interval": 300
+  }
+}
+"""
+
+
+def wait_for(predicate, what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+class Feed:
+    """What one client's live connection delivered: events and status changes."""
+
+    def __init__(self):
+        self.events: list[dict] = []
+        self.statuses: list[tuple[str, str | None]] = []
+
+    def on_event(self, event: dict) -> None:
+        self.events.append(event)
+
+    def on_status(self, status: str, message: str | None) -> None:
+        self.statuses.append((status, message))
+
+    def connected(self) -> bool:
+        return bool(self.statuses) and self.statuses[-1][0] == CONECTADO
+
+    def wait_connected(self) -> None:
+        wait_for(self.connected, "the realtime connection")
+
+
+@pytest.fixture
+def clients():
+    """`clients(server, username=..., password=...)`: a signed-in client, closed after the test."""
+    opened: list[ServitecAPIClient] = []
+
+    def make(server: ServerProcess, username: str = OWNER, password: str = OWNER_PASSWORD,
+             url: str | None = None, **options) -> ServitecAPIClient:
+        client = ServitecAPIClient(url or server.url, verify=server.verify, **options)
+        opened.append(client)
+        client.login(username, password)
+        return client
+
+    yield make
+    for client in opened:
+        client.close()
+
+
+def new_user(owner: ServitecAPIClient, rol: str) -> str:
+    username = f"{rol}.{uuid.uuid4().hex[:6]}"
+    owner.crear_usuario(username, f"Prueba {rol}", rol, STAFF_PASSWORD)
+    return username
+
+
+def test_spec_example_prints_stock_updates(server, clients, capsys):
+    owner = clients(server)
+    seller = clients(server, new_user(owner, "mostrador"), STAFF_PASSWORD)
+    # The specification's client code, verbatim but for the server address and the account.
+    client = clients(server, new_user(owner, "mostrador"), STAFF_PASSWORD)
+
+    def on_update(data):
+        event = data['event']
+        payload = data['data']
+
+        if event == 'stock_actualizado':
+            # Actualizar UI automáticamente
+            producto_id = payload['id']
+            nuevo_stock = payload['stock']
+            print(f"Stock actualizado: Producto {producto_id} = {nuevo_stock}")
+
+    feed = Feed()
+    client.connect_realtime(on_update, on_status=feed.on_status)
+    feed.wait_connected()
+
+    producto = owner.crear_producto(f"Producto {uuid.uuid4().hex[:6]}", precio_venta=100, stock=5)
+    seller.crear_venta([{"producto_id": producto["id"], "cantidad": 2}])
+    expected = [f"Stock actualizado: Producto {producto['id']} = {stock}" for stock in (5, 3)]
+    printed: list[str] = []
+
+    def mine() -> list[str]:
+        printed.extend(capsys.readouterr().out.splitlines())
+        return [line for line in printed if producto["id"] in line]
+
+    wait_for(lambda: len(mine()) >= 2, "both stock updates")
+    assert mine() == expected  # the initial count, then the sale
+
+
+def test_every_endpoint_round_trip(server, clients):
+    owner = clients(server)
+    assert owner.status()["db"] == "ok"
+    assert owner.me()["username"] == OWNER and owner.usuario["rol"] == "dueno"
+
+    cliente = owner.crear_cliente("Ana López", telefono="555-0101")
+    cliente = owner.actualizar_cliente(cliente["id"], version=cliente["version"], email="ana@example.com")
+    assert owner.obtener_cliente(cliente["id"])["email"] == "ana@example.com"
+    assert [c["id"] for c in owner.listar_clientes(q="ana@example.com", limit=500)["items"]].count(cliente["id"]) == 1
+
+    producto = owner.crear_producto(f"Mica {uuid.uuid4().hex[:6]}", precio_venta=150, stock=10)
+    producto = owner.actualizar_producto(producto["id"], precio_venta=120)
+    assert owner.ajustar_stock(producto["id"], "conteo", stock=8)["producto"]["stock"] == 8
+    assert owner.ajustar_stock(producto["id"], "compra", cantidad=2)["producto"]["stock"] == 10
+    assert owner.listar_movimientos(producto["id"])["suma_movimientos"] == 10
+    assert producto["id"] in [p["id"] for p in owner.listar_productos(q=producto["nombre"])["items"]]
+    assert owner.obtener_producto(producto["id"])["precio_venta"] == 120
+
+    orden = owner.crear_orden(cliente["id"], "celular", "No carga", marca="Motorola")
+    orden = owner.actualizar_orden(orden["id"], diagnostico="Puerto dañado")
+    orden = owner.cambiar_estado_orden(orden["id"], "diagnostico", nota="Revisión")
+    orden = owner.agregar_parte(orden["id"], "parte", producto_id=producto["id"])
+    assert owner.obtener_orden(orden["id"])["estado"] == "diagnostico" and len(orden["partes"]) == 1
+    assert orden["id"] in [o["id"] for o in owner.listar_ordenes(cliente_id=cliente["id"])["items"]]
+
+    venta = owner.crear_venta([{"producto_id": producto["id"], "cantidad": 1}], cliente_id=cliente["id"])
+    assert owner.obtener_venta(venta["id"])["total"] == 120
+    assert venta["id"] in [v["id"] for v in owner.listar_ventas(desde=dt.date.today() - dt.timedelta(days=1),
+                                                                cliente_id=cliente["id"])["items"]]
+    assert owner.cancelar_venta(venta["id"], "Prueba")["estado"] == "cancelada"
+    assert {o["id"] for o in owner.historial_cliente(cliente["id"])["ordenes"]} == {orden["id"]}
+    assert "ordenes_por_estado" in owner.dashboard()
+
+    username = new_user(owner, "tecnico")
+    usuario = next(u for u in owner.listar_usuarios()["items"] if u["username"] == username)
+    assert owner.actualizar_usuario(usuario["id"], nombre="Técnico de prueba")["nombre"] == "Técnico de prueba"
+    tecnico = clients(server, username, STAFF_PASSWORD)
+    old_token = tecnico.token
+    tecnico.cambiar_password(STAFF_PASSWORD, "otra-clave-segura")
+    assert tecnico.token != old_token and tecnico.me()["username"] == username
+    assert owner.listar_auditoria(accion="usuario_creado", entidad_id=usuario["id"])["items"]
+
+    op = {"op_id": str(uuid.uuid4()), "tipo": "cliente.crear", "datos": {"id": str(uuid.uuid4()), "nombre": "Sin red"}}
+    assert [r["resultado"] for r in owner.enviar_operaciones("caja-1", [op, op])["results"]] == ["applied", "duplicate"]
+    page = owner.obtener_cambios(since=0, limit=1)
+    assert len(page["items"]) == 1 and page["has_more"]
+    assert owner.eliminar_cliente(op["datos"]["id"])["eliminado"] is True
+
+
+def test_events_arrive_once_and_in_order_across_kill_and_restart(tmp_path, clients):
+    proc = ServerProcess(tmp_path / "data").start()
+    try:
+        feed = Feed()
+        subscriber = clients(proc)
+        subscriber.connect_realtime(feed.on_event, on_status=feed.on_status)
+        feed.wait_connected()
+        writer = clients(proc)
+        created, failed, retried = [], 0, []
+
+        def write() -> float:
+            nonlocal failed
+            started = time.monotonic()
+            try:
+                created.append(writer.crear_cliente(f"Cliente {len(created) + failed}")["id"])
+            except ServerUnavailable:
+                failed += 1
+            return time.monotonic() - started
+
+        for _ in range(10):
+            write()
+        # kill -9 once, then a graceful stop once (it serves open connections 2 s more), each followed by a
+        # restart on the same port and data; the writer keeps writing through it, then writes some more.
+        for stop in (proc.kill, proc.stop):
+            outage = threading.Thread(target=lambda stop=stop: (stop(), proc.start()))
+            outage.start()
+            took = []
+            while outage.is_alive():
+                took.append(write())
+                time.sleep(0.1)
+            retried.append(max(took) >= 0.25)  # a write met the server down and was resent
+            for _ in range(10):
+                write()
+
+        committed = [(c["seq"], c["data"]["id"]) for c in writer.iterar_cambios(0) if c["event"] == "cliente_creado"]
+
+        def received() -> list[tuple[int, str]]:
+            return [(e["seq"], e["data"]["id"]) for e in feed.events if e["event"] == "cliente_creado"]
+
+        wait_for(lambda: len(received()) >= len(committed), "the subscriber to catch up")
+        assert received() == committed  # each committed create once, in seq order
+        assert [seq for seq, _ in committed] == sorted({seq for seq, _ in committed})
+        assert set(created) <= {cliente_id for _, cliente_id in committed}
+        assert retried == [True, True] and len(created) >= 30
+        assert [status for status, _ in feed.statuses].count(CONECTADO) >= 3  # it did reconnect twice
+    finally:
+        proc.stop()
+
+
+class DropOneResponse:
+    """A TCP proxy to the server that, when armed, passes the next request on but cuts the
+    connection instead of relaying the answer: a network failure after the server did the work."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.armed = threading.Event()
+        self.dropped = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url_port(self) -> int:
+        return self.listener.getsockname()[1]
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                downstream, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.port))
+            threading.Thread(target=self._pipe, args=(downstream, upstream, False), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, downstream, True), daemon=True).start()
+
+    def _pipe(self, source: socket.socket, sink: socket.socket, answers: bool) -> None:
+        try:
+            while data := source.recv(65536):
+                if answers and self.armed.is_set():
+                    self.armed.clear()
+                    self.dropped += 1
+                    break
+                sink.sendall(data)
+        except OSError:
+            pass
+        for sock in (source, sink):
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_a_create_resent_after_it_landed_returns_the_record_without_a_second_one(server, clients):
+    owner = clients(server)
+    proxy = DropOneResponse(server.port)
+    try:
+        # The same server through the proxy; signing in opens the connection the drop will cut.
+        client = clients(server, url=server.url.replace(str(server.port), str(proxy.url_port)))
+        nombre = f"Cliente {uuid.uuid4().hex[:8]}"
+        proxy.armed.set()
+        cliente = client.crear_cliente(nombre)
+        assert proxy.dropped == 1  # the first answer was lost; the resend found the record (409 ya_existe)
+        assert cliente["nombre"] == nombre
+        assert [c["id"] for c in owner.listar_clientes(q=nombre)["items"]] == [cliente["id"]]
+        assert len(owner.listar_auditoria(accion="cliente_creado", entidad_id=cliente["id"])["items"]) == 1
+        assert client.crear_cliente(nombre, id=cliente["id"]) == cliente  # an explicit id: same answer
+
+        # A stock delta may not be resent: the caller hears the doubt, and the stock moved once.
+        producto = owner.crear_producto(f"Cable {uuid.uuid4().hex[:6]}", precio_venta=80)
+        proxy.armed.set()
+        with pytest.raises(ServerUnavailable) as info:
+            client.ajustar_stock(producto["id"], "compra", cantidad=5)
+        assert info.value.code == "sin_respuesta" and "revisa si se guardó" in info.value.message
+        assert proxy.dropped == 2 and owner.obtener_producto(producto["id"])["stock"] == 5
+    finally:
+        proxy.close()
+
+
+def test_errors_are_typed_and_carry_the_server_message(server, clients):
+    owner = clients(server)
+    username = new_user(owner, "mostrador")
+    with ServitecAPIClient(server.url, verify=server.verify) as client, pytest.raises(AuthError) as info:
+        client.login(username, "no-es-la-clave")
+    assert (info.value.status, info.value.code, info.value.message) == (
+        401, "credenciales_invalidas", "Usuario o contraseña incorrectos.")
+    failures = owner.listar_auditoria(usuario=username, accion="inicio_sesion_fallido")["items"]
+    assert len(failures) == 1  # a refused sign-in is not retried
+
+    producto = owner.crear_producto(f"Batería {uuid.uuid4().hex[:6]}", precio_venta=300, stock=1)
+    mostrador = clients(server, username, STAFF_PASSWORD)
+    with pytest.raises(ConflictError) as info:
+        mostrador.crear_venta([{"producto_id": producto["id"], "cantidad": 2}])
+    assert (info.value.status, info.value.code) == (409, "stock_insuficiente")
+    assert producto["nombre"] in info.value.message and "producto_id" in info.value.fields
+
+    tecnico = clients(server, new_user(owner, "tecnico"), STAFF_PASSWORD)
+    with pytest.raises(PermissionDenied) as info:
+        tecnico.crear_producto("Producto del técnico")
+    assert (info.value.status, info.value.code) == (403, "sin_permiso") and info.value.message
+
+    with pytest.raises(NotFound) as info:
+        owner.obtener_cliente("no-existe")
+    assert info.value.status == 404 and "no-existe" in info.value.message
+    with pytest.raises(ValidationError) as info:
+        owner.crear_cliente("Correo malo", email="sin-arroba")
+    assert info.value.status == 422 and set(info.value.fields) == {"email"}
+
+
+def test_too_many_attempts_and_unreachable_server(server_with):
+    proc, _ = server_with(LOGIN_MAX_FAILURES="3", LOGIN_LOCK_SECONDS="60")
+    with ServitecAPIClient(proc.url, verify=proc.verify) as client, pytest.raises(TooManyAttempts) as info:
+        for _ in range(3):
+            with suppress(AuthError):
+                client.login(OWNER, "no-es-la-clave")
+    assert info.value.status == 429 and info.value.retry_after == 60 and "60 segundos" in info.value.message
+
+    # A request that never left is resent even when it is not idempotent (a sign-in here).
+    nobody = ServitecAPIClient(f"http://127.0.0.1:{free_port()}", retry_attempts=2)
+    started = time.monotonic()
+    with pytest.raises(ServerUnavailable) as info:
+        nobody.login(OWNER, OWNER_PASSWORD)
+    assert info.value.code == "sin_conexion" and info.value.status is None and "encendido" in info.value.message
+    assert time.monotonic() - started >= 0.7  # two resends, 0.25 s and 0.5 s apart
+
+
+def test_from_config_reads_the_spec_config_json(server, tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(SPEC_CONFIG.replace("http://192.168.1.100:8000", server.url), encoding="utf-8-sig")
+    client = ServitecAPIClient.from_config(path, verify=server.verify)
+    assert (client.url, client.timeout, client.retry_attempts, client.enable_realtime) == (server.url, 5, 3, True)
+    assert client.status()["db"] == "ok"
+
+    config = {"api_server": {"url": server.url + "/", "enable_realtime": False, "otra_opcion": 1}, "extra": {}}
+    with ServitecAPIClient.from_config(config, verify=server.verify) as quiet:
+        assert (quiet.url, quiet.timeout, quiet.retry_attempts) == (server.url, 5, 3)
+        quiet.login(OWNER, OWNER_PASSWORD)
+        quiet.connect_realtime(print)
+        assert quiet.realtime_status == DETENIDO
+    with pytest.raises(ValueError, match="api_server"):
+        ServitecAPIClient.from_config({"servidor": {"url": server.url}})
+    with pytest.raises(ValueError, match="retry_attempts"):
+        ServitecAPIClient.from_config({"api_server": {"url": server.url, "retry_attempts": "3"}})
+
+
+def test_a_refused_sale_sends_no_event(server, clients):
+    owner = clients(server)
+    producto = owner.crear_producto(f"Funda {uuid.uuid4().hex[:6]}", precio_venta=90, stock=1)
+    feed = Feed()
+    subscriber = clients(server)
+    subscriber.connect_realtime(feed.on_event, on_status=feed.on_status)
+    feed.wait_connected()
+    # Start from a change seen live (a subscriber may first get changes older than its connection).
+    warm = owner.crear_cliente(f"Inicio {uuid.uuid4().hex[:6]}")
+    wait_for(lambda: warm["id"] in [e["data"].get("id") for e in feed.events], "the first event")
+    before = subscriber.last_seq
+    feed.events.clear()
+
+    with pytest.raises(ConflictError):
+        owner.crear_venta([{"producto_id": producto["id"], "cantidad": 2}])
+    marca = owner.crear_cliente(f"Marca {uuid.uuid4().hex[:6]}")
+    wait_for(lambda: feed.events, "the next event")
+    # Nothing at all was committed for the refused sale: the next change is the very next seq.
+    assert [(e["event"], e["data"]["id"], e["seq"]) for e in feed.events] == [
+        ("cliente_creado", marca["id"], before + 1)]
+
+
+def test_a_revoked_session_stops_the_feed_and_signing_in_resumes_it(server, clients):
+    owner = clients(server)
+    username = new_user(owner, "mostrador")
+    usuario_id = next(u["id"] for u in owner.listar_usuarios()["items"] if u["username"] == username)
+    feed = Feed()
+    client = clients(server, username, STAFF_PASSWORD)
+    client.connect_realtime(feed.on_event, on_status=feed.on_status)
+    feed.wait_connected()
+
+    # Changing one's own password revokes the old token: the feed follows the new one, losing nothing.
+    client.cambiar_password(STAFF_PASSWORD, "clave-nueva-123")
+    first = owner.crear_cliente("Durante el cambio de clave")
+    feed.wait_connected()
+    wait_for(lambda: first["id"] in [e["data"].get("id") for e in feed.events], "the event after the change")
+
+    owner.actualizar_usuario(usuario_id, cerrar_sesiones=True)
+    wait_for(lambda: client.realtime_status == NO_AUTORIZADO, "the 4401 close")
+    assert feed.statuses[-1][0] == NO_AUTORIZADO and "sesión" in feed.statuses[-1][1].lower()
+    missed = owner.crear_cliente("Mientras no había sesión")
+    time.sleep(0.5)
+    assert client.realtime_status == NO_AUTORIZADO and missed["id"] not in [e["data"].get("id") for e in feed.events]
+
+    client.login(username, "clave-nueva-123")  # resumes the feed, starting with what it missed
+    wait_for(lambda: missed["id"] in [e["data"].get("id") for e in feed.events], "the missed event")
+    seqs = [e["seq"] for e in feed.events]
+    assert seqs == sorted(set(seqs))
+    started = time.monotonic()
+    client.close()
+    assert time.monotonic() - started < 2.5 and client.realtime_status == DETENIDO
+    assert not [t for t in threading.enumerate() if t.name == "servitec-realtime"]
