@@ -34,8 +34,8 @@ Live events: after each (re)connection the `conectado` frame gives the last chan
 server had published; what this client missed up to it is fetched from
 GET /sync/changes, and the socket's own events follow it. Each event reaches the
 callback once, in increasing `seq` (gaps are normal: a role does not see everything).
-The socket's own `{"since": N}` is not used: an event published while that request
-travels would arrive first, and again inside the catch-up.
+The catch-up goes over HTTP (paged, resumable) rather than the socket's `?since=`, so a
+long absence does not hold the socket's first frames back.
 """
 
 from __future__ import annotations

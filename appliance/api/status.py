@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, jsonify, render_template_string
 from flask_openapi3_swagger.templates import swagger_html_string
 
 from .. import APP_NAME, __version__, auth, clock
-from .context import db
+from .context import config, db
 from .security import public
 
 bp = Blueprint("status", __name__)
@@ -28,9 +28,11 @@ def status():
         with database.read() as tx:
             body["configurado"] = auth.owner_exists(tx)
         if not body["configurado"]:
+            settings = config()
             body["aviso"] = ("Falta crear la cuenta del dueño. En la PC del servidor: "
                              "python -m appliance create-user --rol dueno --username <usuario>, "
-                             "o abre http://localhost:<puerto>/setup en esa PC.")
+                             f"o abre {'https' if settings.ssl_cert else 'http'}://localhost:{settings.port}/setup "
+                             "en esa PC.")
     return body, 200 if ok else 503
 
 
