@@ -65,7 +65,8 @@ def test_ci_runs_the_readme_test_command():
          "README.md"],
         cwd=ROOT, capture_output=True, text=True, check=True,
     ).stdout.strip()
-    assert extracted == "apt-get install -y chromium && pip install -r requirements-dev.txt && python -m pytest"
+    assert extracted == ("apt-get install -y chromium && pip install -r requirements-dev.txt && python -m pytest"
+                         " && SERVITEC_TEST_TLS=1 python -m pytest")
     assert extracted in README.split("## Arquitectura")[0], "the quick start must show the same test command"
     assert "awk '/<!-- test-command/" in (ROOT / ".ci" / "run").read_text()
 
