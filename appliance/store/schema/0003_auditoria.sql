@@ -14,6 +14,7 @@ CREATE TABLE auditoria (
     entidad_id TEXT,
     campos TEXT NOT NULL DEFAULT '[]'
 );
-CREATE INDEX auditoria_entidad ON auditoria (entidad, entidad_id);
-CREATE INDEX auditoria_usuario ON auditoria (usuario);
-CREATE INDEX auditoria_accion ON auditoria (accion);
+-- Only the per-record lookup is indexed: every write pays for each index, while
+-- filters by user or action are the owner's occasional question, answered by
+-- walking the newest rows first until a page is full.
+CREATE INDEX auditoria_entidad ON auditoria (entidad_id);
