@@ -143,3 +143,14 @@ def test_refused_role_changes_nothing(staff):
     assert_error(staff[T].put(f"/inventario/{producto['id']}/stock",
                               json={"cantidad": -5, "motivo": "merma"}), 403)
     assert staff[D].ok("GET", f"/inventario/{producto['id']}") == producto
+
+
+def test_a_technician_sees_a_customers_devices_but_not_their_purchases(staff):
+    cliente = make_cliente(staff[D])
+    make_orden(staff[M], cliente["id"])
+    producto = make_producto(staff[D], stock=2)
+    staff[M].ok("POST", "/ventas", 201, json={"cliente_id": cliente["id"],
+                                               "items": [{"producto_id": producto["id"], "cantidad": 1}]})
+    for rol, ventas in ((D, 1), (M, 1), (T, 0)):
+        historial = staff[rol].ok("GET", f"/clientes/{cliente['id']}/historial")
+        assert len(historial["ordenes"]) == 1 and len(historial["ventas"]) == ventas, rol
