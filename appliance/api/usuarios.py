@@ -164,6 +164,7 @@ def token():
         gevent.sleep(pause)  # slows a guesser down without holding anyone else up
         raise Unauthorized("Usuario o contraseña incorrectos.", code="credenciales_invalidas")
     if not row["activo"]:
+        _audit_login("inicio_sesion_cuenta_inactiva", row["id"], username)
         raise Forbidden("Esta cuenta está desactivada; habla con el dueño del taller.", code="cuenta_inactiva")
     throttle.succeeded(username, address)
     _audit_login("inicio_sesion", row["id"], username)
