@@ -1,4 +1,4 @@
-"""Command line: `python -m appliance [serve|demo-data|settings|create-user|gen-cert]`."""
+"""Command line: `python -m appliance [serve|demo-data|settings|create-user|gen-cert|backup|backups|restore]`."""
 
 from __future__ import annotations
 
@@ -29,7 +29,100 @@ def _parser() -> argparse.ArgumentParser:
     cert.add_argument("--host", action="append", default=[],
                       help="Otro nombre o IP con el que se llega al servidor; se puede repetir")
     cert.add_argument("--force", action="store_true", help="Reemplaza el certificado y la llave si ya existen")
+    commands.add_parser("backup", help="Hace un respaldo verificado ahora (funciona con el servidor encendido).")
+    commands.add_parser("backups", help="Lista los respaldos de BACKUP_DIR, del más nuevo al más viejo.")
+    restore = commands.add_parser("restore", help="Restaura un respaldo (con el servidor DETENIDO).")
+    restore.add_argument("nombre", metavar="NOMBRE", help="Nombre del respaldo, p. ej. servitec-20260105-090000-auto.db")
+    restore.add_argument("--yes", action="store_true", help="No pide confirmación")
     return parser
+
+
+def _size(n: int) -> str:
+    if n < 1024:
+        return f"{n} bytes"
+    if n < 1024 ** 2:
+        return f"{n / 1024:.1f} KB"
+    if n < 1024 ** 3:
+        return f"{n / 1024 ** 2:.1f} MB"
+    return f"{n / 1024 ** 3:.2f} GB"
+
+
+def _copy_status(copia) -> str:
+    if not copia:
+        return "sin segunda copia (BACKUP_COPY_DIR vacío)"
+    return f"copiado a {copia['ruta']}" if copia["ok"] else f"FALLÓ: {copia['error']}"
+
+
+def _cli_user() -> str:
+    import getpass
+
+    try:
+        return f"{getpass.getuser()} (línea de comandos)"
+    except (OSError, KeyError):  # no login name in a bare container
+        return "línea de comandos"
+
+
+def _backup(config) -> int:
+    from . import backups
+
+    # A read-only snapshot of the live file: the server, if running, keeps selling meanwhile.
+    entry = backups.create_backup(config.db_path, config.backup_dir, kind="manual", usuario=_cli_user(),
+                                  copy_dir=config.backup_copy_dir or None)
+    print(f"Respaldo creado: {entry['nombre']}")
+    print(f"  Carpeta:     {config.backup_dir}")
+    print(f"  Tamaño:      {_size(entry['tamano'])}")
+    print(f"  Verificado:  {'sí (integrity_check ok)' if entry['verificado'] else 'no'}")
+    print(f"  Duración:    {entry['duracion_s']:.1f} s")
+    print(f"  Copia:       {_copy_status(entry['copia'])}")
+    return 0
+
+
+def _list_backups(config) -> int:
+    from . import backups
+
+    entries = backups.list_backups(config.backup_dir)
+    if not entries:
+        print(f"No hay respaldos en {config.backup_dir}.")
+        return 0
+    for entry in entries:
+        line = f"{entry['nombre']}  {_size(entry['tamano']):>10}  {entry['estado']}"
+        if entry.get("razon"):
+            line += f": {entry['razon']}"
+        elif entry.get("copia") and not entry["copia"]["ok"]:
+            line += "  (sin segunda copia)"
+        print(line)
+    return 0
+
+
+def _restore(config, args) -> int:
+    from . import backups
+    from .store import Database, DatabaseLocked
+
+    try:
+        database = Database(config.db_path)
+    except DatabaseLocked as exc:
+        print(f"Error: el servidor está encendido. Detenlo antes de restaurar un respaldo. ({exc})", file=sys.stderr)
+        return 2
+    try:
+        ok, reason = backups.verify_backup(backups.backup_path(config.backup_dir, args.nombre))
+        if not ok:
+            print(f"Error: no se puede restaurar {args.nombre}: {reason} Los datos actuales no se modificaron.",
+                  file=sys.stderr)
+            return 2
+        if not args.yes:
+            print(f"Los datos actuales de {database.path} se reemplazarán por los del respaldo {args.nombre}.")
+            print("Antes se guardará un respaldo de los datos actuales (tipo pre-restore).")
+            if input("Escribe si para continuar: ").strip().lower() not in ("si", "sí"):
+                print("Cancelado: no se modificó nada.")
+                return 1
+        entry = backups.restore_backup(database, config.backup_dir, args.nombre, usuario=_cli_user(),
+                                       copy_dir=config.backup_copy_dir or None)
+    finally:
+        database.close()
+    print(f"Restaurado: {entry['nombre']}")
+    print(f"  Filas:            {', '.join(f'{n} {table}' for table, n in entry['filas'].items())}")
+    print(f"  Respaldo previo:  {entry['respaldo_previo']} (los datos de antes de restaurar)")
+    return 0
 
 
 def _create_user(config, args) -> int:
@@ -91,6 +184,12 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if command == "create-user":
             return _create_user(config, args)
+        if command == "backup":
+            return _backup(config)
+        if command == "backups":
+            return _list_backups(config)
+        if command == "restore":
+            return _restore(config, args)
         from .config import SETTINGS
 
         for setting in SETTINGS:

@@ -114,6 +114,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOGIN_LOCK_SECONDS", "300", "Segundos que dura el bloqueo tras demasiadas contraseñas incorrectas.", _int_between(1, 86400)),
     Setting("SSL_CERT", "", "Certificado (PEM) para servir HTTPS y WSS en el mismo puerto. Vacío: HTTP. `python -m appliance gen-cert` crea uno.", _optional_file),
     Setting("SSL_KEY", "", "Llave privada (PEM) del certificado de SSL_CERT.", _optional_file),
+    Setting("BACKUP_DIR", "./backups", "Carpeta donde se guardan los respaldos verificados de la base de datos y su lista (backups.json)."),
+    Setting("BACKUP_COPY_DIR", "", "Segunda carpeta (disco USB o carpeta de red) que recibe una copia de cada respaldo verificado. Vacío: ninguna. Si falta o está llena se avisa, el respaldo no falla."),
     Setting("LOG_LEVEL", "INFO", "Nivel de detalle del registro: DEBUG, INFO, WARNING o ERROR.", _log_level),
 )
 

@@ -189,6 +189,18 @@ class Database:
                 raise CommitFailed(str(exc)) from exc
             self._committed()
 
+    @contextmanager
+    def paused_writes(self) -> Iterator[apsw.Connection]:
+        """The write connection, outside any transaction, while every other write of this process waits.
+
+        For a restore, which copies pages into the live database through this connection.
+        Group commit (the server) has its own queue, which this lock does not stop.
+        """
+        if self._group_commit is not None:
+            raise RuntimeError("pause the server's group commit before taking the writer")
+        with self._write_lock:
+            yield self._writer
+
     def _committed(self) -> None:
         for listener in self.commit_listeners:
             listener()
