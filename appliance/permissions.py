@@ -45,6 +45,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "sesion": ALL,
 }
 
+ROLE_NAMES = {"dueno": "dueño", "tecnico": "técnico", "mostrador": "mostrador"}
+
 # Order states a counter worker may move an order to; any other target is bench work.
 COUNTER_STATES = frozenset({"entregado", "cancelado"})
 
@@ -58,9 +60,6 @@ def require(rol: str, permission: str) -> None:
     """Raise Forbidden (403, Spanish message) unless `rol` holds `permission`."""
     if not allowed(rol, permission):
         raise Forbidden(f"Tu rol ({ROLE_NAMES.get(rol, rol)}) no permite esta acción.", fields={"permiso": permission})
-
-
-ROLE_NAMES = {"dueno": "dueño", "tecnico": "técnico", "mostrador": "mostrador"}
 
 
 def estado_permission(estado: str) -> str:

@@ -12,7 +12,6 @@ import socket
 import pytest
 import websocket
 
-from helpers import assert_error
 
 
 def _get(proc, path, source="127.0.0.1", headers=None):

@@ -198,16 +198,19 @@ def changes(query: ChangesQuery):
 def push(body: PushIn):
     results = []
     for op in body.ops:
-        permission, handler, current = HANDLERS[op.tipo]
-
-        def run(tx: Tx, handler=handler, permission=permission, datos=op.datos) -> dict[str, Any]:
-            permissions.require(rol(), permission)
-            return handler(tx, datos)
-
-        load = None
-        if current is not None and isinstance(op.datos.get("id"), str):
-            def load(tx: Tx, current=current, datos=op.datos) -> dict[str, Any]:
-                return current(tx, datos)
+        current = HANDLERS[op.tipo][2]
+        targets_record = current is not None and isinstance(op.datos.get("id"), str)
+        # The lambdas run inside this iteration's sync.apply, so they see this op.
         with write() as tx:
-            results.append(sync.apply(tx, op.op_id, body.device_id, op.tipo, run, current=load, usuario=usuario()))
+            results.append(sync.apply(
+                tx, op.op_id, body.device_id, op.tipo, lambda tx: _run(tx, op.tipo, op.datos),
+                current=(lambda tx: current(tx, op.datos)) if targets_record else None, usuario=usuario(),
+            ))
     return {"results": results}
+
+
+def _run(tx: Tx, tipo: str, datos: dict[str, Any]) -> dict[str, Any]:
+    """One operation, with the permission its REST endpoint needs."""
+    permission, handler, _ = HANDLERS[tipo]
+    permissions.require(rol(), permission)
+    return handler(tx, datos)
