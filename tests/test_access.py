@@ -13,7 +13,6 @@ import pytest
 import websocket
 
 
-
 def _get(proc, path, source="127.0.0.1", headers=None):
     conn = proc.connection(source_address=(source, 0))
     try:
