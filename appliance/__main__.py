@@ -96,7 +96,7 @@ def _list_backups(config) -> int:
 
 def _restore(config, args) -> int:
     from . import backups
-    from .store import Database, DatabaseLocked
+    from .store import Actor, Database, DatabaseLocked
 
     try:
         database = Database(config.db_path)
@@ -115,7 +115,7 @@ def _restore(config, args) -> int:
             if input("Escribe si para continuar: ").strip().lower() not in ("si", "sí"):
                 print("Cancelado: no se modificó nada.")
                 return 1
-        entry = backups.restore_backup(database, config.backup_dir, args.nombre, usuario=_cli_user(),
+        entry = backups.restore_backup(database, config.backup_dir, args.nombre, actor=Actor(None, _cli_user(), None),
                                        copy_dir=config.backup_copy_dir or None)
     finally:
         database.close()

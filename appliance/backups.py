@@ -24,9 +24,9 @@ from typing import Any, Callable, Iterable, Iterator
 
 import apsw
 
-from . import clock
+from . import clock, events
 from .errors import Conflict, DomainError, NotFound
-from .store import Database
+from .store import Actor, Database, Tx
 from .store.migrations import apply_migrations, known_migrations
 
 log = logging.getLogger(__name__)
@@ -430,24 +430,12 @@ def backup_path(backup_dir: str | os.PathLike[str], name: str) -> Path:
 
 # --- restoring ----------------------------------------------------------------------------------
 
-def restore_backup(database: Database | str | os.PathLike[str], backup_dir: str | os.PathLike[str], name: str,
-                   usuario: str | None = None, progress: Progress | None = None,
-                   copy_dir: str | os.PathLike[str] | None = None) -> dict[str, Any]:
-    """Replace the live database's content with backup `name`; return its entry plus `respaldo_previo`.
+def _direct(fn: Callable[..., Any], *args: Any) -> Any:
+    return fn(*args)
 
-    The backup is verified first (refused with Conflict, live data untouched),
-    then the current data is saved as a `pre-restore` backup, then the pages
-    are copied into the live database through its write connection (so its
-    WAL and lock stay valid) and migrations run. Given a path, the database is
-    opened exclusively: DatabaseLocked if a server holds it.
-    """
-    if not isinstance(database, Database):
-        opened = Database(database)
-        try:
-            return restore_backup(opened, backup_dir, name, usuario, progress, copy_dir)
-        finally:
-            opened.close()
-    folder = Path(backup_dir)
+
+def _restorable(folder: Path, name: str) -> tuple[Path, dict[str, Any] | None]:
+    """The backup's file and manifest entry; Conflict (nothing touched) if it cannot be restored."""
     path = backup_path(folder, name)
     ok, reason = verify_backup(path)
     if not ok:
@@ -457,19 +445,73 @@ def restore_backup(database: Database | str | os.PathLike[str], backup_dir: str 
     if entry is not None and _sha256_and_sync(path) != entry["sha256"]:
         raise Conflict(f"No se puede restaurar {name}: el archivo cambió desde que se creó (sha256 distinto). "
                        "Los datos actuales no se modificaron.", code="respaldo_invalido")
-    previous = create_backup(database.path, folder, kind="pre-restore", usuario=usuario, copy_dir=copy_dir)
+    return path, entry
+
+
+def _replace_pages(writer: apsw.Connection, path: Path, progress: Progress | None) -> tuple[int, dict[str, Any]]:
+    """Copy the backup's pages over the live database; return (last seq before, facts of the restored data)."""
+    after_seq = _rows(writer, "SELECT COALESCE(MAX(seq), 0) FROM cambios")[0][0]
     source = _open_file_readonly(path)
     try:
-        with database.paused_writes() as writer:
-            _copy_pages(writer, source, progress)
-            restored = {"filas": row_counts(writer), "hash_contenido": content_hash(writer)}
-            apply_migrations(writer)
+        _copy_pages(writer, source, progress)
     finally:
         source.close()
-    if entry is None:
-        entry = {"nombre": name, "tipo": NAME_RE.match(name).group(3), "creado": _created_from_name(name),
-                 "verificado": False, **restored}
-    elif (entry.get("filas"), entry.get("hash_contenido")) != (restored["filas"], restored["hash_contenido"]):
+    restored = {"filas": row_counts(writer), "hash_contenido": content_hash(writer)}
+    apply_migrations(writer)
+    return after_seq, restored
+
+
+def _mark_restored(writer: apsw.Connection, after_seq: int, datos: dict[str, Any], actor: Actor | None) -> None:
+    for _ in writer.execute("BEGIN IMMEDIATE"):
+        pass
+    try:
+        tx = Tx(writer)
+        tx.actor = actor
+        events.record_restore(tx, after_seq, datos, actor and actor.usuario)
+    except BaseException:
+        if not writer.getautocommit():
+            for _ in writer.execute("ROLLBACK"):
+                pass
+        raise
+    for _ in writer.execute("COMMIT"):
+        pass
+
+
+def restore_backup(database: Database | str | os.PathLike[str], backup_dir: str | os.PathLike[str], name: str,
+                   actor: Actor | None = None, progress: Progress | None = None,
+                   copy_dir: str | os.PathLike[str] | None = None,
+                   run: Callable[..., Any] = _direct) -> dict[str, Any]:
+    """Replace the live database's content with backup `name`; return its entry plus `respaldo_previo`.
+
+    The backup is verified first (refused with Conflict, live data untouched).
+    Then, with every other write of the process paused, the current data is
+    saved as a `pre-restore` backup (so no write falls between the two), the
+    backup's pages are copied into the live database through its write
+    connection (its WAL and lock stay valid), migrations run, and
+    `base_restaurada` goes into the change log. Given a path, the database is
+    opened exclusively: DatabaseLocked if a server holds it. `run(fn, *args)`
+    runs each long step (the server passes its thread pool).
+    """
+    if not isinstance(database, Database):
+        opened = Database(database)
+        try:
+            return restore_backup(opened, backup_dir, name, actor, progress, copy_dir, run)
+        finally:
+            opened.close()
+    folder = Path(backup_dir)
+    usuario = actor and actor.usuario
+    path, entry = run(_restorable, folder, name)
+    with database.paused_writes() as writer:
+        previous = run(create_backup, database.path, folder, "pre-restore", usuario, None, copy_dir)
+        after_seq, restored = run(_replace_pages, writer, path, progress)
+        if entry is None:
+            entry = {"nombre": name, "tipo": NAME_RE.match(name).group(3), "creado": _created_from_name(name),
+                     "verificado": False, **restored}
+        matches = (entry.get("filas"), entry.get("hash_contenido")) == (restored["filas"], restored["hash_contenido"])
+        _mark_restored(writer, after_seq, {"respaldo": name, "creado": entry.get("creado"),
+                                           "respaldo_previo": previous["nombre"], "coincide": matches}, actor)
+    database.reload_server_id()
+    if not matches:
         raise BackupFailed(f"Los datos restaurados no coinciden con el manifiesto de {name}. Los datos de antes "
                            f"están en {previous['nombre']}.")
     log.warning("Base de datos restaurada desde %s (respaldo previo: %s)", name, previous["nombre"])

@@ -51,3 +51,21 @@ def changes_after(tx: Tx, since: int, limit: int) -> list[dict[str, Any]]:
          "entidad": row["entidad"], "id": row["entidad_id"], "version": row["version"], "op": row["op"]}
         for row in rows
     ]
+
+
+def record_restore(tx: Tx, after_seq: int, datos: dict[str, Any], usuario: str | None = None) -> int:
+    """Log `base_restaurada` right after a restore, with a seq above `after_seq` (the last before it).
+
+    The restored change log ends at the backup's last seq, lower than what
+    clients have already seen; numbering on from the old end keeps seq
+    increasing, so no client mistakes new changes for ones it has, and the
+    event tells every client to drop its cache and pull everything again.
+    """
+    seq = max(after_seq, last_seq(tx)) + 1
+    tx.execute(
+        "INSERT INTO cambios (seq, evento, entidad, entidad_id, version, op, datos, usuario, fecha)"
+        " VALUES (?, 'base_restaurada', 'base', ?, 1, 'actualizar', ?, ?, ?)",
+        (seq, datos["respaldo"], orjson.dumps(datos).decode(), usuario, clock.now_iso()),
+    )
+    audit.record(tx, "base_restaurada", "respaldos", datos["respaldo"])
+    return seq

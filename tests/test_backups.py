@@ -15,9 +15,9 @@ from pathlib import Path
 import apsw
 import pytest
 
-from appliance import backups
+from appliance import backups, events
 from appliance.errors import Conflict
-from appliance.store import Database
+from appliance.store import Actor, Database
 from conftest import Api
 from helpers import make_cliente, make_producto, vender
 from serverproc import ROOT
@@ -247,10 +247,13 @@ def test_restore_in_process_brings_back_exact_data_and_keeps_wal(shop_db, tmp_pa
     try:
         with database.write() as tx:
             tx.execute("DELETE FROM clientes WHERE id = 'c2'")
-        used = backups.restore_backup(database, backup_dir, entry["nombre"], usuario="rosa")
+            seen_by_clients = events.record_change(tx, "cliente_eliminado", "clientes", "c2", 2, "eliminar", {})
+        used = backups.restore_backup(database, backup_dir, entry["nombre"], actor=Actor(None, "rosa", None))
         with database.read() as tx:
             assert tx.value("SELECT count(*) FROM clientes") == 5
             assert tx.value("PRAGMA journal_mode") == "wal"
+            marker = tx.one("SELECT * FROM cambios ORDER BY seq DESC LIMIT 1")
+            audited = tx.one("SELECT * FROM auditoria WHERE accion = 'base_restaurada'")
         with database.write() as tx:  # the writer works after the restore
             tx.execute("UPDATE clientes SET nombre = 'Nuevo' WHERE id = 'c2'")
     finally:
@@ -258,6 +261,10 @@ def test_restore_in_process_brings_back_exact_data_and_keeps_wal(shop_db, tmp_pa
     assert used["nombre"] == entry["nombre"] and used["respaldo_previo"].endswith("-pre-restore.db")
     previous = manifest(backup_dir)[used["respaldo_previo"]]
     assert previous["filas"]["clientes"] == 4 and previous["usuario"] == "rosa"
+    # The change log numbers on past everything clients saw before the restore, and says so.
+    assert marker["evento"] == "base_restaurada" and marker["seq"] == seen_by_clients + 1
+    assert json.loads(marker["datos"])["respaldo_previo"] == used["respaldo_previo"]
+    assert audited["usuario"] == "rosa" and audited["entidad_id"] == entry["nombre"]
 
 
 # --- second destination -------------------------------------------------------------------------

@@ -80,6 +80,14 @@ class GroupCommit:
         if group.error is not None:
             raise CommitFailed(f"No se pudo guardar en la base de datos: {group.error}")
 
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Commit the open group, then hold every other write until the block ends (a restore)."""
+        with self._lock:
+            if self._group is not None:
+                self._commit(self._group)
+            yield
+
     def flush(self) -> None:
         """Commit the open group now (shutdown)."""
         with self._lock:

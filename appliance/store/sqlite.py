@@ -193,13 +193,25 @@ class Database:
     def paused_writes(self) -> Iterator[apsw.Connection]:
         """The write connection, outside any transaction, while every other write of this process waits.
 
-        For a restore, which copies pages into the live database through this connection.
-        Group commit (the server) has its own queue, which this lock does not stop.
+        For a restore, which copies pages into the live database through this
+        connection. Under the server, the open group is committed first and the
+        caller's greenlet holds the queue: it may hand the connection to a
+        worker thread and wait, and requests that write wait with it. Commit
+        listeners run afterwards (the pages changed).
         """
         if self._group_commit is not None:
-            raise RuntimeError("pause the server's group commit before taking the writer")
-        with self._write_lock:
-            yield self._writer
+            with self._group_commit.paused():
+                yield self._writer
+        else:
+            with self._write_lock:
+                yield self._writer
+        self._committed()
+
+    def reload_server_id(self) -> str:
+        """Read the installation id again (a restore may bring another one); return it."""
+        with self.read() as tx:
+            self.server_id = tx.value("SELECT valor FROM meta WHERE clave = 'server_id'") or self.server_id
+        return self.server_id
 
     def _committed(self) -> None:
         for listener in self.commit_listeners:
