@@ -11,6 +11,7 @@ from .api import register_api
 from .api.errors import validation_error_response
 from .api.jsonio import OrjsonProvider
 from .api.models import ErrorResponse
+from .backup_service import BackupService
 from .config import Config
 from .auth import load_or_create_secret
 from .store import Database
@@ -48,4 +49,6 @@ def create_app(config: Config | None = None, database: Database | None = None) -
     app.extensions["servitec.secret"] = load_or_create_secret(config.data_dir)
     app.extensions["servitec.throttle"] = LoginThrottle(config.login_max_failures, config.login_lock_seconds)
     register_api(app)
+    app.extensions["servitec.backups"] = BackupService(config, app.extensions["servitec.db"],
+                                                       app.extensions["servitec.hub"])
     return app

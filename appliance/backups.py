@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable, Iterator
 import apsw
 
 from . import clock, events
-from .errors import Conflict, DomainError, NotFound
+from .errors import Conflict, NotFound, Unavailable
 from .store import Actor, Database, Tx
 from .store.migrations import apply_migrations, known_migrations
 
@@ -45,7 +45,7 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 Progress = Callable[[int, int], None]
 
 
-class BackupFailed(DomainError):
+class BackupFailed(Unavailable):
     """The backup could not be made or checked (disk full, damaged copy); nothing was recorded."""
 
     code = "respaldo_fallido"
@@ -417,6 +417,14 @@ def list_backups(backup_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
             })
     listed.sort(key=lambda e: (e.get("creado") or "", e["nombre"]), reverse=True)
     return listed
+
+
+def newest_verified(backup_dir: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """The newest backup that passed verification when made and whose file is still there."""
+    folder = Path(backup_dir)
+    entries = sorted((e for e in _read_manifest(folder) if e.get("verificado")), key=lambda e: e["creado"],
+                     reverse=True)
+    return next((e for e in entries if (folder / e["nombre"]).is_file()), None)
 
 
 def backup_path(backup_dir: str | os.PathLike[str], name: str) -> Path:

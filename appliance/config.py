@@ -116,6 +116,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SSL_KEY", "", "Llave privada (PEM) del certificado de SSL_CERT.", _optional_file),
     Setting("BACKUP_DIR", "./backups", "Carpeta donde se guardan los respaldos verificados de la base de datos y su lista (backups.json)."),
     Setting("BACKUP_COPY_DIR", "", "Segunda carpeta (disco USB o carpeta de red) que recibe una copia de cada respaldo verificado. Vacío: ninguna. Si falta o está llena se avisa, el respaldo no falla."),
+    Setting("BACKUP_INTERVAL_HOURS", "6", "Horas entre respaldos automáticos. Al arrancar se hace uno si el último es más viejo que esto.", _int_between(1, 168)),
+    Setting("BACKUP_DAILY_HOUR", "21", "Hora local (0-23) del respaldo diario, p. ej. al cerrar la tienda; se hace aunque no toque por intervalo.", _int_between(0, 23)),
+    Setting("BACKUP_KEEP_HOURLY", "48", "Respaldos automáticos que se conservan, uno por hora, de las horas más recientes.", _int_between(0, 10000)),
+    Setting("BACKUP_KEEP_DAILY", "14", "Respaldos automáticos que se conservan, uno por día, de los días más recientes.", _int_between(0, 10000)),
+    Setting("BACKUP_KEEP_WEEKLY", "8", "Respaldos automáticos que se conservan, uno por semana, de las semanas más recientes.", _int_between(0, 10000)),
+    Setting("BACKUP_KEEP_MONTHLY", "12", "Respaldos automáticos que se conservan, uno por mes, de los meses más recientes. Los manuales y los previos a restaurar se guardan hasta que el dueño los borre.", _int_between(0, 10000)),
     Setting("LOG_LEVEL", "INFO", "Nivel de detalle del registro: DEBUG, INFO, WARNING o ERROR.", _log_level),
 )
 

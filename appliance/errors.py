@@ -36,6 +36,12 @@ class Invalid(DomainError):
     code = "datos_invalidos"
 
 
+class Unavailable(DomainError):
+    """The request is fine but the server cannot do it now (disk full, folder missing): try again later."""
+
+    code = "no_disponible"
+
+
 class Unauthorized(DomainError):
     """No valid session: missing, expired or revoked token, or wrong credentials."""
 

@@ -42,6 +42,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "stats:leer": ALL,
     "usuarios:administrar": OWNER,
     "auditoria:leer": OWNER,
+    # A backup is a full copy of every customer and sale; restoring one rewinds the shop.
+    "respaldos:administrar": OWNER,
     "sesion": ALL,
 }
 
@@ -73,6 +75,8 @@ READ_PERMISSION = {
     "productos": "inventario:leer",
     "ordenes": "ordenes:leer",
     "ventas": "ventas:leer",
+    # base_restaurada: every client must know its cache is stale.
+    "base": "sesion",
 }
 
 

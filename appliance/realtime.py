@@ -20,7 +20,7 @@ import orjson
 from gevent.event import Event
 from gevent.queue import Empty, Full, Queue
 
-from . import events, permissions
+from . import clock, events, permissions
 from .store import Database
 
 log = logging.getLogger(__name__)
@@ -38,8 +38,9 @@ def frame(event: dict[str, Any], data: dict[str, Any]) -> str:
 class Subscriber:
     """One open socket's place in the fan-out: a role (what it may see) and a bounded queue.
 
-    Queue items are (seq, frame text) for events, or a control tuple the socket's
-    own greenlets put there: ("since", N), ("closed", None), ("overflow", None).
+    Queue items are (seq, frame text) for events, ("notice", frame text) for a
+    notice (see Hub.notify), or a control tuple the socket's own greenlets put
+    there: ("since", N), ("closed", None), ("overflow", None).
     """
 
     def __init__(self, rol: str, max_queue: int = MAX_QUEUE):
@@ -88,6 +89,17 @@ class Hub:
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self.subscribers.discard(subscriber)
+
+    def notify(self, event: str, data: dict[str, Any], permission: str) -> None:
+        """Send a notice (not a change: `seq` null, never replayed) to the sockets whose role holds `permission`.
+
+        For what happens to the server rather than to the shop's data, such as
+        a backup's progress. Call from the hub's thread (a greenlet).
+        """
+        text = frame({"event": event, "seq": None, "ts": clock.now_iso()}, data)
+        for subscriber in list(self.subscribers):
+            if permissions.allowed(subscriber.rol, permission):
+                subscriber.offer(("notice", text))
 
     def _run(self) -> None:
         while True:

@@ -122,6 +122,8 @@ def serve(config: Config) -> int:
                 log.error("El puerto %s ya está ocupado por otro programa. Usa otra variable PORT.", config.port)
                 return 2
             raise
+        backups = server.application.extensions["servitec.backups"]
+        backups.start()
         stop = gevent.event.Event()
         # Windows delivers Ctrl+C (SIGINT) only; a service manager or Docker sends SIGTERM elsewhere.
         for signum in (signal.SIGINT,) if os.name == "nt" else (signal.SIGINT, signal.SIGTERM):
@@ -134,6 +136,7 @@ def serve(config: Config) -> int:
         log.info("Deteniendo el servidor…")
         # Requests finish in milliseconds; what still runs after the grace is an idle
         # keep-alive connection (every desktop client holds one), so don't wait long.
+        backups.stop()  # first: a restore in progress holds the write connection
         server.stop(timeout=STOP_GRACE_SECONDS)
         return 0
     finally:

@@ -73,7 +73,8 @@ class ServerProcess:
         self.owner = owner
         self.token: str | None = None
         self.port = port or free_port()
-        self.env = {**os.environ, "DATA_DIR": str(self.data_dir), "HOST": "127.0.0.1", "PORT": str(self.port),
+        self.env = {**os.environ, "DATA_DIR": str(self.data_dir),
+                    "BACKUP_DIR": str(self.data_dir / "backups"), "HOST": "127.0.0.1", "PORT": str(self.port),
                     "LOG_LEVEL": "WARNING", **env}
         if os.environ.get("SERVITEC_TEST_TLS") == "1" and "SSL_CERT" not in self.env:
             self.env.update(suite_tls_env())

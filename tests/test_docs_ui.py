@@ -29,7 +29,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 LAN_NAME = "servitec.test"
 SWAGGER_FILES = ("/swagger/js/swagger-ui-bundle.js", "/swagger/js/swagger-ui-standalone-preset.js",
                  "/swagger/css/swagger-ui.css")
-TAGS = ["Usuarios y sesión", "Clientes", "Inventario", "Órdenes de servicio", "Ventas", "Estadísticas", "Sincronización"]
+TAGS = ["Usuarios y sesión", "Clientes", "Inventario", "Órdenes de servicio", "Ventas", "Estadísticas", "Sincronización", "Respaldos"]
 BROKEN_RENDER_TEXTS = ("Could not render", "Resolver error", "Failed to load API definition", "Unable to render")
 
 

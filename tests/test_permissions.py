@@ -49,6 +49,11 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     # Each pushed operation is checked with its REST endpoint's permission (test_sync).
     ("GET", "/sync/changes"): {D, T, M},
     ("POST", "/sync/push"): {D, T, M},
+    ("GET", "/backups"): {D},
+    ("POST", "/backups"): {D},
+    ("GET", "/backups/{nombre}"): {D},
+    ("DELETE", "/backups/{nombre}"): {D},
+    ("POST", "/backups/{nombre}/restore"): {D},
 }
 PUBLIC = {("POST", "/token")}
 WRITES = {"POST", "PUT", "DELETE"}

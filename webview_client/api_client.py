@@ -34,6 +34,9 @@ Live events: after each (re)connection the `conectado` frame gives the last chan
 server had published; what this client missed up to it is fetched from
 GET /sync/changes, and the socket's own events follow it. Each event reaches the
 callback once, in increasing `seq` (gaps are normal: a role does not see everything).
+Notices about the server itself (`respaldo_progreso`, `respaldo_creado`...) have `seq`
+null, are passed on as they come and are never replayed. `base_restaurada` means the
+owner restored a backup: whatever the application cached is stale, pull it all again.
 The catch-up goes over HTTP (paged, resumable) rather than the socket's `?since=`, so a
 long absence does not hold the socket's first frames back.
 """
@@ -616,8 +619,8 @@ class ServitecAPIClient:
         if self._last_seq is None:
             self._last_seq = until
         elif self._last_seq > until:
-            log.warning("El servidor va en el cambio %s y este cliente ya había visto el %s (¿se restauró un "
-                        "respaldo?); se sigue desde el del servidor.", until, self._last_seq)
+            log.warning("El servidor va en el cambio %s y este cliente ya había visto el %s (¿otra base de "
+                        "datos?); se sigue desde el del servidor.", until, self._last_seq)
             self._last_seq = until
         while self._last_seq < until:
             page = self._call("GET", "/sync/changes", params=_query(since=self._last_seq, limit=CATCH_UP_PAGE),
@@ -634,9 +637,12 @@ class ServitecAPIClient:
         # One delivery at a time, never from a listener already told to stop (one that outlived
         # disconnect_realtime's wait must not race the next listener).
         with self._deliver_lock:
-            if stop.is_set() or event["seq"] <= self._last_seq:
+            if stop.is_set():
                 return
-            self._last_seq = event["seq"]
+            if event["seq"] is not None:  # a notice (seq null, e.g. respaldo_progreso) moves no position
+                if event["seq"] <= self._last_seq:
+                    return
+                self._last_seq = event["seq"]
             try:
                 self._callback(event)
             except Exception:

@@ -33,12 +33,17 @@ def rol() -> str:
     return g.usuario["rol"]
 
 
+def actor() -> Actor:
+    """Who the request is for: the signed-in user and the client's address (for the audit trail)."""
+    current = g.get("usuario")
+    return Actor(current and current["id"], current and current["username"], g.get("client_ip"))
+
+
 @contextmanager
 def write() -> Iterator[Tx]:
     """A write transaction that knows who it is for (the audit trail reads `tx.actor`)."""
     with db().write() as tx:
-        current = g.get("usuario")
-        tx.actor = Actor(current and current["id"], current and current["username"], g.get("client_ip"))
+        tx.actor = actor()
         yield tx
 
 

@@ -15,12 +15,13 @@ from flask import Flask, Response, jsonify, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from ..errors import Conflict, DomainError, Forbidden, Invalid, NotFound, TooManyAttempts, Unauthorized
+from ..errors import Conflict, DomainError, Forbidden, Invalid, NotFound, TooManyAttempts, Unauthorized, Unavailable
 from ..store import CommitFailed, IntegrityError
 
 log = logging.getLogger(__name__)
 
-DOMAIN_STATUS = {NotFound: 404, Conflict: 409, Invalid: 422, Unauthorized: 401, Forbidden: 403, TooManyAttempts: 429}
+DOMAIN_STATUS = {NotFound: 404, Conflict: 409, Invalid: 422, Unauthorized: 401, Forbidden: 403, TooManyAttempts: 429,
+                 Unavailable: 503}
 
 HTTP_MESSAGES = {
     400: ("peticion_invalida", "La petición no es válida."),

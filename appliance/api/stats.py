@@ -7,12 +7,13 @@ from typing import Any, Callable, Optional
 
 from flask import current_app
 from flask_openapi3 import APIBlueprint, Tag
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from .. import clock, stats
 from ..events import last_seq
 from .context import config, db, offload
 from .security import requires
+from .backups import Salud
 from .models import ERROR_RESPONSES, SIGNED_IN, Fecha
 
 bp = APIBlueprint("stats", __name__, url_prefix="/stats", abp_tags=[Tag(name="Estadísticas")],
@@ -76,6 +77,7 @@ class Dashboard(BaseModel):
     ventas_mes: ResumenVentas
     bajo_stock: BajoStock
     top_productos_mes: list[TopProducto]
+    respaldo: Salud = Field(description="Estado de los respaldos: edad del último verificado y aviso si hace falta")
     generado_en: Fecha
 
 
@@ -120,4 +122,5 @@ def dashboard():
             return stats.dashboard(tx, zone, now)
 
     cache = current_app.extensions.setdefault("servitec.dashboard", DashboardCache())
-    return cache.get(key, lambda: offload(compute))
+    # Backup health is not cached with the figures: it changes with the clock and the backups folder.
+    return {**cache.get(key, lambda: offload(compute)), "respaldo": current_app.extensions["servitec.backups"].health()}

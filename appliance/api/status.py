@@ -25,6 +25,8 @@ def status():
         "db": "ok" if ok else "error",
     }
     if ok:
+        health = current_app.extensions["servitec.backups"].health()
+        body["respaldo"] = {key: health[key] for key in ("estado", "aviso", "fecha", "edad_horas")}
         with database.read() as tx:
             body["configurado"] = auth.owner_exists(tx)
         if not body["configurado"]:

@@ -144,7 +144,9 @@ def ws_route(ws) -> None:
                 _close(ws, CLOSE_TOO_SLOW, f"Conexión demasiado lenta. Vuelve a conectar y envía "
                                            f'{{"since": {sent}}} para recibir lo pendiente.')
                 return
-            if kind == "since":
+            if kind == "notice":
+                ws.send(value)
+            elif kind == "since":
                 sent = max(value, realtime.catch_up(database, usuario["rol"], value, hub.published, ws.send))
             elif kind > sent:  # an event; one already sent by a catch-up is skipped
                 ws.send(value)

@@ -1,0 +1,118 @@
+"""HTTP for backups (the owner only): list, make one now, download, delete, restore."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Optional
+
+from flask import current_app, send_file
+from flask_openapi3 import APIBlueprint, Tag
+from pydantic import BaseModel, Field
+
+from .. import backups
+from ..backup_service import BackupService
+from ..errors import Invalid
+from .context import actor, config, offload
+from .models import ERROR_RESPONSES, SIGNED_IN, ErrorResponse, Fecha, RequestModel
+from .security import requires
+
+bp = APIBlueprint("respaldos", __name__, url_prefix="/backups", abp_tags=[Tag(name="Respaldos")],
+                  abp_responses={**ERROR_RESPONSES, 503: ErrorResponse}, abp_security=SIGNED_IN)
+
+
+class Copia(BaseModel):
+    ok: bool
+    ruta: str
+    error: Optional[str]
+
+
+class Respaldo(BaseModel):
+    nombre: str
+    tipo: Optional[Literal["manual", "auto", "pre-restore"]]
+    creado: Optional[str] = Field(description="Fecha ISO (UTC) en que se hizo")
+    tamano: Optional[int] = Field(None, description="Bytes")
+    sha256: Optional[str] = None
+    version_esquema: Optional[str] = None
+    filas: Optional[dict[str, int]] = Field(None, description="Filas de cada tabla principal")
+    hash_contenido: Optional[str] = None
+    duracion_s: Optional[float] = None
+    usuario: Optional[str] = Field(None, description="Quién lo pidió (null: automático)")
+    verificado: bool = Field(description="Pasó integrity_check al crearlo")
+    copia: Optional[Copia] = Field(None, description="Resultado de la copia a BACKUP_COPY_DIR")
+
+
+class RespaldoListado(Respaldo):
+    estado: Literal["verificado", "sin verificar", "invalido"]
+    valido: bool
+    razon: Optional[str] = Field(description="Por qué no se puede restaurar")
+
+
+class Salud(BaseModel):
+    estado: Literal["ok", "atrasado", "fallido", "sin_respaldos", "sin_copia"]
+    aviso: Optional[str]
+    ultimo: Optional[str] = Field(description="Nombre del último respaldo verificado")
+    fecha: Optional[Fecha]
+    edad_horas: Optional[float]
+    en_curso: bool
+
+
+class RespaldosList(BaseModel):
+    items: list[RespaldoListado]
+    salud: Salud
+
+
+class Restaurado(Respaldo):
+    respaldo_previo: str = Field(description="Respaldo de los datos de antes de restaurar (tipo pre-restore)")
+
+
+class NombrePath(BaseModel):
+    nombre: str = Field(max_length=80, pattern=backups.NAME_RE.pattern,
+                        description="p. ej. servitec-20261127-210000-auto.db")
+
+
+class RestoreIn(RequestModel):
+    confirmar: str = Field(max_length=80, description="El nombre del respaldo otra vez, para confirmar")
+
+
+def service() -> BackupService:
+    return current_app.extensions["servitec.backups"]
+
+
+@bp.get("", summary="Listar respaldos", responses={200: RespaldosList})
+@requires("respaldos:administrar")
+def listar():
+    return {"items": offload(backups.list_backups, config().backup_dir), "salud": service().health()}
+
+
+@bp.post("", summary="Hacer un respaldo ahora", responses={201: Respaldo})
+@requires("respaldos:administrar")
+def crear():
+    return service().backup("manual", actor()), 201
+
+
+_FILE = {200: {"description": "El archivo SQLite del respaldo",
+               "content": {"application/vnd.sqlite3": {"schema": {"type": "string", "format": "binary"}}}}}
+
+
+@bp.get("/<nombre>", summary="Descargar un respaldo", responses=_FILE)
+@requires("respaldos:administrar")
+def descargar(path: NombrePath):
+    file = backups.backup_path(config().backup_dir, path.nombre)
+    service().downloaded(path.nombre, actor())
+    return send_file(file.resolve(), mimetype="application/vnd.sqlite3", as_attachment=True,
+                     download_name=path.nombre)
+
+
+@bp.delete("/<nombre>", summary="Borrar un respaldo", responses={200: Respaldo})
+@requires("respaldos:administrar")
+def borrar(path: NombrePath):
+    return service().delete(path.nombre, actor())
+
+
+@bp.post("/<nombre>/restore", summary="Restaurar un respaldo (reemplaza los datos actuales)",
+         responses={200: Restaurado})
+@requires("respaldos:administrar")
+def restaurar(path: NombrePath, body: RestoreIn) -> Any:
+    if body.confirmar != path.nombre:
+        raise Invalid("Para restaurar escribe el nombre exacto del respaldo en confirmar.",
+                      fields={"confirmar": "Debe ser el nombre del respaldo."})
+    return service().restore(path.nombre, actor())
