@@ -156,10 +156,13 @@ def test_spec_curl_examples_work_verbatim(tmp_path):
 
 
 def test_every_event_is_documented():
-    """Each event name the code writes to the change log has a row in the README's event table."""
+    """Each event the code writes to the change log, and each notice it sends, has a row in the README."""
     sources = "".join(path.read_text(encoding="utf-8") for path in (ROOT / "appliance").glob("*.py"))
     emitted = set(re.findall(r'record_change\(\s*tx,\s*"([a-z_]+)"', sources))
     assert {"cliente_creado", "stock_actualizado", "venta_creada"} <= emitted, emitted
+    notices = set(re.findall(r'\.notify\(\s*"([a-z_]+)"', sources))
+    assert {"respaldo_progreso", "respaldo_creado", "respaldo_fallido"} <= notices, notices
+    emitted |= notices | {"base_restaurada"}  # written by events.record_restore
     events_section = README.split("### Eventos en tiempo real")[1].split("### Sincronización")[0]
     missing = sorted(name for name in emitted if f"`{name}`" not in events_section)
     assert not missing, f"events missing from the README: {missing}"
