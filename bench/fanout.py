@@ -59,7 +59,8 @@ class Subscriber(threading.Thread):
     def parse(self) -> None:
         for raw, arrival in self.frames:
             frame = json.loads(raw)
-            self.arrivals.append((frame["seq"], arrival, frame["ts"]))
+            if frame["seq"] is not None:  # a notice (an automatic backup) is not one of the writes
+                self.arrivals.append((frame["seq"], arrival, frame["ts"]))
 
 
 def _listen(url: str, token: str, count: int, writes: int, ready, results) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import socket
 import threading
 import time
@@ -164,6 +165,41 @@ def test_every_endpoint_round_trip(server, clients):
     page = owner.obtener_cambios(since=0, limit=1)
     assert len(page["items"]) == 1 and page["has_more"]
     assert owner.eliminar_cliente(op["datos"]["id"])["eliminado"] is True
+
+
+def test_backups_round_trip_with_notices_and_a_restore(tmp_path, clients):
+    # A server of its own: the restore rewinds its data.
+    proc = ServerProcess(tmp_path / "data").start()
+    try:
+        owner = clients(proc)
+        feed, notices = Feed(), []
+        owner.connect_realtime(feed.on_event, on_status=feed.on_status, on_notice=notices.append)
+        feed.wait_connected()
+        antes = owner.crear_cliente("Antes del respaldo")
+        respaldo = owner.crear_respaldo()
+        wait_for(lambda: "respaldo_creado" in [n["event"] for n in notices], "the respaldo_creado notice")
+        # Notices go to on_notice only; the change callback keeps its increasing seqs.
+        assert all(n["seq"] is None for n in notices) and all(e["seq"] is not None for e in feed.events)
+        listed = owner.listar_respaldos()
+        assert listed["items"][0]["nombre"] == respaldo["nombre"] and listed["salud"]["estado"] == "ok"
+        copy = owner.descargar_respaldo(respaldo["nombre"], tmp_path / "copia.db")
+        assert hashlib.sha256(copy.read_bytes()).hexdigest() == respaldo["sha256"]
+        with pytest.raises(NotFound):
+            owner.descargar_respaldo("servitec-20000101-000000-manual.db", tmp_path / "nada.db")
+        assert not (tmp_path / "nada.db").exists()
+
+        despues = owner.crear_cliente("Después del respaldo")
+        restored = owner.restaurar_respaldo(respaldo["nombre"])
+        wait_for(lambda: "base_restaurada" in [e["event"] for e in feed.events], "base_restaurada")
+        ids = {c["id"] for c in owner.listar_clientes(limit=500)["items"]}
+        assert antes["id"] in ids and despues["id"] not in ids
+        seqs = [e["seq"] for e in feed.events]
+        assert seqs == sorted(set(seqs))
+        assert owner.borrar_respaldo(restored["respaldo_previo"])["nombre"] == restored["respaldo_previo"]
+        with pytest.raises(NotFound):
+            owner.borrar_respaldo(restored["respaldo_previo"])
+    finally:
+        proc.stop()
 
 
 def test_events_arrive_once_and_in_order_across_kill_and_restart(tmp_path, clients):

@@ -56,7 +56,7 @@ def _start(data_dir: Path, **env: str) -> tuple[ServerProcess, Api]:
 def _stop(proc: ServerProcess, *clients: Api) -> None:
     for client in clients:
         client.session.close()
-    proc.stop()
+    t=time.monotonic(); proc.stop(); print("STOP", proc.data_dir, time.monotonic()-t)
 
 
 def _staff_token(proc: ServerProcess, owner: Api, rol: str) -> str:
@@ -407,9 +407,13 @@ def test_restore_on_a_live_server(tmp_path):
                                     "respaldo_previo": previous, "coincide": True}
             marks.append(mark["seq"])
         assert marks[0] == marks[1]
-        for api in (owner, Api(proc.url, tecnico, proc.verify)):
-            pulled = api.ok("GET", "/sync/changes", params={"since": seen_seq})["items"]
-            assert [(c["event"], c["seq"]) for c in pulled] == [("base_restaurada", marks[0])]
+        tech_api = Api(proc.url, tecnico, proc.verify)
+        try:
+            for api in (owner, tech_api):
+                pulled = api.ok("GET", "/sync/changes", params={"since": seen_seq})["items"]
+                assert [(c["event"], c["seq"]) for c in pulled] == [("base_restaurada", marks[0])]
+        finally:
+            tech_api.session.close()
         audited = owner.ok("GET", "/auditoria", params={"accion": "base_restaurada"})["items"]
         assert [(r["usuario"], r["entidad_id"]) for r in audited] == [("dueno", entry["nombre"])]
 

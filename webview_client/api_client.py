@@ -35,7 +35,7 @@ server had published; what this client missed up to it is fetched from
 GET /sync/changes, and the socket's own events follow it. Each event reaches the
 callback once, in increasing `seq` (gaps are normal: a role does not see everything).
 Notices about the server itself (`respaldo_progreso`, `respaldo_creado`...) have `seq`
-null, are passed on as they come and are never replayed. `base_restaurada` means the
+null and go to `on_notice` instead, as they come, never replayed. `base_restaurada` means the
 owner restored a backup: whatever the application cached is stale, pull it all again.
 The catch-up goes over HTTP (paged, resumable) rather than the socket's `?since=`, so a
 long absence does not hold the socket's first frames back.
@@ -54,6 +54,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import suppress
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -227,6 +228,7 @@ class ServitecAPIClient:
         self._last_seq: int | None = None
         self._callback: Callable[[RealtimeEvent], None] | None = None
         self._on_status: Callable[[str, str | None], None] | None = None
+        self._on_notice: Callable[[RealtimeEvent], None] | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._deliver_lock = threading.Lock()
@@ -355,7 +357,7 @@ class ServitecAPIClient:
         """Keep a new session; live events that were on (or refused the old token) resume with it."""
         self._token, self.usuario = session["access_token"], session["usuario"]
         if self._thread is not None:
-            self.connect_realtime(self._callback, on_status=self._on_status)
+            self.connect_realtime(self._callback, on_status=self._on_status, on_notice=self._on_notice)
 
     # --- clientes -------------------------------------------------------------------------------
 
@@ -471,6 +473,42 @@ class ServitecAPIClient:
         """Filters: usuario, accion, entidad, entidad_id, desde, hasta."""
         return self._call("GET", "/auditoria", params=_query(limit=limit, offset=offset, **filtros))
 
+    # --- respaldos (solo el dueño) --------------------------------------------------------------
+
+    def listar_respaldos(self) -> dict[str, Any]:
+        """{items: backups newest first with estado, salud: the backup health}."""
+        return self._call("GET", "/backups")
+
+    def crear_respaldo(self) -> dict[str, Any]:
+        """Make a verified backup now (waits until it is done)."""
+        return self._call("POST", "/backups")
+
+    def descargar_respaldo(self, nombre: str, destino: str | os.PathLike[str]) -> Path:
+        """Save backup `nombre` as the file `destino` (written whole, then renamed); return its path."""
+        target = Path(destino)
+        partial = target.with_name(target.name + ".part")
+        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
+        try:
+            with self._session.get(self.url + _path("/backups", nombre), headers=headers, stream=True,
+                                   timeout=self.timeout, verify=self.verify) as response:
+                if response.status_code >= 400:
+                    raise _error_from(response)
+                with open(partial, "wb") as file:
+                    for chunk in response.iter_content(1 << 20):
+                        file.write(chunk)
+        except requests.RequestException as exc:
+            raise _unreachable(self.url, exc) from None
+        os.replace(partial, target)
+        return target
+
+    def borrar_respaldo(self, nombre: str) -> dict[str, Any]:
+        # Not resent: a repeat after it landed would answer 404 for a deletion that worked.
+        return self._call("DELETE", _path("/backups", nombre), resend=False)
+
+    def restaurar_respaldo(self, nombre: str) -> dict[str, Any]:
+        """Replace the shop's data with backup `nombre` (a pre-restore backup is taken first)."""
+        return self._call("POST", _path("/backups", nombre) + "/restore", body={"confirmar": nombre})
+
     # --- sincronización -------------------------------------------------------------------------
 
     def obtener_cambios(self, since: int = 0, limit: int = CATCH_UP_PAGE) -> dict[str, Any]:
@@ -493,13 +531,16 @@ class ServitecAPIClient:
     # --- live events ----------------------------------------------------------------------------
 
     def connect_realtime(self, callback: Callable[[RealtimeEvent], None], since: int | None = None,
-                         on_status: Callable[[str, str | None], None] | None = None) -> None:
+                         on_status: Callable[[str, str | None], None] | None = None,
+                         on_notice: Callable[[RealtimeEvent], None] | None = None) -> None:
         """Call `callback(event)` on a background thread for each change, until disconnect_realtime().
 
         `since`: the last seq already handled (e.g. a saved `last_seq`); later changes come first.
         Without it, events start at the connection (or where an earlier connection left off).
         `on_status(status, message)` hears conectando, conectado, detenido and no_autorizado
         (token expired or revoked: reconnecting stops until login() resumes it).
+        `on_notice(event)` hears the server's notices (`seq` null: a backup's progress...),
+        as they come, never replayed.
         Does nothing when `enable_realtime` is off.
         """
         if not self.enable_realtime:
@@ -510,7 +551,7 @@ class ServitecAPIClient:
         self.disconnect_realtime()
         if since is not None:
             self._last_seq = since
-        self._callback, self._on_status = callback, on_status
+        self._callback, self._on_status, self._on_notice = callback, on_status, on_notice
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._listen_forever, args=(self._stop,), name="servitec-realtime",
                                         daemon=True)
@@ -604,6 +645,8 @@ class ServitecAPIClient:
                     self._catch_up(message["seq"], session, stop)
                     connected = True
                     self._set_status(CONECTADO)
+                elif message["seq"] is None:
+                    self._notice(message, stop)
                 else:
                     self._deliver(message, stop)
             return connected, None, "detenido"
@@ -633,16 +676,21 @@ class ServitecAPIClient:
                 break
         self._last_seq = max(self._last_seq, until)
 
+    def _notice(self, notice: RealtimeEvent, stop: threading.Event) -> None:
+        if self._on_notice is None or stop.is_set():
+            return
+        try:
+            self._on_notice(notice)
+        except Exception:
+            log.exception("Error en el callback de avisos (aviso %s)", notice["event"])
+
     def _deliver(self, event: RealtimeEvent, stop: threading.Event) -> None:
         # One delivery at a time, never from a listener already told to stop (one that outlived
         # disconnect_realtime's wait must not race the next listener).
         with self._deliver_lock:
-            if stop.is_set():
+            if stop.is_set() or event["seq"] <= self._last_seq:
                 return
-            if event["seq"] is not None:  # a notice (seq null, e.g. respaldo_progreso) moves no position
-                if event["seq"] <= self._last_seq:
-                    return
-                self._last_seq = event["seq"]
+            self._last_seq = event["seq"]
             try:
                 self._callback(event)
             except Exception:
