@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -28,7 +29,7 @@ from appliance.backup_service import STARTUP_DELAY_SECONDS, BackupService
 from appliance.config import Config
 from appliance.store import Database
 from conftest import Api
-from helpers import DbWatch, assert_error, kardex, make_cliente, make_producto, vender
+from helpers import DbWatch, assert_error, kardex, make_cliente, make_producto
 from serverproc import ServerProcess
 
 UTC = dt.timezone.utc
@@ -56,7 +57,7 @@ def _start(data_dir: Path, **env: str) -> tuple[ServerProcess, Api]:
 def _stop(proc: ServerProcess, *clients: Api) -> None:
     for client in clients:
         client.session.close()
-    t=time.monotonic(); proc.stop(); print("STOP", proc.data_dir, time.monotonic()-t)
+    proc.stop()
 
 
 def _staff_token(proc: ServerProcess, owner: Api, rol: str) -> str:
@@ -65,6 +66,12 @@ def _staff_token(proc: ServerProcess, owner: Api, rol: str) -> str:
     owner.ok("POST", "/usuarios", 201, json={"username": username, "nombre": f"Prueba {rol}", "rol": rol,
                                              "password": password})
     return proc.login(username, password)
+
+
+def _sell(api: Api, producto_id: str, cantidad: int = 1) -> dict:
+    # Only the JSON is kept: a requests Response held in a variable keeps its socket open
+    # after the session closes, and the server then waits its full grace period to stop.
+    return api.ok("POST", "/ventas", 201, json={"items": [{"producto_id": producto_id, "cantidad": cantidad}]})
 
 
 def _sha256(path: Path) -> str:
@@ -107,14 +114,14 @@ def _shop_view(api: Api) -> dict[str, Any]:
 
 # --- WebSocket helpers ------------------------------------------------------------------------------
 
-def _socket(proc: ServerProcess, token: str) -> tuple[websocket.WebSocket, dict]:
-    """An open /ws (ws:// or wss:// like the server) and its `conectado` frame."""
+def _socket(proc: ServerProcess, token: str) -> websocket.WebSocket:
+    """An open /ws (ws:// or wss:// like the server), past its `conectado` frame."""
     url = proc.url.replace("http", "ws", 1) + f"/ws?token={token}"
     sslopt = {"ca_certs": proc.verify} if proc.verify else None
     ws = websocket.create_connection(url, timeout=10, sslopt=sslopt)
     hello = json.loads(ws.recv())
     assert hello["event"] == "conectado", hello
-    return ws, hello
+    return ws
 
 
 def _read_until(ws: websocket.WebSocket, done: Callable[[dict], bool], timeout: float = 15.0) -> list[dict]:
@@ -139,6 +146,13 @@ def _is(event: str, **data: Any) -> Callable[[dict], bool]:
     return lambda frame: frame["event"] == event and all(frame["data"].get(k) == v for k, v in data.items())
 
 
+def _wait_for(condition: Callable[[], bool], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.01)
+
+
 # --- one shop with a backup, shared by the tests that only add to it -------------------------------
 
 @pytest.fixture(scope="module")
@@ -147,10 +161,10 @@ def shop(tmp_path_factory):
     proc, owner = _start(tmp_path_factory.mktemp("respaldos"))
     try:
         tokens = {rol: _staff_token(proc, owner, rol) for rol in ("tecnico", "mostrador")}
-        clientes = [make_cliente(owner) for _ in range(3)]
+        for _ in range(3):
+            make_cliente(owner)
         producto = make_producto(owner, stock=5)
-        venta = vender(owner, producto["id"])
-        assert venta.status_code == 201, venta.text
+        _sell(owner, producto["id"])
         movimientos = len(kardex(owner, producto["id"])["items"])
         started = dt.datetime.now(UTC).replace(microsecond=0)
         entry = owner.ok("POST", "/backups", 201)
@@ -279,9 +293,14 @@ def test_invalid_files_in_the_folder_are_listed_and_refused(shop):
 
 
 def test_backup_notices_reach_the_owner_only(shop):
-    owner_ws, _ = _socket(shop.proc, shop.proc.token)
-    staff_ws = {rol: _socket(shop.proc, token)[0] for rol, token in shop.tokens.items()}
+    opened: list[websocket.WebSocket] = []
     try:
+        owner_ws = _socket(shop.proc, shop.proc.token)
+        opened.append(owner_ws)
+        staff_ws = {}
+        for rol, token in shop.tokens.items():
+            staff_ws[rol] = _socket(shop.proc, token)
+            opened.append(staff_ws[rol])
         entry = shop.owner.ok("POST", "/backups", 201)
         frames = _read_until(owner_ws, _is("respaldo_creado", nombre=entry["nombre"]))
         progress = [f for f in frames if f["event"] == "respaldo_progreso"]
@@ -303,7 +322,7 @@ def test_backup_notices_reach_the_owner_only(shop):
             seen = _read_until(ws, _is("cliente_creado", id=marker["id"]))
             assert not [f["event"] for f in seen if f["event"].startswith("respaldo")], (rol, seen)
     finally:
-        for ws in (owner_ws, *staff_ws.values()):
+        for ws in opened:
             ws.close()
 
 
@@ -348,18 +367,15 @@ def test_restore_on_a_live_server(tmp_path):
         tecnico = _staff_token(proc, owner, "tecnico")
         clientes = [make_cliente(owner) for _ in range(2)]
         producto = make_producto(owner, stock=10)
-        assert vender(owner, producto["id"]).status_code == 201
+        _sell(owner, producto["id"])
         at_backup = _shop_view(owner)
         entry = owner.ok("POST", "/backups", 201)
 
-        owner_ws, _ = _socket(proc, proc.token)
-        tech_ws, _ = _socket(proc, tecnico)
-        sockets += [owner_ws, tech_ws]
+        sockets += [_socket(proc, proc.token), _socket(proc, tecnico)]
         # Changes after the backup: the restore must take every one of them away.
         late = [make_cliente(owner) for _ in range(2)]
         owner.ok("PUT", f"/clientes/{clientes[0]['id']}", json={"telefono": "555-9999"})
-        sale = vender(owner, producto["id"], 2)
-        assert sale.status_code == 201, sale.text
+        sale = _sell(owner, producto["id"], 2)
         marker = make_cliente(owner)  # last, and visible to every role
         seen_seq = owner.ok("GET", "/sync/changes", params={"since": 0, "limit": 1000})["last_seq"]
         for ws in sockets:
@@ -378,7 +394,7 @@ def test_restore_on_a_live_server(tmp_path):
         error = assert_error(owner.post(f"/backups/{entry['nombre']}/restore", json={}), 422)
         assert "confirmar" in error["fields"]
         assert watch.state() == untouched and _shop_view(owner) == before
-        assert [e["tipo"] for e in _listing(owner)[0].values()] == ["manual"]
+        assert not [e for e in _listing(owner)[0].values() if e["tipo"] == "pre-restore"]
 
         restored = owner.ok("POST", f"/backups/{entry['nombre']}/restore", json={"confirmar": entry["nombre"]})
         assert restored["nombre"] == entry["nombre"] and restored["filas"] == entry["filas"]
@@ -394,7 +410,7 @@ def test_restore_on_a_live_server(tmp_path):
         assert owner.ok("GET", "/stats/dashboard")["ventas_hoy"]["cantidad"] == 1
         # ...and what the restore replaced is in the pre-restore backup.
         pre_path = proc.data_dir / "backups" / previous
-        assert sale.json()["id"] in _ids_in(pre_path, "ventas")
+        assert sale["id"] in _ids_in(pre_path, "ventas")
         assert {c["id"] for c in (*late, marker)} <= _ids_in(pre_path, "clientes")
         assert _facts_of(pre_path) == (listed[previous]["filas"], listed[previous]["hash_contenido"])
 
@@ -419,7 +435,7 @@ def test_restore_on_a_live_server(tmp_path):
 
         # The server keeps taking writes, numbered after the restore.
         after = make_cliente(owner)
-        assert vender(owner, producto["id"]).status_code == 201
+        _sell(owner, producto["id"])
         for ws in sockets:
             created = _read_until(ws, _is("cliente_creado", id=after["id"]))[-1]
             assert created["seq"] > marks[0]
@@ -433,6 +449,77 @@ def test_restore_on_a_live_server(tmp_path):
         _stop(proc, owner)
 
 
+def test_no_acknowledged_write_is_lost_across_a_restore(tmp_path):
+    # Writes keep arriving while the owner restores: each one that got a 201 must be either
+    # in the pre-restore backup (made before the restore) or in the live data (made after),
+    # never in neither (lost between the two) and never in both.
+    proc, owner = _start(tmp_path / "data")
+    made: list[str] = []
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def write() -> None:
+        client = Api(proc.url, proc.token, proc.verify)
+        try:
+            while not stop.is_set():
+                response = client.post("/clientes", json={"nombre": f"Cliente {uuid.uuid4().hex[:8]}"})
+                if response.status_code == 201:
+                    made.append(response.json()["id"])
+                else:
+                    failures.append(f"{response.status_code} {response.text[:200]}")
+        finally:
+            client.session.close()
+
+    threads = [threading.Thread(target=write) for _ in range(3)]
+    try:
+        make_cliente(owner)
+        entry = owner.ok("POST", "/backups", 201)
+        try:
+            for thread in threads:
+                thread.start()
+            _wait_for(lambda: len(made) >= 20)
+            restored = owner.ok("POST", f"/backups/{entry['nombre']}/restore", json={"confirmar": entry["nombre"]})
+            during = len(made)
+            _wait_for(lambda: len(made) >= during + 20)
+        finally:
+            stop.set()
+            for thread in threads:
+                if thread.ident is not None:
+                    thread.join()
+        assert not failures, failures[:3]
+        before = _ids_in(proc.data_dir / "backups" / restored["respaldo_previo"], "clientes")
+        live = {c["id"] for c in owner.ok("GET", "/clientes", params={"limit": 500})["items"]}
+        assert len(made) < 500
+        assert not [i for i in made if (i in before) == (i in live)]
+        assert before & set(made) and live & set(made)  # writes landed on both sides of the restore
+    finally:
+        _stop(proc, owner)
+
+
+def test_a_file_copied_in_by_hand_is_listed_unverified_and_restores(tmp_path):
+    # The README's way to move a shop to a new PC: put the file in BACKUP_DIR, restore it.
+    proc, owner = _start(tmp_path / "data")
+    try:
+        kept = make_cliente(owner)
+        entry = owner.ok("POST", "/backups", 201)
+        folder = proc.data_dir / "backups"
+        copied = "servitec-20200101-000000-manual.db"
+        (folder / copied).write_bytes((folder / entry["nombre"]).read_bytes())
+        dropped = make_cliente(owner)
+
+        item = _listing(owner)[0][copied]
+        assert (item["estado"], item["valido"], item["verificado"], item["razon"]) == ("sin verificar", True, False,
+                                                                                       None)
+        assert (item["tipo"], item["creado"]) == ("manual", "2020-01-01T00:00:00.000000Z")
+        restored = owner.ok("POST", f"/backups/{copied}/restore", json={"confirmar": copied})
+        assert restored["nombre"] == copied and restored["verificado"] is False
+        assert restored["filas"] == entry["filas"] and restored["hash_contenido"] == entry["hash_contenido"]
+        assert owner.ok("GET", f"/clientes/{kept['id']}")["nombre"] == kept["nombre"]
+        assert_error(owner.get(f"/clientes/{dropped['id']}"), 404)
+    finally:
+        _stop(proc, owner)
+
+
 # --- failures --------------------------------------------------------------------------------------
 
 def test_backup_dir_that_is_a_file_fails_loudly(tmp_path):
@@ -442,7 +529,7 @@ def test_backup_dir_that_is_a_file_fails_loudly(tmp_path):
     owner_ws = None
     try:
         assert owner.ok("GET", "/")["respaldo"]["estado"] == "sin_respaldos"
-        owner_ws, _ = _socket(proc, proc.token)
+        owner_ws = _socket(proc, proc.token)
         error = assert_error(owner.post("/backups"), 503, "respaldo_fallido")
         assert error["message"].startswith("No se pudo crear la carpeta de respaldos")
 
@@ -468,7 +555,8 @@ def test_missing_copy_dir_is_reported_and_recovers(tmp_path):
         entry = owner.ok("POST", "/backups", 201)
         assert entry["verificado"] is True and (proc.data_dir / "backups" / entry["nombre"]).is_file()
         assert entry["copia"]["ok"] is False
-        assert entry["copia"]["error"].startswith(f"No se pudo copiar a {usb}: ") and "no existe" in entry["copia"]["error"]
+        assert entry["copia"]["error"].startswith(f"No se pudo copiar a {usb}: ")
+        assert "no existe" in entry["copia"]["error"]
         _, salud = _listing(owner)
         assert salud["estado"] == "sin_copia" and entry["copia"]["error"] in salud["aviso"]
         assert owner.ok("GET", "/")["respaldo"]["estado"] == "sin_copia"
@@ -489,21 +577,30 @@ def _backups_of(api: Api) -> list[dict]:
 
 
 def test_schedule_backs_up_changes_at_start_and_only_when_due(tmp_path):
-    quiet = _quiet_schedule()
-    shop = ServerProcess(tmp_path / "tienda", **quiet)
-    shop.start()
-    owner = Api(shop.url, shop.token, shop.verify)
-    cliente = make_cliente(owner)  # a change left behind by the first run
-    owner.session.close()
-    shop.stop()
-    folder = shop.data_dir / "backups"
-    assert not list(folder.glob("servitec-*.db")), "the first run lived past the start-up delay and backed up"
+    shop = ServerProcess(tmp_path / "tienda", **_quiet_schedule())
+    brand_new = ServerProcess(tmp_path / "nueva", **_quiet_schedule())
+    clients: list[tuple[ServerProcess, Api]] = []
 
-    brand_new = None
+    def run(proc: ServerProcess) -> Api:
+        proc.start()
+        clients.append((proc, Api(proc.url, proc.token, proc.verify)))
+        return clients[-1][1]
+
+    def halt(proc: ServerProcess) -> None:
+        # Its clients' keep-alive connections first, or the server waits them out on stop.
+        for owner, client in clients:
+            if owner is proc:
+                client.session.close()
+        proc.stop()
+
     try:
+        cliente = make_cliente(run(shop))  # a change the first run leaves behind
+        halt(shop)  # well before its first check, 5 s after start
+        assert not list((shop.data_dir / "backups").glob("servitec-*.db")), "the first run lived long enough to back up"
+
+        # Started again on that database, with no backup: one `auto` backup after the start-up delay.
         started = dt.datetime.now(UTC)
-        shop.start()
-        owner = Api(shop.url, shop.token, shop.verify)
+        owner = run(shop)
         deadline = time.monotonic() + 15
         while not (made := _backups_of(owner)):
             assert time.monotonic() < deadline, "no automatic backup within 15 s of start"
@@ -511,17 +608,14 @@ def test_schedule_backs_up_changes_at_start_and_only_when_due(tmp_path):
         (auto,) = made
         assert auto["tipo"] == "auto" and auto["usuario"] is None and auto["estado"] == "verificado"
         assert auto["filas"]["clientes"] == 1 and auto["nombre"].endswith("-auto.db")
-        assert dt.datetime.fromisoformat(auto["creado"].replace("Z", "+00:00")) - started >= dt.timedelta(
-            seconds=STARTUP_DELAY_SECONDS)
+        creado = dt.datetime.fromisoformat(auto["creado"].replace("Z", "+00:00"))
+        assert creado - started >= dt.timedelta(seconds=STARTUP_DELAY_SECONDS)
         assert owner.ok("GET", f"/clientes/{cliente['id']}")["id"] == cliente["id"]
-        owner.session.close()
-        shop.stop()
+        halt(shop)
 
         # Restarted with a fresh backup, and a brand-new shop with nothing to protect:
-        # neither backs up once its first check has run (5 s after start).
-        shop.start()
-        owner = Api(shop.url, shop.token, shop.verify)
-        brand_new, new_api = _start(tmp_path / "nueva")
+        # neither backs up once its first check has run. Both wait out the same delay.
+        owner, new_api = run(shop), run(brand_new)
         until = time.monotonic() + STARTUP_DELAY_SECONDS + 3
         while time.monotonic() < until:
             assert [b["nombre"] for b in _backups_of(owner)] == [auto["nombre"]]
@@ -530,10 +624,8 @@ def test_schedule_backs_up_changes_at_start_and_only_when_due(tmp_path):
         assert new_api.ok("GET", "/backups")["salud"]["estado"] == "sin_respaldos"
         assert not list((brand_new.data_dir / "backups").glob("servitec-*.db"))
     finally:
-        owner.session.close()
-        shop.stop()
-        if brand_new is not None:
-            _stop(brand_new, new_api)
+        halt(shop)
+        halt(brand_new)
 
 
 # --- BackupService.due() with a fake clock ---------------------------------------------------------
