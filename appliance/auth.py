@@ -236,3 +236,32 @@ def usuario_of_token(tx: Tx, claims: dict[str, Any]) -> dict[str, Any]:
     if row["token_version"] != claims["tv"]:
         raise AuthError("La sesión se cerró (contraseña cambiada o acceso revocado); vuelve a iniciar sesión.")
     return public(row)
+
+
+def all_accounts(tx: Tx) -> list[dict[str, Any]]:
+    """Every account row as stored (hash and token version included), for a restore to carry over."""
+    return tx.all("SELECT * FROM usuarios")
+
+
+def carry_over_accounts(tx: Tx, rows: list[dict[str, Any]]) -> list[str]:
+    """After a restore, put back the accounts as they were just before it; return usernames not kept.
+
+    Accounts are security state, not shop history: a deactivation, a new
+    password or a revocation made after the backup must survive the restore,
+    and the owner who restores stays signed in. Accounts only in the backup
+    come back as they were. One made after the backup is added unless a
+    different restored account has its username (a backup from another PC).
+    """
+    skipped = []
+    for row in rows:
+        columns = list(row)
+        if tx.value("SELECT 1 FROM usuarios WHERE id = ?", (row["id"],)):
+            assignments = ", ".join(f'"{name}" = ?' for name in columns if name != "id")
+            tx.execute(f"UPDATE usuarios SET {assignments} WHERE id = ?",
+                       [row[name] for name in columns if name != "id"] + [row["id"]])
+        elif tx.value("SELECT 1 FROM usuarios WHERE username = ?", (row["username"],)) is None:
+            tx.execute(f"INSERT INTO usuarios ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+                       [row[name] for name in columns])
+        else:
+            skipped.append(row["username"])
+    return skipped

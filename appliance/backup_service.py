@@ -19,7 +19,7 @@ from typing import Any, Callable
 import gevent
 from gevent.lock import Semaphore
 
-from . import audit, backups, clock, events
+from . import audit, backups, clock, events, workers
 from .config import Config
 from .errors import Conflict
 from .realtime import Hub
@@ -67,10 +67,10 @@ class BackupService:
 
     def _in_thread(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run `fn` in the thread pool; meanwhile send its progress to the owner's sockets."""
-        result = gevent.get_hub().threadpool.spawn(fn, *args)
+        pending = workers.spawn(fn, *args)
         sent = None
-        while not result.ready():
-            result.wait(PROGRESS_SECONDS)
+        while not pending.ready():
+            pending.wait(PROGRESS_SECONDS)
             progress = self._progress
             if progress is not None and progress != sent:
                 sent = progress
@@ -79,7 +79,7 @@ class BackupService:
                     "operacion": self._operation, "paginas_copiadas": copied, "paginas_total": total,
                     "porcentaje": round(100 * copied / total, 1) if total else 100.0,
                     "fase": "verificando" if copied >= total else "copiando"}, PERMISSION)
-        return result.get()
+        return workers.result(pending)
 
     def _record_progress(self, copied: int, total: int) -> None:
         # Called from the worker thread: a plain assignment, read by the hub's greenlet.

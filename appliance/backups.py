@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import apsw
 
-from . import clock, events
+from . import auth, clock, events
 from .errors import Conflict, NotFound, Unavailable
 from .store import Actor, Database, Tx
 from .store.migrations import apply_migrations, known_migrations
@@ -408,11 +408,15 @@ def list_backups(backup_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
         for path in folder.glob("servitec-*.db"):
             if path.name in known:
                 continue
+            try:
+                size = path.stat().st_size
+            except OSError:
+                continue  # deleted meanwhile (retention, the owner) or a dangling link: nothing to list
             ok, reason = verify_backup(path, quick=True)
             match = NAME_RE.match(path.name)
             listed.append({
                 "nombre": path.name, "tipo": match.group(3) if match else None,
-                "creado": _created_from_name(path.name), "tamano": path.stat().st_size, "verificado": False,
+                "creado": _created_from_name(path.name), "tamano": size, "verificado": False,
                 "estado": "sin verificar" if ok else "invalido", "valido": ok, "razon": reason,
             })
     listed.sort(key=lambda e: (e.get("creado") or "", e["nombre"]), reverse=True)
@@ -469,12 +473,15 @@ def _replace_pages(writer: apsw.Connection, path: Path, progress: Progress | Non
     return after_seq, restored
 
 
-def _mark_restored(writer: apsw.Connection, after_seq: int, datos: dict[str, Any], actor: Actor | None) -> None:
+def _finish_restore(writer: apsw.Connection, after_seq: int, datos: dict[str, Any], actor: Actor | None,
+                    accounts: list[dict[str, Any]]) -> list[str]:
+    """One transaction: the accounts as they were before the restore, and `base_restaurada`."""
     for _ in writer.execute("BEGIN IMMEDIATE"):
         pass
     try:
         tx = Tx(writer)
         tx.actor = actor
+        skipped = auth.carry_over_accounts(tx, accounts)
         events.record_restore(tx, after_seq, datos, actor and actor.usuario)
     except BaseException:
         if not writer.getautocommit():
@@ -483,6 +490,7 @@ def _mark_restored(writer: apsw.Connection, after_seq: int, datos: dict[str, Any
         raise
     for _ in writer.execute("COMMIT"):
         pass
+    return skipped
 
 
 def restore_backup(database: Database | str | os.PathLike[str], backup_dir: str | os.PathLike[str], name: str,
@@ -495,7 +503,8 @@ def restore_backup(database: Database | str | os.PathLike[str], backup_dir: str 
     Then, with every other write of the process paused, the current data is
     saved as a `pre-restore` backup (so no write falls between the two), the
     backup's pages are copied into the live database through its write
-    connection (its WAL and lock stay valid), migrations run, and
+    connection (its WAL and lock stay valid), migrations run, the staff
+    accounts are put back as they were (auth.carry_over_accounts), and
     `base_restaurada` goes into the change log. Given a path, the database is
     opened exclusively: DatabaseLocked if a server holds it. `run(fn, *args)`
     runs each long step (the server passes its thread pool).
@@ -511,13 +520,18 @@ def restore_backup(database: Database | str | os.PathLike[str], backup_dir: str 
     path, entry = run(_restorable, folder, name)
     with database.paused_writes() as writer:
         previous = run(create_backup, database.path, folder, "pre-restore", usuario, None, copy_dir)
+        accounts = auth.all_accounts(Tx(writer))
         after_seq, restored = run(_replace_pages, writer, path, progress)
         if entry is None:
             entry = {"nombre": name, "tipo": NAME_RE.match(name).group(3), "creado": _created_from_name(name),
                      "verificado": False, **restored}
         matches = (entry.get("filas"), entry.get("hash_contenido")) == (restored["filas"], restored["hash_contenido"])
-        _mark_restored(writer, after_seq, {"respaldo": name, "creado": entry.get("creado"),
-                                           "respaldo_previo": previous["nombre"], "coincide": matches}, actor)
+        skipped = _finish_restore(writer, after_seq, {"respaldo": name, "creado": entry.get("creado"),
+                                                      "respaldo_previo": previous["nombre"], "coincide": matches},
+                                  actor, accounts)
+    if skipped:
+        log.warning("Cuentas que no se conservaron al restaurar (otra cuenta del respaldo tiene su nombre): %s",
+                    ", ".join(skipped))
     database.reload_server_id()
     if not matches:
         raise BackupFailed(f"Los datos restaurados no coinciden con el manifiesto de {name}. Los datos de antes "

@@ -15,7 +15,7 @@ from pathlib import Path
 import apsw
 import pytest
 
-from appliance import backups, events
+from appliance import auth, backups, events
 from appliance.errors import Conflict
 from appliance.store import Actor, Database
 from conftest import Api
@@ -372,3 +372,53 @@ def test_apply_retention_and_delete_remove_files_and_entries(shop_db, tmp_path):
         backups.delete_backup(backup_dir, autos[2]["nombre"], copy_dir=copies)
     assert "único respaldo verificado" in refused.value.message
     assert (backup_dir / autos[2]["nombre"]).is_file() and list(manifest(backup_dir)) == [autos[2]["nombre"]]
+
+
+def test_restore_keeps_staff_accounts_as_they_are_now(shop_db, tmp_path):
+    """A deactivation, a new password or a revoked session after the backup survive the restore."""
+    backup_dir = tmp_path / "bk"
+    database = Database(shop_db)
+    try:
+        with database.write() as tx:
+            rosa = auth.create_usuario(tx, {"username": "rosa", "nombre": "Rosa", "rol": "dueno"}, "hash-viejo")
+            luis = auth.create_usuario(tx, {"username": "luis", "nombre": "Luis", "rol": "mostrador"}, "hash-luis")
+        entry = backups.create_backup(database.path, backup_dir)
+        with database.write() as tx:
+            tx.execute("UPDATE usuarios SET password_hash = 'hash-nuevo', token_version = 7 WHERE id = ?",
+                       (rosa["id"],))
+            tx.execute("UPDATE usuarios SET activo = 0 WHERE id = ?", (luis["id"],))
+            beto = auth.create_usuario(tx, {"username": "beto", "nombre": "Beto", "rol": "tecnico"}, "hash-beto")
+            tx.execute("DELETE FROM clientes WHERE id = 'c1'")
+        backups.restore_backup(database, backup_dir, entry["nombre"])
+        with database.read() as tx:
+            accounts = {row["username"]: row for row in tx.all("SELECT * FROM usuarios")}
+            assert tx.value("SELECT count(*) FROM clientes") == 5  # the shop's data went back
+    finally:
+        database.close()
+    assert (accounts["rosa"]["password_hash"], accounts["rosa"]["token_version"]) == ("hash-nuevo", 7)
+    assert accounts["luis"]["activo"] == 0
+    assert accounts["beto"]["id"] == beto["id"]
+
+
+def test_restoring_a_backup_from_another_pc_keeps_its_accounts_and_skips_clashing_names(shop_db, tmp_path):
+    backup_dir = tmp_path / "bk"
+    other = tmp_path / "otra-pc" / "SERVITEC.DB"
+    foreign = Database(other)
+    try:
+        with foreign.write() as tx:
+            old_rosa = auth.create_usuario(tx, {"username": "rosa", "nombre": "Rosa", "rol": "dueno"}, "hash-pc-vieja")
+    finally:
+        foreign.close()
+    entry = backups.create_backup(other, backup_dir)
+    database = Database(shop_db)
+    try:
+        with database.write() as tx:  # the new PC's own owner, made at setup with the same username
+            auth.create_usuario(tx, {"username": "rosa", "nombre": "Rosa", "rol": "dueno"}, "hash-pc-nueva")
+            auth.create_usuario(tx, {"username": "ana", "nombre": "Ana", "rol": "dueno"}, "hash-ana")
+        backups.restore_backup(database, backup_dir, entry["nombre"])
+        with database.read() as tx:
+            accounts = {row["username"]: row for row in tx.all("SELECT * FROM usuarios")}
+    finally:
+        database.close()
+    assert accounts["rosa"]["id"] == old_rosa["id"] and accounts["rosa"]["password_hash"] == "hash-pc-vieja"
+    assert accounts["ana"]["password_hash"] == "hash-ana"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, Optional
 
-from flask import current_app, send_file
+from flask import current_app, request, send_file
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
 
@@ -97,7 +97,8 @@ _FILE = {200: {"description": "El archivo SQLite del respaldo",
 @requires("respaldos:administrar")
 def descargar(path: NombrePath):
     file = backups.backup_path(config().backup_dir, path.nombre)
-    service().downloaded(path.nombre, actor())
+    if request.method == "GET":  # HEAD (added by Flask) sends no bytes: nothing left the server
+        service().downloaded(path.nombre, actor())
     return send_file(file.resolve(), mimetype="application/vnd.sqlite3", as_attachment=True,
                      download_name=path.nombre)
 

@@ -6,13 +6,12 @@ import datetime as dt
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, TypeVar
 
-import gevent
 from flask import current_app, g, request
 
 from ..config import Config
 from ..errors import Invalid
 from ..store import Actor, Database, Tx
-from .. import clock
+from .. import clock, workers
 
 
 def db() -> Database:
@@ -65,12 +64,8 @@ T = TypeVar("T")
 
 
 def offload(fn: Callable[..., T], *args: Any) -> T:
-    """Run a long blocking call in gevent's thread pool so the hub keeps serving everyone else.
-
-    APSW releases the GIL inside SQLite, so a heavy report query runs beside the
-    requests instead of freezing them. `fn` must not touch the Flask context.
-    """
-    return gevent.get_hub().threadpool.apply(fn, args)
+    """Run a long blocking call in gevent's thread pool so the hub keeps serving everyone else."""
+    return workers.run(fn, *args)
 
 
 def utc_iso(moment: dt.datetime | None) -> str | None:
