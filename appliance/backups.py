@@ -67,19 +67,37 @@ def row_counts(conn: apsw.Connection) -> dict[str, int]:
     return {table: _rows(conn, f'SELECT count(*) FROM "{table}"')[0][0] for table in MAIN_TABLES if table in present}
 
 
+HASH_CHUNK_ROWS = 5000
+
+
 def content_hash(conn: apsw.Connection) -> str:
-    """sha256 over every row of the main tables, in primary-key order: equal hashes, equal data."""
+    """sha256 over every row of the main tables, in primary-key order: equal hashes, equal data.
+
+    Each row is serialised by SQLite itself (`quote()` of every column, exact
+    and unambiguous) and chunks of rows are joined by `group_concat`, so the
+    work runs inside SQLite with the GIL released: done row by row in Python,
+    on a 1 GB database it took the GIL from the server for ~6 s and slowed
+    every counter meanwhile.
+    """
     digest = hashlib.sha256()
     present = _tables(conn)
     for table in MAIN_TABLES:
         if table not in present:
             continue
-        keys = [row[0] for row in _rows(conn, "SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk", (table,))]
-        order = ", ".join(f'"{key}"' for key in keys) or "rowid"
+        columns = [row[0] for row in _rows(conn, "SELECT name FROM pragma_table_info(?) ORDER BY cid", (table,))]
+        keys = [row[0] for row in _rows(conn, "SELECT name FROM pragma_table_info(?) WHERE pk > 0", (table,))]
+        key = f'"{keys[0]}"' if len(keys) == 1 else "rowid"
+        row_text = " || ',' || ".join(f'quote("{column}")' for column in columns)
+        chunk = (f"SELECT group_concat(r, char(10) ORDER BY k), max(k), count(*) FROM"
+                 f' (SELECT {key} AS k, {row_text} AS r FROM "{table}" WHERE ? IS NULL OR {key} > ?'
+                 f" ORDER BY {key} LIMIT {HASH_CHUNK_ROWS})")
         digest.update(f"\x00{table}\x00".encode())
-        for row in conn.execute(f'SELECT * FROM "{table}" ORDER BY {order}'):
-            # repr of str/int/float/bytes/None is exact and stable, so it serialises a row unambiguously.
-            digest.update(repr(row).encode())
+        last = None
+        while True:
+            text, last, count = _rows(conn, chunk, (last, last))[0]
+            if not count:
+                break
+            digest.update(text.encode())
             digest.update(b"\n")
     return digest.hexdigest()
 
@@ -270,12 +288,35 @@ def _open_snapshot(source: str | os.PathLike[str] | apsw.Connection) -> Iterator
             conn.close()
 
 
-def _copy_pages(dest: apsw.Connection, source: apsw.Connection, progress: Progress | None) -> None:
+def _copy_pages(dest: apsw.Connection, source: apsw.Connection, progress: Progress | None,
+                after_step: Callable[[], None] | None = None) -> None:
     with dest.backup("main", source, "main") as backup:
         while not backup.done:
             backup.step(STEP_PAGES)
+            if after_step is not None:
+                after_step()
             if progress is not None:
                 progress(backup.pagecount - backup.remaining, backup.pagecount)
+
+
+_datasync = getattr(os, "fdatasync", os.fsync)  # Windows has only fsync
+
+
+@contextmanager
+def _flushed_as_written(path: Path) -> Iterator[Callable[[], None]]:
+    """A callable that pushes what has been written to `path` so far to the disk.
+
+    Left to the end, a 1 GB copy is one huge flush, and on ext4 (and other
+    journalling file systems) the server's small COMMIT fsyncs wait behind it:
+    the counters froze for 150-370 ms at the end of each copy. Flushing after
+    every step keeps each flush at a few MB (worst COMMIT fsync 4-9 ms) for
+    ~3 s more per GB.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        yield lambda: _datasync(fd)
+    finally:
+        os.close(fd)
 
 
 def _copy_to(path: Path, sha256: str, copy_dir: str | os.PathLike[str]) -> dict[str, Any]:
@@ -323,8 +364,8 @@ def create_backup(source: str | os.PathLike[str] | apsw.Connection, backup_dir: 
     try:
         dest = apsw.Connection(str(tmp))
         try:
-            with _open_snapshot(source) as snapshot:
-                _copy_pages(dest, snapshot, progress)
+            with _open_snapshot(source) as snapshot, _flushed_as_written(tmp) as flush:
+                _copy_pages(dest, snapshot, progress, flush)
             # The copy inherits WAL mode from the live file; rollback-journal mode
             # makes it one self-contained file that opens read-only anywhere.
             _rows(dest, "PRAGMA journal_mode=DELETE")

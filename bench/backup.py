@@ -1,14 +1,15 @@
 """Backup benchmark: automatic and manual backups during sales, and the backup of a 1 GB database.
 
-    python bench/backup.py [--connections 4] [--rate 0] [--idle 15] [--size-gb 1] [--skip-1gb] [--db PATH] [--keep]
+    python bench/backup.py [--connections 4] [--rates 0,100] [--idle 15] [--size-gb 1] [--skip-1gb] [--db PATH] [--keep]
 
 Part A (sales): seeds a temporary data folder with `python -m appliance demo-data` (the load
-bench's sizes), adds an owner with `python -m appliance create-user`, starts
-`python -m appliance serve` on 127.0.0.1 with BACKUP_DIR in the temporary folder and no backups,
-signs in through POST /token, adds stock to 12 products and at once starts sales client
-processes (POST /ventas, one keep-alive connection each). The server's own schedule makes an
-automatic backup 5 s after it starts; after it and a quiet window the script makes a manual one
-with POST /backups. Sales latency is compared between the quiet window and each backup's span.
+bench's sizes) and adds an owner with `python -m appliance create-user`. Then, once per --rates
+entry, starts `python -m appliance serve` on 127.0.0.1 with an empty BACKUP_DIR in the temporary
+folder, signs in through POST /token, adds stock to 12 products and at once starts sales client
+processes (POST /ventas, one keep-alive connection each, back to back or paced). The server's own
+schedule makes an automatic backup 5 s after it starts; after it and a quiet window the script
+makes a manual one with POST /backups. Sales latency is compared between the quiet window and
+each backup's span.
 Part B (1 GB): seeds (or copies, --db) a database of --size-gb, starts the server on it and,
 while a prober sends GET / and GET /clientes?limit=50 every 50 ms and a light sales load runs,
 lets the automatic backup happen, waits, then makes a manual one.
@@ -407,6 +408,16 @@ class Latency:
                    done / window.seconds if window.seconds > 0 else math.nan, sum(1 for r in inside if not ok(r)))
 
 
+def slowest(requests: list[tuple[str, float, float]], entry: dict, watcher: "Watcher", count: int = 4) -> str:
+    """The `count` slowest of (label, start, answered) that started during `entry`'s backup, with when they
+    started (seconds into the backup) and the backup's phase then."""
+    window = entry_window("", entry)
+    copied = watcher.copy_done(entry) or window.end
+    inside = sorted((r for r in requests if window.begin <= r[1] < window.end), key=lambda r: r[1] - r[2])[:count]
+    return ", ".join(f"{(answered - start) * 1000:,.0f} ms ({label}) at +{start - window.begin:.1f} s"
+                     f" ({'copying' if start < copied else 'verifying'})" for label, start, answered in inside) or "–"
+
+
 def entry_window(name: str, entry: dict) -> Window:
     began = iso_time(entry["creado"])
     return Window(name, began, began + entry["duracion_s"])
@@ -494,42 +505,62 @@ def part_a(args, base: Path, lines: list[str]) -> bool:
     data_dir = base / "sales"
     data_dir.mkdir()
     log(f"A: seeding {data_dir} ...")
-    sizes = {k: getattr(args, k) for k in LOAD_SIZES}
-    seeded, seed_seconds = seed(data_dir, sizes)
+    seeded, seed_seconds = seed(data_dir, {k: getattr(args, k) for k in LOAD_SIZES})
     db_size = (data_dir / "SERVITEC.DB").stat().st_size
     log(f"A: {seeded} ({seed_seconds:.1f} s, {mb(db_size)})")
-    username, password = create_owner(data_dir)
-    backup_dir = data_dir / "backups"
-    server = Server(data_dir, backup_dir, username, password)
+    owner = create_owner(data_dir)
+    lines += [
+        "## A. Automatic and manual backup while the counter sells",
+        "",
+        f"- Data: {seeded}; seeded in {seed_seconds:.1f} s; database file {mb(db_size)}",
+        f"- Load: {args.connections} client processes, one keep-alive connection each, POST /ventas (3 products, cash"
+        " with change), on the same 2 CPUs as the server. Each run below starts the server with an empty BACKUP_DIR"
+        " (the later runs on the same database, grown by the earlier runs' sales) and the clients"
+        f" about {STARTUP_DELAY} s before its automatic backup; the quiet window is {args.idle:g} s, {args.settle:g} s after"
+        " the automatic backup ended, then POST /backups.",
+        "",
+    ]
+    ok = True
+    for number, rate in enumerate(args.rates, 1):
+        ok &= sales_run(args, data_dir, owner, rate, number, lines)
+    if not args.keep:
+        shutil.rmtree(data_dir)
+    return ok
+
+
+def sales_run(args, data_dir: Path, owner: tuple[str, str], rate: float, number: int, lines: list[str]) -> bool:
+    """One server start on `data_dir`: sales at `rate` (0: back to back), its automatic backup, a manual one."""
+    mode = f"paced at {rate:g} sales/s" if rate else "back to back"
+    tag = f"A{number} ({mode})"
+    backup_dir = data_dir / f"backups-{number}"
+    server = Server(data_dir, backup_dir, *owner)
     clients = Clients(data_dir)
     watcher = sampler = None
-    ok = True
     try:
         productos, stock_before = restock(server)
         bodies = sale_bodies(productos)
         watcher, sampler = Watcher(server), Sampler(server)
         watcher.start()
         sampler.start()
-        per_connection = args.rate / args.connections if args.rate else 0
         for index in range(args.connections):
-            clients.start("sales", _sell, server.port, server.token, bodies, index * 5, per_connection)
+            clients.start("sales", _sell, server.port, server.token, bodies, index * 5, rate / args.connections)
         load_start = time.time()
-        log(f"A: server on :{server.port}, {args.connections} sales clients started"
+        log(f"{tag}: server on :{server.port}, {args.connections} sales clients started"
             f" {load_start - server.listening:.1f} s after it listened; waiting for the automatic backup ...")
         auto = watcher.wait_created("auto", STARTUP_DELAY + 600)
-        log(f"A: automatic backup {auto['nombre']}: {auto['duracion_s']:.1f} s")
+        log(f"{tag}: automatic backup {auto['nombre']}: {auto['duracion_s']:.1f} s")
         time.sleep(args.settle)
         quiet_begin = time.time()
         time.sleep(args.idle)
-        log("A: POST /backups ...")
+        log(f"{tag}: POST /backups ...")
         manual_sent = time.time()
         manual = server.call("POST", "/backups")
         manual_answered = time.time()
-        log(f"A: manual backup {manual['nombre']}: {manual['duracion_s']:.1f} s")
+        log(f"{tag}: manual backup {manual['nombre']}: {manual['duracion_s']:.1f} s")
         time.sleep(args.settle)
         results = clients.stop()
         sales = results.get("sales", [])
-        log(f"A: {len(sales):,} sales sent; checking the kardex ...")
+        log(f"{tag}: {len(sales):,} sales sent; checking the kardex ...")
         kardex_ok, taken = check_kardex(server, productos, stock_before)
         listing = server.call("GET", "/backups")
     finally:
@@ -540,6 +571,7 @@ def part_a(args, base: Path, lines: list[str]) -> bool:
         if sampler:
             sampler.stopped.set()
     problems = server.logged_problems()
+    server.log_path.rename(data_dir / f"server-{number}.log")
 
     good = [r for r in sales if r[3] == 201]
     windows = [Window("start-up, before the automatic backup", load_start + 0.5, iso_time(auto["creado"])),
@@ -548,7 +580,7 @@ def part_a(args, base: Path, lines: list[str]) -> bool:
                entry_window("during the manual backup", manual)]
     stats = [Latency.of(sales, w, 0, 2, lambda r: r[3] == 201) for w in windows]
     quiet = stats[2]
-    log("A: verifying the copies ...")
+    log(f"{tag}: verifying the copies ...")
     checks = [verify(backup_dir, entry, good) for entry in (auto, manual)]
 
     def ratio(s: Latency) -> str:
@@ -556,29 +588,30 @@ def part_a(args, base: Path, lines: list[str]) -> bool:
         return f"{value:.2f}× {'(met)' if value <= 2 else '(**over 2×**)'}"
 
     rows = [f"| {w.name} | {w.seconds:.1f} s | {s.n:,} | {s.per_second:,.0f} | {ms(s.p50)} | {ms(s.p99)} |"
-            f" {ms(s.max)} |"
-            f" {ratio(s) if i in (1, 3) else ('1×' if i == 2 else '')} | {s.errors} |"
+            f" {ms(s.max)} | {ratio(s) if i in (1, 3) else ('1×' if i == 2 else '')} | {s.errors} |"
             f" {fmt_cpu(sampler.cpu(w.begin, w.end))} |" for i, (w, s) in enumerate(zip(windows, stats))]
     sales_cpu = sum(results.get("sales_cpu", [])) / max(manual_answered + args.settle - load_start, 1e-9)
     consistent = kardex_ok and taken == 3 * len(good)
     lines += [
-        "## A. Automatic and manual backup while the counter sells",
+        f"### A{number}. Sales {mode}",
         "",
-        f"- Data: {seeded}; seeded in {seed_seconds:.1f} s; database file {mb(db_size)}",
-        f"- Load: {args.connections} client processes, one keep-alive connection each, POST /ventas (3 products,"
-        " cash with change) "
-        + (f"paced at {args.rate:g} sales/s in all (latency counted from each sale's scheduled time)"
-           if args.rate else "back to back (closed loop: each sends its next sale when the last is answered)")
-        + f"; they used {sales_cpu:.0%} of one core, on the same 2 CPUs as the server. Started"
-        f" {load_start - server.listening:.1f} s after the server listened, before its automatic backup;"
-        f" the quiet window is {args.idle:g} s, {args.settle:g} s after the automatic backup ended.",
+        (f"{args.connections} connections, {rate / args.connections:g} sales/s each on a fixed schedule; latency counts"
+         " from each sale's scheduled time, so a stalled server's backlog counts too (no coordinated omission)."
+         if rate else f"{args.connections} connections in a closed loop: each sends its next sale when the last is"
+         " answered, so the server runs as fast as it can and latency is mostly queueing.")
+        + f" The clients used {sales_cpu:.0%} of one core; they started {load_start - server.listening:.1f} s after"
+        " the server listened.",
         "",
         "| Window | Length | Sales | Sales/s | p50 | p99 | max | p99 vs quiet (target ≤ 2×) | errors | server CPU |",
         "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|",
         *rows,
         "",
         "A sale belongs to the window it was sent in; sales/s counts the answers inside it. errors = answers"
-        " other than 201 and failed connections.",
+        " other than 201 and failed connections. Slowest sales sent during each backup (seconds after it began;"
+        " phase from the progress notices):",
+        "",
+        *(f"- {name}: {slowest([('sale', r[0], r[2]) for r in sales], entry, watcher)}"
+          for name, entry in (("automatic", auto), ("manual", manual))),
         "",
         *BACKUP_HEADER,
         backup_row(auto, watcher, sampler.cpu(*span(auto))),
@@ -599,12 +632,8 @@ def part_a(args, base: Path, lines: list[str]) -> bool:
         + (":\n" + "\n".join(f"    {line}" for line in problems[:10]) if problems else "."),
         "",
     ]
-    ok = all(c.ok for c in checks) and consistent and exit_code == 0 and not problems
-    summary = {"quiet": quiet, "auto": stats[1], "manual": stats[3]}
-    print_summary("A", summary)
-    if not args.keep:
-        shutil.rmtree(data_dir)
-    return ok
+    print_summary(tag, {"quiet": quiet, "auto": stats[1], "manual": stats[3]})
+    return all(c.ok for c in checks) and consistent and exit_code == 0 and not problems
 
 
 def span(entry: dict) -> tuple[float, float]:
@@ -692,6 +721,7 @@ def part_b(args, base: Path, lines: list[str]) -> bool:
         s = Latency.of(sales, w, 0, 2, lambda r: r[3] == 201)
         rows.append(f"| POST /ventas ({args.light_rate:g}/s) | {w.name} | {s.n:,} | {ms(s.p50)} | {ms(s.p99)} |"
                     f" {ms(s.max)} | {s.errors} |")
+    requests = [(f"GET {r[0]}", r[1], r[2]) for r in probes] + [("sale", r[0], r[2]) for r in sales]
     log("B: verifying the copies (integrity_check reads every page) ...")
     checks = [verify(backup_dir, entry, good) for entry in (auto, manual)]
     consistent = kardex_ok and taken == 3 * len(good)
@@ -717,6 +747,12 @@ def part_b(args, base: Path, lines: list[str]) -> bool:
         "| Request | Window | n | p50 | p99 | max | errors |",
         "|---|---|---:|---:|---:|---:|---:|",
         *rows,
+        "",
+        "Latency from the send (probes) or the scheduled time (sales). Slowest requests sent during each backup"
+        " (seconds after it began; phase from the progress notices):",
+        "",
+        *(f"- {name}: {slowest(requests, entry, watcher)}"
+          for name, entry in (("automatic", auto), ("manual", manual))),
         "",
         "Copies, opened read-only with APSW:",
         "",
@@ -752,8 +788,8 @@ def machine() -> dict[str, str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--connections", type=int, default=4, help="sales client processes in part A (default 4)")
-    parser.add_argument("--rate", type=float, default=0,
-                        help="part A's sales/s in all, paced; 0 (default): back to back, as fast as answered")
+    parser.add_argument("--rates", type=lambda text: [float(x) for x in text.split(",")], default=[0.0, 100.0],
+                        help="part A's runs: sales/s in all for each, paced; 0 = back to back (default 0,100)")
     parser.add_argument("--idle", type=float, default=15, help="seconds of the quiet window before the manual backup")
     parser.add_argument("--settle", type=float, default=2, help="seconds after a backup before the next window")
     for name, default in LOAD_SIZES.items():

@@ -26,7 +26,7 @@ def status():
     }
     if ok:
         health = current_app.extensions["servitec.backups"].health()
-        body["respaldo"] = {key: health[key] for key in ("estado", "aviso", "fecha", "edad_horas")}
+        body["respaldo"] = {key: health[key] for key in ("estado", "aviso", "fecha", "edad_horas", "en_curso")}
         with database.read() as tx:
             body["configurado"] = auth.owner_exists(tx)
         if not body["configurado"]:
