@@ -422,3 +422,18 @@ def test_restoring_a_backup_from_another_pc_keeps_its_accounts_and_skips_clashin
         database.close()
     assert accounts["rosa"]["id"] == old_rosa["id"] and accounts["rosa"]["password_hash"] == "hash-pc-vieja"
     assert accounts["ana"]["password_hash"] == "hash-ana"
+
+
+def test_a_backup_hashed_the_older_way_restores_on_its_row_counts(shop_db, tmp_path):
+    backup_dir = tmp_path / "bk"
+    entry = backups.create_backup(shop_db, backup_dir)
+    saved = json.loads((backup_dir / "backups.json").read_text())
+    saved["respaldos"][0]["hash_contenido"] = "0" * 64  # as an earlier version recorded it: no format prefix
+    (backup_dir / "backups.json").write_text(json.dumps(saved))
+    restored = backups.restore_backup(shop_db, backup_dir, entry["nombre"])
+    assert restored["filas"]["clientes"] == 5
+    # A current-format hash that does not match is still a failed restore.
+    saved["respaldos"][0]["hash_contenido"] = backups.HASH_FORMAT + "0" * 64
+    (backup_dir / "backups.json").write_text(json.dumps(saved))
+    with pytest.raises(backups.BackupFailed, match="no coinciden"):
+        backups.restore_backup(shop_db, backup_dir, entry["nombre"])
