@@ -66,3 +66,16 @@ def list_auditoria(tx: Tx, filters: dict[str, Any], limit: int, offset: int) -> 
     for row in rows:
         row["campos"] = orjson.loads(row["campos"])
     return {"items": rows[:limit], "limit": limit, "offset": offset, "has_more": len(rows) > limit}
+
+
+def rows_after(tx: Tx, last_id: int) -> list[dict[str, Any]]:
+    """Audit rows after id `last_id`, oldest first (what a restore to that point would erase)."""
+    return tx.all("SELECT * FROM auditoria WHERE id > ? ORDER BY id", (last_id,))
+
+
+def carry_over(tx: Tx, rows: list[dict[str, Any]]) -> None:
+    """Put back audit rows a restore took away: history is not undone by restoring data."""
+    for row in rows:
+        columns = list(row)
+        tx.execute(f"INSERT OR IGNORE INTO auditoria ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+                   [row[name] for name in columns])

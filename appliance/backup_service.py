@@ -242,7 +242,7 @@ class BackupService:
         elif age > limit:
             estado, aviso = "atrasado", f"El último respaldo verificado tiene {age:.0f} horas (más de {limit})."
         elif copy and not copy.get("ok"):
-            estado, aviso = "sin_copia", f"El último respaldo no se pudo copiar a la segunda carpeta: {copy.get('error')}"
+            estado, aviso = "sin_copia", f"El último respaldo está solo en esta PC. {copy.get('error')}."
         else:
             estado, aviso = "ok", None
         return {"estado": estado, "aviso": aviso, "ultimo": newest and newest["nombre"],

@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import apsw
 
-from . import auth, clock, events
+from . import audit, auth, clock, events
 from .errors import Conflict, NotFound, Unavailable
 from .store import Actor, Database, Tx
 from .store.migrations import apply_migrations, known_migrations
@@ -504,6 +504,16 @@ def _restorable(folder: Path, name: str) -> tuple[Path, dict[str, Any] | None]:
     return path, entry
 
 
+def _last_audit_id(path: Path) -> int:
+    conn = _open_file_readonly(path)
+    try:
+        if "auditoria" not in _tables(conn):
+            return 0
+        return _rows(conn, "SELECT COALESCE(MAX(id), 0) FROM auditoria")[0][0]
+    finally:
+        conn.close()
+
+
 def _replace_pages(writer: apsw.Connection, path: Path, progress: Progress | None) -> tuple[int, dict[str, Any]]:
     """Copy the backup's pages over the live database; return (last seq before, facts of the restored data)."""
     after_seq = _rows(writer, "SELECT COALESCE(MAX(seq), 0) FROM cambios")[0][0]
@@ -518,14 +528,16 @@ def _replace_pages(writer: apsw.Connection, path: Path, progress: Progress | Non
 
 
 def _finish_restore(writer: apsw.Connection, after_seq: int, datos: dict[str, Any], actor: Actor | None,
-                    accounts: list[dict[str, Any]]) -> list[str]:
-    """One transaction: the accounts as they were before the restore, and `base_restaurada`."""
+                    accounts: list[dict[str, Any]], trail: list[dict[str, Any]]) -> list[str]:
+    """One transaction: the accounts as they were before the restore, the audit rows made since the
+    backup, and `base_restaurada`."""
     for _ in writer.execute("BEGIN IMMEDIATE"):
         pass
     try:
         tx = Tx(writer)
         tx.actor = actor
         skipped = auth.carry_over_accounts(tx, accounts)
+        audit.carry_over(tx, trail)
         events.record_restore(tx, after_seq, datos, actor and actor.usuario)
     except BaseException:
         if not writer.getautocommit():
@@ -548,8 +560,9 @@ def restore_backup(database: Database | str | os.PathLike[str], backup_dir: str 
     saved as a `pre-restore` backup (so no write falls between the two), the
     backup's pages are copied into the live database through its write
     connection (its WAL and lock stay valid), migrations run, the staff
-    accounts are put back as they were (auth.carry_over_accounts), and
-    `base_restaurada` goes into the change log. Given a path, the database is
+    accounts are put back as they were (auth.carry_over_accounts), so are the
+    audit rows made since the backup, and `base_restaurada` goes into the
+    change log. Given a path, the database is
     opened exclusively: DatabaseLocked if a server holds it. `run(fn, *args)`
     runs each long step (the server passes its thread pool).
     """
@@ -565,6 +578,7 @@ def restore_backup(database: Database | str | os.PathLike[str], backup_dir: str 
     with database.paused_writes() as writer:
         previous = run(create_backup, database.path, folder, "pre-restore", usuario, None, copy_dir)
         accounts = auth.all_accounts(Tx(writer))
+        trail = audit.rows_after(Tx(writer), _last_audit_id(path))
         after_seq, restored = run(_replace_pages, writer, path, progress)
         if entry is None:
             entry = {"nombre": name, "tipo": NAME_RE.match(name).group(3), "creado": _created_from_name(name),
@@ -574,7 +588,7 @@ def restore_backup(database: Database | str | os.PathLike[str], backup_dir: str 
         matches = entry.get("filas") == restored["filas"] and (not comparable or recorded == restored["hash_contenido"])
         skipped = _finish_restore(writer, after_seq, {"respaldo": name, "creado": entry.get("creado"),
                                                       "respaldo_previo": previous["nombre"], "coincide": matches},
-                                  actor, accounts)
+                                  actor, accounts, trail)
     if skipped:
         log.warning("Cuentas que no se conservaron al restaurar (otra cuenta del respaldo tiene su nombre): %s",
                     ", ".join(skipped))

@@ -254,6 +254,8 @@ def test_restore_in_process_brings_back_exact_data_and_keeps_wal(shop_db, tmp_pa
             assert tx.value("PRAGMA journal_mode") == "wal"
             marker = tx.one("SELECT * FROM cambios ORDER BY seq DESC LIMIT 1")
             audited = tx.one("SELECT * FROM auditoria WHERE accion = 'base_restaurada'")
+            # The audit row of the deletion made after the backup survives the restore.
+            kept = tx.one("SELECT * FROM auditoria WHERE accion = 'cliente_eliminado'")
         with database.write() as tx:  # the writer works after the restore
             tx.execute("UPDATE clientes SET nombre = 'Nuevo' WHERE id = 'c2'")
     finally:
@@ -265,6 +267,7 @@ def test_restore_in_process_brings_back_exact_data_and_keeps_wal(shop_db, tmp_pa
     assert marker["evento"] == "base_restaurada" and marker["seq"] == seen_by_clients + 1
     assert json.loads(marker["datos"])["respaldo_previo"] == used["respaldo_previo"]
     assert audited["usuario"] == "rosa" and audited["entidad_id"] == entry["nombre"]
+    assert kept["entidad_id"] == "c2" and kept["id"] < audited["id"]
 
 
 # --- second destination -------------------------------------------------------------------------
