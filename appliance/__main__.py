@@ -101,7 +101,9 @@ def _restore(config, args) -> int:
     try:
         database = Database(config.db_path)
     except DatabaseLocked as exc:
-        print(f"Error: el servidor está encendido. Detenlo antes de restaurar un respaldo. ({exc})", file=sys.stderr)
+        print("Error: el servidor está encendido. Detenlo antes de restaurar desde aquí, o restaura con el "
+              f"servidor encendido desde el API como dueño (POST /backups/{args.nombre}/restore). ({exc})",
+              file=sys.stderr)
         return 2
     try:
         ok, reason = backups.verify_backup(backups.backup_path(config.backup_dir, args.nombre))

@@ -136,6 +136,7 @@ def test_cli_backup_while_running_then_restore_only_when_stopped(fresh_server, f
 
     refused = cli(fresh_server, backup_dir, "restore", name, "--yes")
     assert refused.returncode == 2 and "Error: el servidor está encendido" in refused.stderr, refused.stderr
+    assert f"POST /backups/{name}/restore" in refused.stderr  # the way to do it with the server on
     assert fresh_api.ok("GET", f"/clientes/{extra['id']}")["id"] == extra["id"]
 
     listed = cli(fresh_server, backup_dir, "backups")
