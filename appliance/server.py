@@ -134,9 +134,9 @@ def serve(config: Config) -> int:
         )
         stop.wait()
         log.info("Deteniendo el servidor…")
+        backups.stop()  # first: a restore in progress holds the write connection
         # Requests finish in milliseconds; what still runs after the grace is an idle
         # keep-alive connection (every desktop client holds one), so don't wait long.
-        backups.stop()  # first: a restore in progress holds the write connection
         server.stop(timeout=STOP_GRACE_SECONDS)
         return 0
     finally:
