@@ -33,7 +33,6 @@ import platform
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -45,6 +44,8 @@ from pathlib import Path
 
 import apsw
 import websocket
+
+from load import cpu_seconds, create_owner, free_port  # bench/ is the script's folder, first on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORTS = ROOT / "bench" / "reports"
@@ -60,17 +61,6 @@ def log(message: str) -> None:
 
 
 # --- the server -----------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
 
 def iso_time(text: str) -> float:
     """A server ISO time (UTC, Z) as a time.time() value: server and clients share the machine's clock."""
@@ -151,13 +141,10 @@ def seed(data_dir: Path, sizes: dict[str, int]) -> tuple[str, float]:
     return done.stdout.strip().removeprefix("Datos de ejemplo agregados: "), time.monotonic() - started
 
 
-def create_owner(data_dir: Path) -> tuple[str, str]:
+def new_owner(data_dir: Path) -> tuple[str, str]:
     """An owner account made with the CLI (a new name each time, so a reused --db works); (username, password)."""
-    username, password = f"bench-{secrets.token_hex(3)}", f"bench-{secrets.token_urlsafe(16)}"
-    subprocess.run([sys.executable, "-m", "appliance", "create-user", "--rol", "dueno", "--username", username,
-                    "--password-stdin"], input=password + "\n", cwd=ROOT, env={**os.environ, "DATA_DIR": str(data_dir)},
-                   capture_output=True, text=True, check=True)
-    return username, password
+    username = f"bench-{secrets.token_hex(3)}"
+    return username, create_owner(data_dir, username)
 
 
 def restock(server: Server) -> tuple[list[dict], dict[str, int]]:
@@ -501,6 +488,43 @@ BACKUP_NOTE = ("Duration = the entry's `duracion_s`: page copy, `integrity_check
 
 # --- part A: sales ------------------------------------------------------------------------------------
 
+def auto_quiet_manual(args, tag: str, server: Server, clients: "Clients", watcher: "Watcher", productos: list[dict],
+                      stock_before: dict[str, int], auto_wait: float) -> tuple:
+    """The run's timeline once the clients are going: the automatic backup, a quiet window, a manual
+    backup, then the clients stopped and the kardex checked.
+
+    Returns (auto entry, quiet start, manual entry, manual sent, manual answered, client results,
+    kardex ok, pieces taken, GET /backups).
+    """
+    auto = watcher.wait_created("auto", auto_wait)
+    log(f"{tag}: automatic backup {auto['nombre']}: {auto['duracion_s']:.1f} s")
+    time.sleep(args.settle)
+    quiet_begin = time.time()
+    time.sleep(args.idle)
+    log(f"{tag}: POST /backups ...")
+    manual_sent = time.time()
+    manual = server.call("POST", "/backups")
+    manual_answered = time.time()
+    log(f"{tag}: manual backup {manual['nombre']}: {manual['duracion_s']:.1f} s")
+    time.sleep(args.settle)
+    results = clients.stop()
+    log(f"{tag}: {len(results.get('sales', [])):,} sales sent; checking the kardex ...")
+    kardex_ok, taken = check_kardex(server, productos, stock_before)
+    return (auto, quiet_begin, manual, manual_sent, manual_answered, results, kardex_ok, taken,
+            server.call("GET", "/backups"))
+
+
+def shut_down(server: Server, clients: "Clients", watcher: "Watcher | None", sampler: "Sampler | None") -> int:
+    """Stop the clients, the watcher, the server and the sampler; return the server's exit code."""
+    clients.stop()
+    if watcher:
+        watcher.close()
+    exit_code = server.stop()
+    if sampler:
+        sampler.stopped.set()
+    return exit_code
+
+
 def part_a(args, base: Path, lines: list[str]) -> bool:
     data_dir = base / "sales"
     data_dir.mkdir()
@@ -508,7 +532,7 @@ def part_a(args, base: Path, lines: list[str]) -> bool:
     seeded, seed_seconds = seed(data_dir, {k: getattr(args, k) for k in LOAD_SIZES})
     db_size = (data_dir / "SERVITEC.DB").stat().st_size
     log(f"A: {seeded} ({seed_seconds:.1f} s, {mb(db_size)})")
-    owner = create_owner(data_dir)
+    owner = new_owner(data_dir)
     lines += [
         "## A. Automatic and manual backup while the counter sells",
         "",
@@ -547,29 +571,11 @@ def sales_run(args, data_dir: Path, owner: tuple[str, str], rate: float, number:
         load_start = time.time()
         log(f"{tag}: server on :{server.port}, {args.connections} sales clients started"
             f" {load_start - server.listening:.1f} s after it listened; waiting for the automatic backup ...")
-        auto = watcher.wait_created("auto", STARTUP_DELAY + 600)
-        log(f"{tag}: automatic backup {auto['nombre']}: {auto['duracion_s']:.1f} s")
-        time.sleep(args.settle)
-        quiet_begin = time.time()
-        time.sleep(args.idle)
-        log(f"{tag}: POST /backups ...")
-        manual_sent = time.time()
-        manual = server.call("POST", "/backups")
-        manual_answered = time.time()
-        log(f"{tag}: manual backup {manual['nombre']}: {manual['duracion_s']:.1f} s")
-        time.sleep(args.settle)
-        results = clients.stop()
+        auto, quiet_begin, manual, manual_sent, manual_answered, results, kardex_ok, taken, listing = \
+            auto_quiet_manual(args, tag, server, clients, watcher, productos, stock_before, STARTUP_DELAY + 600)
         sales = results.get("sales", [])
-        log(f"{tag}: {len(sales):,} sales sent; checking the kardex ...")
-        kardex_ok, taken = check_kardex(server, productos, stock_before)
-        listing = server.call("GET", "/backups")
     finally:
-        clients.stop()
-        if watcher:
-            watcher.close()
-        exit_code = server.stop()
-        if sampler:
-            sampler.stopped.set()
+        exit_code = shut_down(server, clients, watcher, sampler)
     problems = server.logged_problems()
     server.log_path.rename(data_dir / f"server-{number}.log")
 
@@ -668,7 +674,7 @@ def part_b(args, base: Path, lines: list[str]) -> bool:
         data_line = f"- Data: {seeded}; seeded in {seed_seconds:.1f} s"
     db_size = (data_dir / "SERVITEC.DB").stat().st_size
     log(f"B: {mb(db_size)} ({db_size / 1e9:.2f} GB) in {seed_seconds:.1f} s")
-    username, password = create_owner(data_dir)
+    username, password = new_owner(data_dir)
     backup_dir = data_dir / "backups"
     server = Server(data_dir, backup_dir, username, password)
     clients = Clients(data_dir)
@@ -682,27 +688,10 @@ def part_b(args, base: Path, lines: list[str]) -> bool:
         if args.light_rate:
             clients.start("sales", _sell, server.port, server.token, sale_bodies(productos), 0, args.light_rate)
         log(f"B: server on :{server.port}, prober and light sales started; waiting for the automatic backup ...")
-        auto = watcher.wait_created("auto", STARTUP_DELAY + 1800)
-        log(f"B: automatic backup {auto['nombre']}: {auto['duracion_s']:.1f} s")
-        time.sleep(args.settle)
-        quiet_begin = time.time()
-        time.sleep(args.idle)
-        log("B: POST /backups ...")
-        manual_sent = time.time()
-        manual = server.call("POST", "/backups")
-        manual_answered = time.time()
-        log(f"B: manual backup {manual['nombre']}: {manual['duracion_s']:.1f} s")
-        time.sleep(args.settle)
-        results = clients.stop()
-        kardex_ok, taken = check_kardex(server, productos, stock_before)
-        listing = server.call("GET", "/backups")
+        auto, quiet_begin, manual, manual_sent, manual_answered, results, kardex_ok, taken, listing = \
+            auto_quiet_manual(args, "B", server, clients, watcher, productos, stock_before, STARTUP_DELAY + 1800)
     finally:
-        clients.stop()
-        if watcher:
-            watcher.close()
-        exit_code = server.stop()
-        if sampler:
-            sampler.stopped.set()
+        exit_code = shut_down(server, clients, watcher, sampler)
     problems = server.logged_problems()
 
     probes, sales = results.get("probe", []), results.get("sales", [])

@@ -116,10 +116,10 @@ def call(base: str, method: str, path: str, body: object = None, token: str | No
         return json.loads(response.read())
 
 
-def create_owner(data_dir: Path) -> str:
+def create_owner(data_dir: Path, username: str = OWNER) -> str:
     """An owner account in the seeded database, made with the CLI; returns its password."""
     password = f"bench-{secrets.token_urlsafe(16)}"
-    subprocess.run([sys.executable, "-m", "appliance", "create-user", "--rol", "dueno", "--username", OWNER,
+    subprocess.run([sys.executable, "-m", "appliance", "create-user", "--rol", "dueno", "--username", username,
                     "--password-stdin"], input=password + "\n", cwd=ROOT, env={**os.environ, "DATA_DIR": str(data_dir)},
                    capture_output=True, text=True, check=True)
     return password
