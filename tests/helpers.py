@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import apsw
 import requests
@@ -161,3 +162,40 @@ class DbWatch:
 
     def close(self) -> None:
         self.conn.close()
+
+
+class KeepWriting:
+    """Threads that each send one write after another while the `with` block runs.
+
+    `connect()` makes each thread's client; `send(client)` makes one request.
+    `made` collects the ids of the writes answered 201, `failures` every other answer.
+    """
+
+    def __init__(self, connect: Callable[[], Any], send: Callable[[Any], requests.Response], threads: int):
+        self.made: list[str] = []
+        self.failures: list[str] = []
+        self._connect, self._send = connect, send
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run) for _ in range(threads)]
+
+    def _run(self) -> None:
+        client = self._connect()
+        try:
+            while not self._stop.is_set():
+                response = self._send(client)
+                if response.status_code == 201:
+                    self.made.append(response.json()["id"])
+                else:
+                    self.failures.append(f"{response.status_code} {response.text[:200]}")
+        finally:
+            client.session.close()
+
+    def __enter__(self) -> "KeepWriting":
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()

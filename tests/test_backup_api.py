@@ -12,7 +12,6 @@ import datetime as dt
 import hashlib
 import json
 import re
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -29,7 +28,7 @@ from appliance.backup_service import STARTUP_DELAY_SECONDS, BackupService
 from appliance.config import Config
 from appliance.store import Database
 from conftest import Api
-from helpers import DbWatch, assert_error, kardex, make_cliente, make_producto
+from helpers import DbWatch, KeepWriting, assert_error, kardex, make_cliente, make_producto
 from serverproc import ServerProcess
 
 UTC = dt.timezone.utc
@@ -454,39 +453,18 @@ def test_no_acknowledged_write_is_lost_across_a_restore(tmp_path):
     # in the pre-restore backup (made before the restore) or in the live data (made after),
     # never in neither (lost between the two) and never in both.
     proc, owner = _start(tmp_path / "data")
-    made: list[str] = []
-    failures: list[str] = []
-    stop = threading.Event()
-
-    def write() -> None:
-        client = Api(proc.url, proc.token, proc.verify)
-        try:
-            while not stop.is_set():
-                response = client.post("/clientes", json={"nombre": f"Cliente {uuid.uuid4().hex[:8]}"})
-                if response.status_code == 201:
-                    made.append(response.json()["id"])
-                else:
-                    failures.append(f"{response.status_code} {response.text[:200]}")
-        finally:
-            client.session.close()
-
-    threads = [threading.Thread(target=write) for _ in range(3)]
     try:
         make_cliente(owner)
         entry = owner.ok("POST", "/backups", 201)
-        try:
-            for thread in threads:
-                thread.start()
+        with KeepWriting(lambda: Api(proc.url, proc.token, proc.verify),
+                         lambda client: client.post("/clientes", json={"nombre": f"Cliente {uuid.uuid4().hex[:8]}"}),
+                         threads=3) as writes:
+            made = writes.made
             _wait_for(lambda: len(made) >= 20)
             restored = owner.ok("POST", f"/backups/{entry['nombre']}/restore", json={"confirmar": entry["nombre"]})
             during = len(made)
             _wait_for(lambda: len(made) >= during + 20)
-        finally:
-            stop.set()
-            for thread in threads:
-                if thread.ident is not None:
-                    thread.join()
-        assert not failures, failures[:3]
+        assert not writes.failures, writes.failures[:3]
         before = _ids_in(proc.data_dir / "backups" / restored["respaldo_previo"], "clientes")
         live = {c["id"] for c in owner.ok("GET", "/clientes", params={"limit": 500})["items"]}
         assert len(made) < 500

@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from appliance import auth, backups, events
 from appliance.errors import Conflict
 from appliance.store import Actor, Database
 from conftest import Api
-from helpers import make_cliente, make_producto, vender
+from helpers import KeepWriting, make_cliente, make_producto, vender
 from serverproc import ROOT
 
 UTC = dt.timezone.utc
@@ -67,38 +66,16 @@ def test_backup_of_a_server_selling_flat_out_has_every_earlier_sale(fresh_server
     # Small steps, so the copy spans many steps while sales commit between them: without the
     # snapshot held across steps SQLite would restart the copy after each of them.
     monkeypatch.setattr(backups, "STEP_PAGES", 4)
-    committed: list[str] = []
-    failures: list[str] = []
-    stop = threading.Event()
-
-    def sell() -> None:
-        seller = Api(fresh_server.url, fresh_server.token, fresh_server.verify)
-        try:
-            while not stop.is_set():
-                response = vender(seller, producto["id"])
-                if response.status_code == 201:
-                    committed.append(response.json()["id"])
-                else:
-                    failures.append(f"{response.status_code} {response.text}")
-        finally:
-            seller.session.close()
-
-    threads = [threading.Thread(target=sell) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    try:
-        while len(committed) < 50:
+    with KeepWriting(lambda: Api(fresh_server.url, fresh_server.token, fresh_server.verify),
+                     lambda seller: vender(seller, producto["id"]), threads=4) as sales:
+        while len(sales.made) < 50:
             time.sleep(0.01)
-        before = list(committed)  # each of these answered 201, so it is on disk before the backup begins
+        before = list(sales.made)  # each of these answered 201, so it is on disk before the backup begins
         steps: list[tuple[int, int]] = []
         entry = backups.create_backup(fresh_server.db_path, tmp_path / "bk", kind="auto", usuario="prueba",
                                       progress=lambda done, total: steps.append((done, total)))
-        during = len(committed) - len(before)
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join()
-    assert not failures, failures[:3]
+        during = len(sales.made) - len(before)
+    assert not sales.failures, sales.failures[:3]
     assert len(steps) > 10 and steps[-1][0] == steps[-1][1]
     path = tmp_path / "bk" / entry["nombre"]
     assert backups.verify_backup(path) == (True, None)
