@@ -76,6 +76,4 @@ def rows_after(tx: Tx, last_id: int) -> list[dict[str, Any]]:
 def carry_over(tx: Tx, rows: list[dict[str, Any]]) -> None:
     """Put back audit rows a restore took away: history is not undone by restoring data."""
     for row in rows:
-        columns = list(row)
-        tx.execute(f"INSERT OR IGNORE INTO auditoria ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
-                   [row[name] for name in columns])
+        tx.insert("auditoria", row, or_ignore=True)

@@ -260,8 +260,7 @@ def carry_over_accounts(tx: Tx, rows: list[dict[str, Any]]) -> list[str]:
             tx.execute(f"UPDATE usuarios SET {assignments} WHERE id = ?",
                        [row[name] for name in columns if name != "id"] + [row["id"]])
         elif tx.value("SELECT 1 FROM usuarios WHERE username = ?", (row["username"],)) is None:
-            tx.execute(f"INSERT INTO usuarios ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
-                       [row[name] for name in columns])
+            tx.insert("usuarios", row)
         else:
             skipped.append(row["username"])
     return skipped

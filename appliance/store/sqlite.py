@@ -91,6 +91,13 @@ class Tx:
             raise CommitFailed(str(exc)) from exc
         return self._conn.changes()
 
+    def insert(self, table: str, row: dict[str, Any], *, or_ignore: bool = False) -> int:
+        """INSERT one row given as {column: value}; return 1, or 0 when `or_ignore` skipped a clash."""
+        columns = ", ".join(f'"{name}"' for name in row)
+        marks = ", ".join("?" for _ in row)
+        return self.execute(f'INSERT {"OR IGNORE " if or_ignore else ""}INTO "{table}" ({columns}) VALUES ({marks})',
+                            list(row.values()))
+
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         try:
             for _ in self._conn.executemany(sql, rows):
