@@ -296,9 +296,8 @@ class ServitecAPIClient:
         A frame of its own, so that a raised error's traceback does not hold the response
         (and with it the connection pool, which urllib3 closes only once unreferenced).
         """
-        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
         try:
-            response = session.request(method, self.url + path, headers=headers, timeout=self.timeout,
+            response = session.request(method, self.url + path, headers=self._auth_headers(), timeout=self.timeout,
                                        verify=self.verify, **request)
         except requests.RequestException as exc:
             failure = _unreachable(self.url, exc)
@@ -311,6 +310,9 @@ class ServitecAPIClient:
             except ValueError:
                 return None, ServitecError(f"{self.url} no respondió como un servidor de ServitecManager.",
                                            "respuesta_invalida", status=response.status_code), False
+
+    def _auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._token}"} if self._token else {}
 
     def _create(self, path: str, datos: dict[str, Any]) -> dict[str, Any]:
         """POST a record under a client-made id; an id already taken means this create already landed."""
@@ -487,9 +489,8 @@ class ServitecAPIClient:
         """Save backup `nombre` as the file `destino` (written whole, then renamed); return its path."""
         target = Path(destino)
         partial = target.with_name(target.name + ".part")
-        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
         try:
-            with self._session.get(self.url + _path("/backups", nombre), headers=headers, stream=True,
+            with self._session.get(self.url + _path("/backups", nombre), headers=self._auth_headers(), stream=True,
                                    timeout=self.timeout, verify=self.verify) as response:
                 if response.status_code >= 400:
                     raise _error_from(response)
