@@ -103,6 +103,14 @@ class GroupCommit:
                 self._commit(group)
 
     def _commit(self, group: _Group) -> None:
+        if group.size == 0:
+            # Every write of the group was refused and rolled back to its savepoint. SQLite
+            # would still write the pages those writes touched (restored, unchanged) to the
+            # WAL and wait for the disk: nothing to make durable, so end it without a trace.
+            self._run("ROLLBACK")
+            self._group = None
+            group.done.set()
+            return
         try:
             self._run("COMMIT")
         except apsw.Error as exc:
