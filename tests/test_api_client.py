@@ -1,4 +1,4 @@
-"""webview_client.api_client against a real appliance: REST calls, typed errors, retries, live events."""
+"""webview_client against a real appliance: REST calls, typed errors, retries, downloads, live events."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from contextlib import suppress
 import pytest
 
 from serverproc import OWNER, OWNER_PASSWORD, ServerProcess, free_port
-from webview_client.api_client import (CONECTADO, DETENIDO, NO_AUTORIZADO, AuthError, ConflictError, NotFound,
-                                       PermissionDenied, ServerUnavailable, ServitecAPIClient, TooManyAttempts,
-                                       ValidationError)
+from webview_client import realtime
+from webview_client.api_client import (CONECTADO, CONECTANDO, DETENIDO, NO_AUTORIZADO, ConflictError, InvalidInput,
+                                       LoginLocked, NotAuthenticated, PermissionDenied, RecordNotFound,
+                                       ServerUnavailable, ServitecAPIClient)
 
 STAFF_PASSWORD = "clave-del-personal-1"
 
@@ -184,7 +185,7 @@ def test_backups_round_trip_with_notices_and_a_restore(tmp_path, clients):
         assert listed["items"][0]["nombre"] == respaldo["nombre"] and listed["salud"]["estado"] == "ok"
         copy = owner.descargar_respaldo(respaldo["nombre"], tmp_path / "copia.db")
         assert hashlib.sha256(copy.read_bytes()).hexdigest() == respaldo["sha256"]
-        with pytest.raises(NotFound):
+        with pytest.raises(RecordNotFound):
             owner.descargar_respaldo("servitec-20000101-000000-manual.db", tmp_path / "nada.db")
         assert not (tmp_path / "nada.db").exists()
 
@@ -196,7 +197,7 @@ def test_backups_round_trip_with_notices_and_a_restore(tmp_path, clients):
         seqs = [e["seq"] for e in feed.events]
         assert seqs == sorted(set(seqs))
         assert owner.borrar_respaldo(restored["respaldo_previo"])["nombre"] == restored["respaldo_previo"]
-        with pytest.raises(NotFound):
+        with pytest.raises(RecordNotFound):
             owner.borrar_respaldo(restored["respaldo_previo"])
     finally:
         proc.stop()
@@ -251,28 +252,66 @@ def test_events_arrive_once_and_in_order_across_kill_and_restart(tmp_path, clien
         proc.stop()
 
 
-class DropOneResponse:
-    """A TCP proxy to the server that, when armed, passes the next request on but cuts the
-    connection instead of relaying the answer: a network failure after the server did the work."""
+class FaultyProxy:
+    """A TCP proxy to the server for what a network does to a client.
 
-    def __init__(self, port: int):
-        self.port = port
-        self.listener = socket.create_server(("127.0.0.1", 0))
+    `arm(relay)`: it passes the next request on but cuts the connection after relaying `relay`
+    bytes of the answer: a network failure after the server did the work. `shut()` cuts every
+    connection and refuses new ones (nothing reaches the server) until `open()`.
+    """
+
+    def __init__(self, server: ServerProcess):
+        self.upstream = server.port
         self.armed = threading.Event()
+        self.relay = 0
         self.dropped = 0
-        threading.Thread(target=self._accept, daemon=True).start()
+        self._lock = threading.Lock()
+        self._listener: socket.socket | None = None
+        self._sockets: list[socket.socket] = []
+        self.port = 0
+        self.open()
+        self.url = server.url.rsplit(":", 1)[0] + f":{self.port}"
 
-    @property
-    def url_port(self) -> int:
-        return self.listener.getsockname()[1]
+    def arm(self, relay: int = 0) -> None:
+        self.relay = relay
+        self.armed.set()
 
-    def _accept(self) -> None:
+    def open(self) -> None:
+        listener = socket.create_server(("127.0.0.1", self.port))  # the same port every time
+        self.port = listener.getsockname()[1]
+        with self._lock:
+            self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def shut(self) -> None:
+        with self._lock:
+            listener, self._listener = self._listener, None
+            sockets, self._sockets = self._sockets, []
+        if listener is not None:
+            with suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept(), which close() alone does not
+            listener.close()
+        for sock in sockets:
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def _accept(self, listener: socket.socket) -> None:
         while True:
             try:
-                downstream, _ = self.listener.accept()
+                downstream, _ = listener.accept()
             except OSError:
                 return
-            upstream = socket.create_connection(("127.0.0.1", self.port))
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.upstream))
+            except OSError:
+                downstream.close()
+                continue
+            with self._lock:
+                if listener is not self._listener:  # shut meanwhile
+                    downstream.close()
+                    upstream.close()
+                    return
+                self._sockets += [downstream, upstream]
             threading.Thread(target=self._pipe, args=(downstream, upstream, False), daemon=True).start()
             threading.Thread(target=self._pipe, args=(upstream, downstream, True), daemon=True).start()
 
@@ -280,28 +319,29 @@ class DropOneResponse:
         try:
             while data := source.recv(65536):
                 if answers and self.armed.is_set():
-                    self.armed.clear()
-                    self.dropped += 1
-                    break
+                    if len(data) > self.relay:
+                        sink.sendall(data[:self.relay])
+                        self.armed.clear()
+                        self.dropped += 1
+                        break
+                    self.relay -= len(data)
                 sink.sendall(data)
         except OSError:
             pass
         for sock in (source, sink):
             with suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-
-    def close(self) -> None:
-        self.listener.close()
+        source.close()  # each socket is the source of one pipe
 
 
 def test_a_create_resent_after_it_landed_returns_the_record_without_a_second_one(server, clients):
     owner = clients(server)
-    proxy = DropOneResponse(server.port)
+    proxy = FaultyProxy(server)
     try:
         # The same server through the proxy; signing in opens the connection the drop will cut.
-        client = clients(server, url=server.url.replace(str(server.port), str(proxy.url_port)))
+        client = clients(server, url=proxy.url)
         nombre = f"Cliente {uuid.uuid4().hex[:8]}"
-        proxy.armed.set()
+        proxy.arm()
         cliente = client.crear_cliente(nombre)
         assert proxy.dropped == 1  # the first answer was lost; the resend found the record (409 ya_existe)
         assert cliente["nombre"] == nombre
@@ -311,19 +351,91 @@ def test_a_create_resent_after_it_landed_returns_the_record_without_a_second_one
 
         # A stock delta may not be resent: the caller hears the doubt, and the stock moved once.
         producto = owner.crear_producto(f"Cable {uuid.uuid4().hex[:6]}", precio_venta=80)
-        proxy.armed.set()
+        proxy.arm()
         with pytest.raises(ServerUnavailable) as info:
             client.ajustar_stock(producto["id"], "compra", cantidad=5)
         assert info.value.code == "sin_respuesta" and "revisa si se guardó" in info.value.message
         assert proxy.dropped == 2 and owner.obtener_producto(producto["id"])["stock"] == 5
     finally:
-        proxy.close()
+        proxy.shut()
+
+
+def test_a_backup_download_is_resent_like_any_get_and_a_missing_one_is_record_not_found(fresh_server, clients,
+                                                                                        tmp_path):
+    owner = clients(fresh_server)
+    respaldo = owner.crear_respaldo()
+    proxy = FaultyProxy(fresh_server)
+    try:
+        client = clients(fresh_server, url=proxy.url, retry_attempts=5)
+
+        # Refused before anything was sent: resent (0.25 s, then 0.5 s later) until the proxy listens again.
+        proxy.shut()
+        reopen = threading.Timer(0.4, proxy.open)
+        reopen.start()
+        started = time.monotonic()
+        copy = client.descargar_respaldo(respaldo["nombre"], tmp_path / "copia.db")
+        assert time.monotonic() - started >= 0.7
+        reopen.join()
+        assert hashlib.sha256(copy.read_bytes()).hexdigest() == respaldo["sha256"]
+
+        # Sent, and the answer lost before it began or halfway through the file: a GET is resent, the
+        # file written from the start.
+        assert respaldo["tamano"] > 40_000
+        for relay, name in ((0, "otra.db"), (20_000, "una-mas.db")):
+            proxy.arm(relay)
+            copy = client.descargar_respaldo(respaldo["nombre"], tmp_path / name)
+            assert hashlib.sha256(copy.read_bytes()).hexdigest() == respaldo["sha256"]
+        assert proxy.dropped == 2
+        assert sorted(path.name for path in tmp_path.glob("*.db*")) == ["copia.db", "otra.db", "una-mas.db"]
+
+        nombre = "servitec-20000101-000000-manual.db"
+        with pytest.raises(RecordNotFound) as info:
+            client.descargar_respaldo(nombre, tmp_path / "nada.db")
+        assert (info.value.status, info.value.code) == (404, "no_encontrado")
+        assert info.value.message.startswith(f"No existe el respaldo {nombre}")
+        assert not list(tmp_path.glob("nada.db*"))
+    finally:
+        proxy.shut()
+
+
+def test_after_a_reconnect_the_catch_up_delivers_what_was_missed_once_and_in_order(server, clients, monkeypatch):
+    monkeypatch.setattr(realtime, "CATCH_UP_PAGE", 2)  # so that the catch-up takes several pages
+    owner = clients(server)
+    proxy = FaultyProxy(server)
+    try:
+        feed = Feed()
+        subscriber = clients(server, url=proxy.url)
+        subscriber.connect_realtime(feed.on_event, on_status=feed.on_status)
+        feed.wait_connected()
+        first = owner.crear_cliente(f"En vivo {uuid.uuid4().hex[:6]}")
+        mine = {first["id"]}
+
+        def received() -> list[tuple[int, str]]:
+            return [(e["seq"], e["data"]["id"]) for e in feed.events if e["data"].get("id") in mine]
+
+        wait_for(received, "the live event")
+        proxy.shut()
+        wait_for(lambda: feed.statuses[-1][0] == CONECTANDO, "the lost connection")
+        # Committed while the socket was down: only GET /sync/changes can bring them.
+        missed = [owner.crear_cliente(f"Perdido {i} {uuid.uuid4().hex[:6]}")["id"] for i in range(5)]
+        mine.update(missed)
+        proxy.open()
+        wait_for(lambda: len(received()) >= 6, "the catch-up")
+        after = owner.crear_cliente(f"Después {uuid.uuid4().hex[:6]}")
+        mine.add(after["id"])
+        wait_for(lambda: len(received()) >= 7, "the live event after the catch-up")
+        assert [cliente_id for _, cliente_id in received()] == [first["id"], *missed, after["id"]]
+        seqs = [seq for seq, _ in received()]
+        assert seqs == sorted(set(seqs)) and subscriber.last_seq >= seqs[-1]
+        assert [status for status, _ in feed.statuses].count(CONECTADO) == 2
+    finally:
+        proxy.shut()
 
 
 def test_errors_are_typed_and_carry_the_server_message(server, clients):
     owner = clients(server)
     username = new_user(owner, "mostrador")
-    with ServitecAPIClient(server.url, verify=server.verify) as client, pytest.raises(AuthError) as info:
+    with ServitecAPIClient(server.url, verify=server.verify) as client, pytest.raises(NotAuthenticated) as info:
         client.login(username, "no-es-la-clave")
     assert (info.value.status, info.value.code, info.value.message) == (
         401, "credenciales_invalidas", "Usuario o contraseña incorrectos.")
@@ -342,19 +454,19 @@ def test_errors_are_typed_and_carry_the_server_message(server, clients):
         tecnico.crear_producto("Producto del técnico")
     assert (info.value.status, info.value.code) == (403, "sin_permiso") and info.value.message
 
-    with pytest.raises(NotFound) as info:
+    with pytest.raises(RecordNotFound) as info:
         owner.obtener_cliente("no-existe")
     assert info.value.status == 404 and "no-existe" in info.value.message
-    with pytest.raises(ValidationError) as info:
+    with pytest.raises(InvalidInput) as info:
         owner.crear_cliente("Correo malo", email="sin-arroba")
     assert info.value.status == 422 and set(info.value.fields) == {"email"}
 
 
-def test_too_many_attempts_and_unreachable_server(server_with):
+def test_login_locked_and_unreachable_server(server_with):
     proc, _ = server_with(LOGIN_MAX_FAILURES="3", LOGIN_LOCK_SECONDS="60")
-    with ServitecAPIClient(proc.url, verify=proc.verify) as client, pytest.raises(TooManyAttempts) as info:
+    with ServitecAPIClient(proc.url, verify=proc.verify) as client, pytest.raises(LoginLocked) as info:
         for _ in range(3):
-            with suppress(AuthError):
+            with suppress(NotAuthenticated):
                 client.login(OWNER, "no-es-la-clave")
     assert info.value.status == 429 and info.value.retry_after == 60 and "60 segundos" in info.value.message
 
