@@ -130,7 +130,8 @@ def _restore(config, args) -> int:
 def _create_user(config, args) -> int:
     import getpass
 
-    from . import auth
+    from .security import passwords
+    from .shop import usuarios
     from .store import Database
 
     if args.password_stdin:
@@ -140,12 +141,12 @@ def _create_user(config, args) -> int:
         if getpass.getpass("Repite la contraseña: ") != password:
             print("Error: las contraseñas no coinciden.", file=sys.stderr)
             return 2
-    password_hash = auth.hash_password(password)
+    password_hash = passwords.hash_password(password)
     # Not exclusive: the server may be running; SQLite serialises the two writers.
     database = Database(config.db_path, exclusive=False)
     try:
         with database.write() as tx:
-            usuario = auth.create_usuario(
+            usuario = usuarios.create_usuario(
                 tx, {"username": args.username, "nombre": args.nombre or args.username, "rol": args.rol}, password_hash)
     finally:
         database.close()
@@ -162,12 +163,12 @@ def main(argv: list[str] | None = None) -> int:
 
         monkey.patch_all()
     from .config import Config, ConfigError
-    from .errors import DomainError
+    from .shop.errors import DomainError
     from .store import DatabaseLocked, SchemaTooNew
 
     try:
         if command == "gen-cert":
-            from .certs import gen_cert
+            from .security.certs import gen_cert
 
             # SSL_CERT/SSL_KEY may name the very files this command makes: they need not exist yet.
             data_dir = Config.from_env(ssl_cert=None, ssl_key=None).data_dir

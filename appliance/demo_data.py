@@ -26,12 +26,12 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from . import clock
+from .shop import clock
 from .config import Config, ConfigError
-from .events import last_seq
-from .money import split_iva, to_number
+from .shop.events import last_seq
+from .shop.money import split_iva, to_number
 from .store import Database, Tx
-from .text import search_text
+from .shop.text import search_text
 
 HISTORY = dt.timedelta(days=548)  # about 18 months of shop life
 HOUR = dt.timedelta(hours=1)

@@ -20,7 +20,7 @@ import orjson
 from gevent.event import Event
 from gevent.queue import Empty, Full, Queue
 
-from . import clock, events, permissions
+from .shop import clock, events, permissions
 from .store import Database
 
 log = logging.getLogger(__name__)
@@ -39,12 +39,14 @@ class Subscriber:
     """One open socket's place in the fan-out: a role (what it may see) and a bounded queue.
 
     Queue items are (seq, frame text) for events, ("notice", frame text) for a
-    notice (see Hub.notify), or a control tuple the socket's own greenlets put
-    there: ("since", N), ("closed", None), ("overflow", None).
+    notice (see Hub.notify), ("recheck", None) when the account changed (see
+    Hub.recheck), or a control tuple the socket's own greenlets put there:
+    ("since", N), ("closed", None), ("overflow", None).
     """
 
-    def __init__(self, rol: str, max_queue: int = MAX_QUEUE):
+    def __init__(self, rol: str, usuario_id: str | None = None, max_queue: int = MAX_QUEUE):
         self.rol = rol
+        self.usuario_id = usuario_id
         self._queue: Queue = Queue(maxsize=max_queue)
         self.overflowed = False
 
@@ -76,14 +78,14 @@ class Hub:
             self.published = events.last_seq(tx)
         database.commit_listeners.append(self._wake.set)
 
-    def subscribe(self, rol: str) -> tuple[Subscriber, int]:
+    def subscribe(self, rol: str, usuario_id: str | None = None) -> tuple[Subscriber, int]:
         """Register a subscriber; return it and the last seq already published (it gets what follows)."""
         if self._greenlet is None or self._greenlet.dead:
             self._greenlet = gevent.spawn(self._run)
         # Catch up first (nothing here yields to other greenlets), so the seq returned
         # is the latest committed one and not what the hub last got round to.
         self.publish()
-        subscriber = Subscriber(rol)
+        subscriber = Subscriber(rol, usuario_id)
         self.subscribers.add(subscriber)
         return subscriber, self.published
 
@@ -100,6 +102,12 @@ class Hub:
         for subscriber in list(self.subscribers):
             if permissions.allowed(subscriber.rol, permission):
                 subscriber.offer(("notice", text))
+
+    def recheck(self, usuario_id: str) -> None:
+        """Ask every open socket of `usuario_id` to check its session again (after the account changed)."""
+        for subscriber in list(self.subscribers):
+            if subscriber.usuario_id == usuario_id:
+                subscriber.offer(("recheck", None))
 
     def _run(self) -> None:
         while True:

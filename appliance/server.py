@@ -122,7 +122,7 @@ def serve(config: Config) -> int:
                 log.error("El puerto %s ya está ocupado por otro programa. Usa otra variable PORT.", config.port)
                 return 2
             raise
-        backups = server.application.extensions["servitec.backups"]
+        backups = server.application.extensions["servitec"].backups
         backups.start()
         stop = gevent.event.Event()
         # Windows delivers Ctrl+C (SIGINT) only; a service manager or Docker sends SIGTERM elsewhere.

@@ -53,7 +53,7 @@ SOLD_PRODUCTS = 12  # the sales rotate over these, three different ones per sale
 RESTOCK = 1_000_000  # pieces added to each so the sales never run out
 LOAD_SIZES = {"clientes": 20_000, "ordenes": 100_000, "productos": 5_000, "ventas": 20_000}  # load.py's
 PER_GB = 3  # times LOAD_SIZES per GiB of database: 3x made 1,055 MiB (1.11 GB)
-STARTUP_DELAY = 5  # backup_service.STARTUP_DELAY_SECONDS: the automatic backup's first check
+STARTUP_DELAY = 5  # backups/service.py STARTUP_DELAY_SECONDS: the automatic backup's first check
 
 
 def log(message: str) -> None:

@@ -32,15 +32,16 @@ def seed_owner(db_path: Path) -> None:
     ~150 ms, and dozens of test servers start. The CLI itself is tested in test_auth.
     """
     global _owner_hash
-    from appliance import auth
+    from appliance.security import passwords
+    from appliance.shop import usuarios
     from appliance.store import Database
 
-    _owner_hash = _owner_hash or auth.hash_password(OWNER_PASSWORD)
+    _owner_hash = _owner_hash or passwords.hash_password(OWNER_PASSWORD)
     database = Database(db_path, exclusive=False)
     try:
         with database.write() as tx:
-            if auth.login_row(tx, OWNER) is None:
-                auth.create_usuario(tx, {"username": OWNER, "nombre": "Dueño de pruebas", "rol": "dueno"}, _owner_hash)
+            if usuarios.login_row(tx, OWNER) is None:
+                usuarios.create_usuario(tx, {"username": OWNER, "nombre": "Dueño de pruebas", "rol": "dueno"}, _owner_hash)
     finally:
         database.close()
 
@@ -54,7 +55,7 @@ def free_port() -> int:
 @functools.cache
 def suite_tls_env() -> dict[str, str]:
     """SERVITEC_TEST_TLS=1: one certificate for every server of the test session."""
-    from appliance.certs import generate
+    from appliance.security.certs import generate
 
     folder = tempfile.mkdtemp(prefix="servitec-test-tls-")
     atexit.register(shutil.rmtree, folder, ignore_errors=True)

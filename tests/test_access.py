@@ -67,7 +67,7 @@ def test_forwarded_for_is_believed_only_from_trusted_proxies(server_with):
 
 
 def test_default_allow_list_is_loopback_and_private_ranges():
-    from appliance.api.security import address_allowed, client_address
+    from appliance.security.addresses import address_allowed, client_address
     from appliance.config import Config
 
     settings = Config.from_env({})

@@ -14,8 +14,10 @@ import apsw
 import pytest
 import requests
 
-from appliance import auth, clock
-from appliance.errors import Conflict, Invalid
+from appliance.security import passwords, tokens
+from appliance.shop import usuarios
+from appliance.shop import clock
+from appliance.shop.errors import Conflict, Invalid, Unauthorized
 from appliance.store import Database
 from conftest import Api
 from helpers import assert_error
@@ -33,24 +35,24 @@ def db(tmp_path):
 
 def _create(db, username="maria", rol="dueno", password="contrasena-segura"):
     with db.write() as tx:
-        return auth.create_usuario(tx, {"username": username, "nombre": "María", "rol": rol},
-                                   auth.hash_password(password))
+        return usuarios.create_usuario(tx, {"username": username, "nombre": "María", "rol": rol},
+                                   passwords.hash_password(password))
 
 
 def test_password_is_stored_as_an_argon2_hash(db):
     usuario = _create(db)
     with db.read() as tx:
-        row = auth.login_row(tx, "MARIA ")
+        row = usuarios.login_row(tx, "MARIA ")
     assert row["id"] == usuario["id"] and "password_hash" not in usuario
     assert row["password_hash"].startswith("$argon2id$") and "contrasena-segura" not in row["password_hash"]
-    assert auth.password_matches(row["password_hash"], "contrasena-segura")
-    assert not auth.password_matches(row["password_hash"], "contrasena-segurA")
-    assert not auth.password_matches("not a hash", "contrasena-segura")
+    assert passwords.password_matches(row["password_hash"], "contrasena-segura")
+    assert not passwords.password_matches(row["password_hash"], "contrasena-segurA")
+    assert not passwords.password_matches("not a hash", "contrasena-segura")
 
 
 def test_short_password_bad_username_unknown_role_and_duplicate_are_refused(db):
     with pytest.raises(Invalid, match="al menos 8"):
-        auth.hash_password("corta")
+        passwords.hash_password("corta")
     with pytest.raises(Invalid, match="letras sin acentos"):
         _create(db, username="maría")
     with pytest.raises(Invalid, match="Rol no válido"):
@@ -63,47 +65,47 @@ def test_short_password_bad_username_unknown_role_and_duplicate_are_refused(db):
 def test_token_round_trip_and_expiry(db):
     usuario = _create(db)
     secret = os.urandom(32)
-    claims = auth.read_token(auth.issue_token(usuario, secret, HOURS_12), secret)
+    claims = tokens.read_token(tokens.issue_token(usuario, secret, HOURS_12), secret)
     assert (claims["sub"], claims["rol"], claims["tv"]) == (usuario["id"], "dueno", 1)
     assert claims["exp"] - claims["iat"] == 12 * 3600
-    expired = auth.issue_token(usuario, secret, HOURS_12, now=clock.now() - dt.timedelta(hours=13))
-    with pytest.raises(auth.AuthError, match="expiró"):
-        auth.read_token(expired, secret)
-    with pytest.raises(auth.AuthError, match="no válido"):
-        auth.read_token(auth.issue_token(usuario, os.urandom(32), HOURS_12), secret)
-    with pytest.raises(auth.AuthError, match="no válido"):
-        auth.read_token("abc.def.ghi", secret)
+    expired = tokens.issue_token(usuario, secret, HOURS_12, now=clock.now() - dt.timedelta(hours=13))
+    with pytest.raises(tokens.TokenRejected, match="expiró"):
+        tokens.read_token(expired, secret)
+    with pytest.raises(tokens.TokenRejected, match="no válido"):
+        tokens.read_token(tokens.issue_token(usuario, os.urandom(32), HOURS_12), secret)
+    with pytest.raises(tokens.TokenRejected, match="no válido"):
+        tokens.read_token("abc.def.ghi", secret)
 
 
 def test_raising_token_version_or_deactivating_revokes_tokens(db):
     usuario = _create(db)
     secret = os.urandom(32)
-    claims = auth.read_token(auth.issue_token(usuario, secret, HOURS_12), secret)
+    claims = tokens.read_token(tokens.issue_token(usuario, secret, HOURS_12), secret)
     with db.read() as tx:
-        assert auth.usuario_of_token(tx, claims)["id"] == usuario["id"]
+        assert usuarios.usuario_of_token(tx, claims)["id"] == usuario["id"]
     with db.write() as tx:
         tx.execute("UPDATE usuarios SET token_version = token_version + 1 WHERE id = ?", (usuario["id"],))
-    with db.read() as tx, pytest.raises(auth.AuthError, match="sesión se cerró"):
-        auth.usuario_of_token(tx, claims)
+    with db.read() as tx, pytest.raises(Unauthorized, match="sesión se cerró"):
+        usuarios.usuario_of_token(tx, claims)
     with db.read() as tx:
-        fresh = auth.read_token(auth.issue_token(auth.get_usuario(tx, usuario["id"]), secret, HOURS_12), secret)
-        assert auth.usuario_of_token(tx, fresh)["token_version"] == 2
+        fresh = tokens.read_token(tokens.issue_token(usuarios.get_usuario(tx, usuario["id"]), secret, HOURS_12), secret)
+        assert usuarios.usuario_of_token(tx, fresh)["token_version"] == 2
     with db.write() as tx:
         tx.execute("UPDATE usuarios SET activo = 0 WHERE id = ?", (usuario["id"],))
-    with db.read() as tx, pytest.raises(auth.AuthError, match="ya no está activa"):
-        auth.usuario_of_token(tx, fresh)
+    with db.read() as tx, pytest.raises(Unauthorized, match="ya no está activa"):
+        usuarios.usuario_of_token(tx, fresh)
 
 
 def test_secret_is_private_stable_and_single_under_a_race(tmp_path):
-    script = "import sys; from appliance.auth import load_or_create_secret as s; print(s(sys.argv[1]).hex())"
+    script = "import sys; from appliance.security.tokens import load_or_create_secret as s; print(s(sys.argv[1]).hex())"
     procs = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], cwd=ROOT, stdout=subprocess.PIPE,
                               text=True) for _ in range(6)]
     secrets = {p.communicate(timeout=30)[0].strip() for p in procs}
     assert len(secrets) == 1 and len(secrets.pop()) == 64
-    path = tmp_path / auth.SECRET_FILE
+    path = tmp_path / tokens.SECRET_FILE
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert sorted(p.name for p in tmp_path.iterdir()) == [auth.SECRET_FILE]  # no drafts left behind
-    assert auth.load_or_create_secret(tmp_path) == auth.load_or_create_secret(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [tokens.SECRET_FILE]  # no drafts left behind
+    assert tokens.load_or_create_secret(tmp_path) == tokens.load_or_create_secret(tmp_path)
 
 
 def _create_user_cli(server, *args, password="contrasena-segura"):
@@ -126,7 +128,7 @@ def test_create_user_command_works_while_the_server_runs(blank_server):
     assert len(rows) == 1
     username, nombre, rol, activo, password_hash = rows[0]
     assert (username, nombre, rol, activo) == ("dueno.tienda", "Rosa Pérez", "dueno", 1)
-    assert auth.password_matches(password_hash, "contrasena-segura")
+    assert passwords.password_matches(password_hash, "contrasena-segura")
     assert fresh_server.login("Dueno.Tienda", "contrasena-segura")  # the new owner signs in at once
 
 
@@ -162,12 +164,12 @@ def test_login_returns_a_bearer_token_for_a_shift(server, api):
 
 def test_expired_and_foreign_tokens_are_refused(server, api):
     usuario, _ = _new_user(api)
-    secret = auth.load_or_create_secret(server.data_dir)
-    expired = auth.issue_token({**usuario, "token_version": 1}, secret, HOURS_12,
+    secret = tokens.load_or_create_secret(server.data_dir)
+    expired = tokens.issue_token({**usuario, "token_version": 1}, secret, HOURS_12,
                                now=clock.now() - dt.timedelta(hours=13))
     error = assert_error(Api(server.url, expired, server.verify).get("/clientes"), 401, "token_invalido")
     assert "expiró" in error["message"]
-    foreign = auth.issue_token({**usuario, "token_version": 1}, os.urandom(32), HOURS_12)
+    foreign = tokens.issue_token({**usuario, "token_version": 1}, os.urandom(32), HOURS_12)
     assert_error(Api(server.url, foreign, server.verify).get("/clientes"), 401, "token_invalido")
 
 

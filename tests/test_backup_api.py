@@ -23,10 +23,11 @@ import apsw
 import pytest
 import websocket
 
-from appliance import backups, events, realtime
-from appliance.backup_service import STARTUP_DELAY_SECONDS, BackupService
+from appliance import backups, realtime
+from appliance.shop import events
+from appliance.backups.service import STARTUP_DELAY_SECONDS, BackupService
 from appliance.config import Config
-from appliance.store import Database
+from appliance.store import Database, copies
 from conftest import Api
 from helpers import DbWatch, KeepWriting, assert_error, kardex, make_cliente, make_producto
 from serverproc import ServerProcess
@@ -85,12 +86,8 @@ def _listing(api: Api) -> tuple[dict[str, dict], dict]:
 
 def _facts_of(path: Path) -> tuple[dict[str, int], str]:
     """(row counts, content hash) of a SQLite file, read-only from this process."""
-    conn = apsw.Connection(str(path), flags=apsw.SQLITE_OPEN_READONLY)
-    conn.setbusytimeout(5000)
-    try:
-        return backups.row_counts(conn), backups.content_hash(conn)
-    finally:
-        conn.close()
+    facts = copies.facts(path)
+    return facts["filas"], facts["hash_contenido"]
 
 
 def _ids_in(path: Path, table: str) -> set[str]:

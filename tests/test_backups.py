@@ -14,9 +14,12 @@ from pathlib import Path
 import apsw
 import pytest
 
-from appliance import auth, backups, events
-from appliance.errors import Conflict
-from appliance.store import Actor, Database
+from appliance import backups
+from appliance.shop import usuarios
+from appliance.shop import events
+from appliance.shop.errors import Conflict
+from appliance.store import Actor, Database, copies
+from appliance.store.migrations import known_migrations
 from conftest import Api
 from helpers import KeepWriting, make_cliente, make_producto, vender
 from serverproc import ROOT
@@ -30,11 +33,8 @@ def cli(server, backup_dir: Path, *args: str, stdin: str = "", **env: str) -> su
 
 
 def live_state(db_path: Path) -> tuple[dict[str, int], str]:
-    conn = apsw.Connection(str(db_path), flags=apsw.SQLITE_OPEN_READONLY)
-    try:
-        return backups.row_counts(conn), backups.content_hash(conn)
-    finally:
-        conn.close()
+    facts = copies.facts(db_path)
+    return facts["filas"], facts["hash_contenido"]
 
 
 def manifest(backup_dir: Path) -> dict[str, dict]:
@@ -65,7 +65,7 @@ def test_backup_of_a_server_selling_flat_out_has_every_earlier_sale(fresh_server
         make_cliente(fresh_api)
     # Small steps, so the copy spans many steps while sales commit between them: without the
     # snapshot held across steps SQLite would restart the copy after each of them.
-    monkeypatch.setattr(backups, "STEP_PAGES", 4)
+    monkeypatch.setattr(copies, "STEP_PAGES", 4)
     with KeepWriting(lambda: Api(fresh_server.url, fresh_server.token, fresh_server.verify),
                      lambda seller: vender(seller, producto["id"]), threads=4) as sales:
         while len(sales.made) < 50:
@@ -82,13 +82,13 @@ def test_backup_of_a_server_selling_flat_out_has_every_earlier_sale(fresh_server
     conn = apsw.Connection(str(path), flags=apsw.SQLITE_OPEN_READONLY)
     try:
         saved = {row[0] for row in conn.execute("SELECT id FROM ventas")}
-        assert backups.content_hash(conn) == entry["hash_contenido"]
     finally:
         conn.close()
+    assert copies.facts(path)["hash_contenido"] == entry["hash_contenido"]
     assert set(before) <= saved
     assert entry["filas"]["ventas"] == len(saved) >= len(before)
     assert entry["tipo"] == "auto" and entry["usuario"] == "prueba" and entry["verificado"] is True
-    assert entry["version_esquema"] == backups.known_migrations()[-1][0]
+    assert entry["version_esquema"] == known_migrations()[-1][0]
     assert entry["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest() and entry["tamano"] == path.stat().st_size
     print(f"sales committed during the backup: {during}; backup took {entry['duracion_s']} s")
 
@@ -361,14 +361,14 @@ def test_restore_keeps_staff_accounts_as_they_are_now(shop_db, tmp_path):
     database = Database(shop_db)
     try:
         with database.write() as tx:
-            rosa = auth.create_usuario(tx, {"username": "rosa", "nombre": "Rosa", "rol": "dueno"}, "hash-viejo")
-            luis = auth.create_usuario(tx, {"username": "luis", "nombre": "Luis", "rol": "mostrador"}, "hash-luis")
+            rosa = usuarios.create_usuario(tx, {"username": "rosa", "nombre": "Rosa", "rol": "dueno"}, "hash-viejo")
+            luis = usuarios.create_usuario(tx, {"username": "luis", "nombre": "Luis", "rol": "mostrador"}, "hash-luis")
         entry = backups.create_backup(database.path, backup_dir)
         with database.write() as tx:
             tx.execute("UPDATE usuarios SET password_hash = 'hash-nuevo', token_version = 7 WHERE id = ?",
                        (rosa["id"],))
             tx.execute("UPDATE usuarios SET activo = 0 WHERE id = ?", (luis["id"],))
-            beto = auth.create_usuario(tx, {"username": "beto", "nombre": "Beto", "rol": "tecnico"}, "hash-beto")
+            beto = usuarios.create_usuario(tx, {"username": "beto", "nombre": "Beto", "rol": "tecnico"}, "hash-beto")
             tx.execute("DELETE FROM clientes WHERE id = 'c1'")
         backups.restore_backup(database, backup_dir, entry["nombre"])
         with database.read() as tx:
@@ -387,15 +387,15 @@ def test_restoring_a_backup_from_another_pc_keeps_its_accounts_and_skips_clashin
     foreign = Database(other)
     try:
         with foreign.write() as tx:
-            old_rosa = auth.create_usuario(tx, {"username": "rosa", "nombre": "Rosa", "rol": "dueno"}, "hash-pc-vieja")
+            old_rosa = usuarios.create_usuario(tx, {"username": "rosa", "nombre": "Rosa", "rol": "dueno"}, "hash-pc-vieja")
     finally:
         foreign.close()
     entry = backups.create_backup(other, backup_dir)
     database = Database(shop_db)
     try:
         with database.write() as tx:  # the new PC's own owner, made at setup with the same username
-            auth.create_usuario(tx, {"username": "rosa", "nombre": "Rosa", "rol": "dueno"}, "hash-pc-nueva")
-            auth.create_usuario(tx, {"username": "ana", "nombre": "Ana", "rol": "dueno"}, "hash-ana")
+            usuarios.create_usuario(tx, {"username": "rosa", "nombre": "Rosa", "rol": "dueno"}, "hash-pc-nueva")
+            usuarios.create_usuario(tx, {"username": "ana", "nombre": "Ana", "rol": "dueno"}, "hash-ana")
         backups.restore_backup(database, backup_dir, entry["nombre"])
         with database.read() as tx:
             accounts = {row["username"]: row for row in tx.all("SELECT * FROM usuarios")}
@@ -414,7 +414,7 @@ def test_a_backup_hashed_the_older_way_restores_on_its_row_counts(shop_db, tmp_p
     restored = backups.restore_backup(shop_db, backup_dir, entry["nombre"])
     assert restored["filas"]["clientes"] == 5
     # A current-format hash that does not match is still a failed restore.
-    saved["respaldos"][0]["hash_contenido"] = backups.HASH_FORMAT + "0" * 64
+    saved["respaldos"][0]["hash_contenido"] = copies.HASH_FORMAT + "0" * 64
     (backup_dir / "backups.json").write_text(json.dumps(saved))
     with pytest.raises(backups.BackupFailed, match="no coinciden"):
         backups.restore_backup(shop_db, backup_dir, entry["nombre"])

@@ -20,11 +20,11 @@ from pathlib import Path
 import apsw
 import pytest
 
-from appliance import clock
+from appliance.shop import clock
 from appliance.demo_data import _iso
-from appliance.money import split_iva
-from appliance.ordenes import TRANSITIONS
-from appliance.text import search_text
+from appliance.shop.money import split_iva
+from appliance.shop.ordenes import TRANSITIONS
+from appliance.shop.text import search_text
 from conftest import Api
 from serverproc import ROOT, ServerProcess
 

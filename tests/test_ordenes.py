@@ -255,7 +255,7 @@ PAIRS = list(itertools.product(ESTADOS, ESTADOS))
 
 
 def test_spec_and_code_agree_on_transitions():
-    from appliance.ordenes import TRANSITIONS as CODE
+    from appliance.shop.ordenes import TRANSITIONS as CODE
 
     assert {k: set(v) for k, v in CODE.items()} == TRANSITIONS
 

@@ -157,7 +157,7 @@ def test_spec_curl_examples_work_verbatim(tmp_path):
 
 def test_every_event_is_documented():
     """Each event the code writes to the change log, and each notice it sends, has a row in the README."""
-    sources = "".join(path.read_text(encoding="utf-8") for path in (ROOT / "appliance").glob("*.py"))
+    sources = "".join(path.read_text(encoding="utf-8") for path in (ROOT / "appliance").rglob("*.py"))
     emitted = set(re.findall(r'record_change\(\s*tx,\s*"([a-z_]+)"', sources))
     assert {"cliente_creado", "stock_actualizado", "venta_creada"} <= emitted, emitted
     notices = set(re.findall(r'\.notify\(\s*"([a-z_]+)"', sources))

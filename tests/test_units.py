@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, strategies as st
 
-from appliance.api.models import Money
-from appliance.money import split_iva, to_number
-from appliance.text import like_patterns, search_text
+from appliance.shop.schemas import Money
+from appliance.shop.money import split_iva, to_number
+from appliance.shop.text import like_patterns, search_text
 from pydantic import TypeAdapter
 
 money = TypeAdapter(Money)
@@ -56,7 +56,7 @@ def test_search_folds_accents_case_and_phone_digits():
 
 
 def test_login_throttle_counts_pauses_locks_and_forgets():
-    from appliance.throttle import LoginThrottle
+    from appliance.security.throttle import LoginThrottle
 
     now = [1000.0]
     throttle = LoginThrottle(max_failures=6, lock_seconds=60, clock=lambda: now[0])
@@ -76,7 +76,7 @@ def test_login_throttle_counts_pauses_locks_and_forgets():
 
 
 def test_login_throttle_memory_is_bounded():
-    from appliance import throttle as module
+    from appliance.security import throttle as module
 
     limited = module.LoginThrottle(max_failures=10, lock_seconds=60, clock=lambda: 0.0)
     for n in range(module.MAX_TRACKED + 50):

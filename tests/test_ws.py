@@ -10,7 +10,8 @@ import uuid
 import pytest
 import websocket
 
-from appliance import auth, clock
+from appliance.security import tokens
+from appliance.shop import clock
 
 CLOSE_UNAUTHORIZED = 4401
 
@@ -61,7 +62,7 @@ def test_missing_or_wrong_token_closes_with_the_reason(server, query, reason):
 
 def test_expired_token_closes_with_the_reason(server, api):
     usuario = api.ok("GET", "/usuarios/me")
-    expired = auth.issue_token(usuario, auth.load_or_create_secret(server.data_dir), dt.timedelta(hours=12),
+    expired = tokens.issue_token(usuario, tokens.load_or_create_secret(server.data_dir), dt.timedelta(hours=12),
                                now=clock.now() - dt.timedelta(hours=13))
     code, message = _close_frame(_connect(server, f"?token={expired}"))
     assert code == CLOSE_UNAUTHORIZED and "expiró" in message

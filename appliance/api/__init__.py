@@ -8,7 +8,7 @@ from flask_openapi3_swagger.plugins import RegisterPlugin
 from . import backups, clientes, inventario, ordenes, setup, stats, status, sync, usuarios, ventas
 from .errors import register_error_handlers
 from .headers import register_security_headers
-from .security import register_gate
+from .gate import register_gate
 from .ws import register_ws
 
 
@@ -20,7 +20,7 @@ def register_api(app: OpenAPI) -> None:
     app.register_blueprint(setup.bp)
     # Swagger UI's static files, from the flask-openapi3-swagger package, under /swagger/.
     app.register_blueprint(RegisterPlugin.register(doc_url="openapi.json"))
-    register_ws(app, ping_interval=max(2, app.extensions["servitec.config"].idle_timeout // 3))
+    register_ws(app, ping_interval=max(2, app.extensions["servitec"].config.idle_timeout // 3))
     app.register_api(usuarios.login_bp)
     for module in (usuarios, clientes, inventario, ordenes, ventas, stats, sync, backups):
         app.register_api(module.bp)

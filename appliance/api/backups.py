@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any, Literal, Optional
 
-from flask import current_app, request, send_file
+from flask import request, send_file
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
 
 from .. import backups
-from ..backup_service import BackupService
-from ..errors import Invalid
-from .context import actor, config, offload
-from .models import ERROR_RESPONSES, SIGNED_IN, ErrorResponse, Fecha, RequestModel
-from .security import requires
+from ..backups.service import BackupService
+from ..shop.errors import Invalid
+from .context import actor, config, offload, state
+from ..shop.schemas import RequestModel
+from .models import ERROR_RESPONSES, SIGNED_IN, ErrorResponse, Fecha, Salud
+from .gate import requires
 
 bp = APIBlueprint("respaldos", __name__, url_prefix="/backups", abp_tags=[Tag(name="Respaldos")],
                   abp_responses={**ERROR_RESPONSES, 503: ErrorResponse}, abp_security=SIGNED_IN)
@@ -46,15 +47,6 @@ class RespaldoListado(Respaldo):
     razon: Optional[str] = Field(description="Por qué no se puede restaurar")
 
 
-class Salud(BaseModel):
-    estado: Literal["ok", "atrasado", "fallido", "sin_respaldos", "sin_copia"]
-    aviso: Optional[str]
-    ultimo: Optional[str] = Field(description="Nombre del último respaldo verificado")
-    fecha: Optional[Fecha]
-    edad_horas: Optional[float]
-    en_curso: bool
-
-
 class RespaldosList(BaseModel):
     items: list[RespaldoListado]
     salud: Salud
@@ -74,7 +66,7 @@ class RestoreIn(RequestModel):
 
 
 def service() -> BackupService:
-    return current_app.extensions["servitec.backups"]
+    return state().backups
 
 
 @bp.get("", summary="Listar respaldos", responses={200: RespaldosList})

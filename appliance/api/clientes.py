@@ -5,45 +5,16 @@ from __future__ import annotations
 from typing import Optional
 
 from flask_openapi3 import APIBlueprint, Tag
-from pydantic import BaseModel, BeforeValidator, Field
-from typing_extensions import Annotated
+from pydantic import BaseModel
 
-from .. import clientes, permissions
+from ..shop import clientes, permissions
 from .context import db, expected_version, rol, usuario, write
-from .security import requires
-from .models import ERROR_RESPONSES, SIGNED_IN, Fecha, Id, IdPath, OptText, PageInfo, PageQuery, QueryModel, RequestModel, Search, Text, Version
+from .gate import requires
+from ..shop.schemas import ClienteIn, ClienteUpdate, Search, Version
+from .models import ERROR_RESPONSES, SIGNED_IN, Fecha, IdPath, PageInfo, PageQuery, QueryModel
 
 bp = APIBlueprint("clientes", __name__, url_prefix="/clientes", abp_tags=[Tag(name="Clientes")],
                   abp_responses=ERROR_RESPONSES, abp_security=SIGNED_IN)
-
-RFC = Annotated[
-    OptText(13, r"^[A-ZÑ&]{3,4}[0-9]{6}[A-Z0-9]{3}$"),
-    BeforeValidator(lambda v: v.strip().upper() if isinstance(v, str) else v),
-    Field(description="RFC con homoclave, 12 o 13 caracteres (p. ej. PEJU800101AB1)"),
-]
-Telefono = Annotated[OptText(30, r"^[0-9+()\-. ]+$"), Field(description="Dígitos, espacios y + - ( ) .")]
-Email = Annotated[OptText(120, r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), Field(description="Correo electrónico")]
-
-
-class ClienteIn(RequestModel):
-    id: Optional[Id] = Field(None, description="Opcional: id creado por el cliente (modo sin conexión)")
-    nombre: Text(120)
-    telefono: Telefono = None
-    email: Email = None
-    direccion: OptText(300) = None
-    rfc: RFC = None
-    notas: OptText(2000) = None
-
-
-class ClienteUpdate(RequestModel):
-    nombre: Optional[Text(120)] = None
-    telefono: Telefono = None
-    email: Email = None
-    direccion: OptText(300) = None
-    rfc: RFC = None
-    notas: OptText(2000) = None
-    version: Optional[Version] = None
-
 
 class ClienteOut(BaseModel):
     id: str

@@ -1,25 +1,33 @@
-"""What a request handler needs from the app: the database, the settings, the caller."""
+"""What a request handler needs from the app: its services, the settings, the caller."""
 
 from __future__ import annotations
 
-import datetime as dt
-from contextlib import contextmanager
-from typing import Any, Callable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, ContextManager, TypeVar
 
 from flask import current_app, g, request
 
 from ..config import Config
-from ..errors import Invalid
+from ..shop.errors import Invalid
 from ..store import Actor, Database, Tx
-from .. import clock, workers
+from .. import workers
+from ..shop import sync
+
+
+if TYPE_CHECKING:
+    from ..app import AppState
+
+
+def state() -> "AppState":
+    """The running app's services (see app.AppState)."""
+    return current_app.extensions["servitec"]
 
 
 def db() -> Database:
-    return current_app.extensions["servitec.db"]
+    return state().database
 
 
 def config() -> Config:
-    return current_app.extensions["servitec.config"]
+    return state().config
 
 
 def usuario() -> str | None:
@@ -32,18 +40,20 @@ def rol() -> str:
     return g.usuario["rol"]
 
 
+def caller() -> sync.Caller:
+    """The signed-in account as the shop's op table sees it, with the shop's settings."""
+    return sync.Caller(usuario(), rol(), state().shop)
+
+
 def actor() -> Actor:
     """Who the request is for: the signed-in user and the client's address (for the audit trail)."""
     current = g.get("usuario")
     return Actor(current and current["id"], current and current["username"], g.get("client_ip"))
 
 
-@contextmanager
-def write() -> Iterator[Tx]:
+def write() -> ContextManager[Tx]:
     """A write transaction that knows who it is for (the audit trail reads `tx.actor`)."""
-    with db().write() as tx:
-        tx.actor = actor()
-        yield tx
+    return db().write(actor())
 
 
 def expected_version(body_version: int | None = None) -> int | None:
@@ -66,12 +76,3 @@ T = TypeVar("T")
 def offload(fn: Callable[..., T], *args: Any) -> T:
     """Run a long blocking call in gevent's thread pool so the hub keeps serving everyone else."""
     return workers.run(fn, *args)
-
-
-def utc_iso(moment: dt.datetime | None) -> str | None:
-    """Store a client's date-time as UTC; one without offset is shop-local time (TZ)."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=config().zone)
-    return clock.iso(moment)

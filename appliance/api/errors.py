@@ -1,7 +1,7 @@
 """Every failure leaves the API as `{"error": {"code", "message", "fields"}}` with a 4xx.
 
-Pydantic validation errors are translated to Spanish per field; domain errors
-keep their own message; unknown routes, wrong methods and oversized bodies get
+Pydantic validation errors are translated to Spanish per field (shop.schemas);
+domain errors keep their own message; unknown routes, wrong methods and oversized bodies get
 the same shape; an unexpected exception is logged and answered with a 500 in
 the same shape, without a stack trace.
 """
@@ -15,7 +15,8 @@ from flask import Flask, Response, jsonify, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from ..errors import Conflict, DomainError, Forbidden, Invalid, NotFound, TooManyAttempts, Unauthorized, Unavailable
+from ..shop.schemas import validation_fields
+from ..shop.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, TooManyAttempts, Unauthorized, Unavailable
 from ..store import CommitFailed, IntegrityError
 
 log = logging.getLogger(__name__)
@@ -31,69 +32,10 @@ HTTP_MESSAGES = {
     415: ("tipo_no_soportado", "Envía el cuerpo como JSON (Content-Type: application/json)."),
 }
 
-PYDANTIC_MESSAGES = {
-    "missing": "Campo obligatorio.",
-    "extra_forbidden": "Campo desconocido.",
-    "string_type": "Debe ser texto.",
-    "string_too_short": "No puede quedar vacío.",
-    "string_too_long": "Máximo {max_length} caracteres.",
-    "string_pattern_mismatch": "Formato no válido.",
-    "int_type": "Debe ser un número entero.",
-    "int_parsing": "Debe ser un número entero.",
-    "int_from_float": "Debe ser un número entero.",
-    "int_parsing_size": "Número demasiado grande.",
-    "decimal_type": "Debe ser un número.",
-    "decimal_parsing": "Debe ser un número.",
-    "decimal_max_places": "Máximo {decimal_places} decimales.",
-    "decimal_max_digits": "Cantidad demasiado grande.",
-    "decimal_whole_digits": "Cantidad demasiado grande.",
-    "finite_number": "Debe ser un número finito.",
-    "greater_than": "Debe ser mayor que {gt}.",
-    "greater_than_equal": "Debe ser mayor o igual a {ge}.",
-    "less_than": "Debe ser menor que {lt}.",
-    "less_than_equal": "Debe ser menor o igual a {le}.",
-    "bool_type": "Debe ser true o false.",
-    "bool_parsing": "Debe ser true o false.",
-    "literal_error": "Valor no válido. Opciones: {expected}.",
-    "enum": "Valor no válido. Opciones: {expected}.",
-    "list_type": "Debe ser una lista.",
-    "too_short": "Debe tener al menos {min_length} elemento(s).",
-    "too_long": "Máximo {max_length} elementos.",
-    "model_type": "Debe ser un objeto JSON.",
-    "model_attributes_type": "Debe ser un objeto JSON.",
-    "dict_type": "Debe ser un objeto JSON.",
-    "datetime_type": "Fecha y hora no válida (formato ISO 8601, p. ej. 2026-12-01T17:00).",
-    "datetime_parsing": "Fecha y hora no válida (formato ISO 8601, p. ej. 2026-12-01T17:00).",
-    "datetime_from_date_parsing": "Fecha y hora no válida (formato ISO 8601, p. ej. 2026-12-01T17:00).",
-    "date_type": "Fecha no válida (formato AAAA-MM-DD).",
-    "date_parsing": "Fecha no válida (formato AAAA-MM-DD).",
-    "date_from_datetime_parsing": "Fecha no válida (formato AAAA-MM-DD).",
-    "date_from_datetime_inexact": "Fecha no válida (formato AAAA-MM-DD).",
-    "json_invalid": "JSON no válido.",
-    "json_type": "JSON no válido.",
-}
-
-
 def error_response(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> Response:
     response = jsonify({"error": {"code": code, "message": message, "fields": fields or {}}})
     response.status_code = status
     return response
-
-
-def _field_message(error: dict[str, Any]) -> str:
-    template = PYDANTIC_MESSAGES.get(error["type"])
-    ctx = error.get("ctx") or {}
-    if error["type"] == "string_too_short" and ctx.get("min_length", 1) > 1:
-        template = "Mínimo {min_length} caracteres."
-    if template is None:
-        # Our own validators raise ValueError with a Spanish message.
-        if error["type"] == "value_error" and "error" in ctx:
-            return str(ctx["error"])
-        return "Valor no válido."
-    try:
-        return template.format(**ctx)
-    except (KeyError, IndexError):
-        return template
 
 
 def _body_problem() -> Response | None:
@@ -111,15 +53,6 @@ def _body_problem() -> Response | None:
         return error_response(422, "validacion", "El cuerpo de la petición debe ser un objeto JSON.",
                               {"cuerpo": "Debe ser un objeto JSON."})
     return None
-
-
-def validation_fields(exc: ValidationError) -> dict[str, str]:
-    """One Spanish message per offending field, keyed by its dotted path."""
-    fields: dict[str, str] = {}
-    for error in exc.errors(include_url=False):
-        location = ".".join(str(part) for part in error["loc"]) or "cuerpo"
-        fields.setdefault(location, _field_message(error))
-    return fields
 
 
 def validation_error_response(exc: ValidationError) -> Response:

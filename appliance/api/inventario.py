@@ -2,55 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Optional
 
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
 from typing_extensions import Annotated
 
-from .. import inventario
+from ..shop import inventario
 from .context import db, expected_version, usuario, write
-from .security import requires
-from .models import (ERROR_RESPONSES, SIGNED_IN, Fecha, Id, IdPath, Money, OptText, PageInfo, PageQuery, RequestModel, Search,
-                     Text, Version)
+from .gate import requires
+from ..shop.schemas import ProductoIn, ProductoUpdate, Search, StockIn
+from .models import ERROR_RESPONSES, SIGNED_IN, Fecha, IdPath, PageInfo, PageQuery
 
 bp = APIBlueprint("inventario", __name__, url_prefix="/inventario", abp_tags=[Tag(name="Inventario")],
                   abp_responses=ERROR_RESPONSES, abp_security=SIGNED_IN)
-
-Codigo = Annotated[OptText(64), Field(description="Código / SKU / código de barras; único")]
-Piezas = Annotated[int, Field(ge=0, le=1_000_000)]
-
-
-class ProductoIn(RequestModel):
-    id: Optional[Id] = None
-    codigo: Codigo = None
-    nombre: Text(150)
-    categoria: OptText(60) = None
-    precio_compra: Optional[Money] = None
-    precio_venta: Optional[Money] = None
-    stock: Optional[Piezas] = Field(None, description="Existencia inicial (entra al kardex como conteo)")
-    stock_minimo: Optional[Piezas] = None
-    activo: Optional[bool] = None
-
-
-class ProductoUpdate(RequestModel):
-    codigo: Codigo = None
-    nombre: Optional[Text(150)] = None
-    categoria: OptText(60) = None
-    precio_compra: Optional[Money] = None
-    precio_venta: Optional[Money] = None
-    stock_minimo: Optional[Piezas] = None
-    activo: Optional[bool] = Field(None, description="false para dar de baja (no se borra)")
-    version: Optional[Version] = None
-
-
-class StockIn(RequestModel):
-    motivo: Literal["compra", "ajuste", "merma", "devolucion", "conteo"]
-    cantidad: Optional[Annotated[int, Field(ge=-1_000_000, le=1_000_000)]] = Field(
-        None, description="Piezas que entran (+) o salen (−); no con conteo")
-    stock: Optional[Piezas] = Field(None, description="Piezas contadas físicamente; solo con motivo conteo")
-    nota: OptText(300) = None
-
 
 class ProductoOut(BaseModel):
     id: str

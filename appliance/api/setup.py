@@ -14,14 +14,16 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, g, render_template, request, send_from_directory
-from pydantic import Field, ValidationError
+from pydantic import ValidationError
 
-from .. import auth
-from ..errors import Conflict, DomainError, Forbidden
+from ..security import passwords
+from ..shop import usuarios
+from ..shop.errors import Conflict, DomainError, Forbidden
 from .context import config, db, offload, write
 from .errors import validation_error_response
-from .models import RequestModel, Text
-from .security import is_loopback, public
+from ..shop.schemas import SetupIn
+from ..security.addresses import is_loopback
+from .gate import public
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +31,6 @@ FORWARDING_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
 bp = Blueprint("setup", __name__, template_folder=str(WEB_DIR))
-
-
-class SetupIn(RequestModel):
-    username: Text(32)
-    nombre: Text(120)
-    # Not trimmed: the password is exactly what was typed, as POST /token will compare it.
-    password: str = Field(max_length=256)
 
 
 def _refusal() -> DomainError | None:
@@ -52,7 +47,7 @@ def _refusal() -> DomainError | None:
         return Forbidden(f"La configuración inicial no se hace a través de un proxy: en la PC del servidor abre "
                          f"{here} directamente.", code="solo_en_el_servidor")
     with db().read() as tx:
-        if auth.owner_exists(tx):
+        if usuarios.owner_exists(tx):
             return _already_set_up()
     return None
 
@@ -110,14 +105,14 @@ def create_owner():
     except ValidationError as exc:
         return validation_error_response(exc)
     # Checked here too: refused inside the thread pool, it would also print a traceback to the log.
-    auth.check_password(body.password)
-    password_hash = offload(auth.hash_password, body.password)
+    usuarios.check_password(body.password)
+    password_hash = offload(passwords.hash_password, body.password)
     with write() as tx:
         # Checked again inside the write transaction, which runs alone: of two
         # submissions at the same moment, the second finds the first one's owner.
-        if auth.owner_exists(tx):
+        if usuarios.owner_exists(tx):
             raise _already_set_up()
-        usuario = auth.create_usuario(tx, {"username": body.username, "nombre": body.nombre, "rol": "dueno"},
+        usuario = usuarios.create_usuario(tx, {"username": body.username, "nombre": body.nombre, "rol": "dueno"},
                                       password_hash)
     log.info("Cuenta de dueño %r creada desde /setup (%s)", usuario["username"], g.client_ip)
     return usuario, 201

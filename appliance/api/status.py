@@ -5,9 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, render_template_string
 from flask_openapi3_swagger.templates import swagger_html_string
 
-from .. import APP_NAME, __version__, auth, clock
-from .context import config, db
-from .security import public
+from .. import APP_NAME, __version__
+from ..shop import usuarios
+from ..shop import clock
+from .context import config, db, state
+from .gate import public
 
 bp = Blueprint("status", __name__)
 
@@ -25,10 +27,10 @@ def status():
         "db": "ok" if ok else "error",
     }
     if ok:
-        health = current_app.extensions["servitec.backups"].health()
+        health = state().backups.health()
         body["respaldo"] = {key: health[key] for key in ("estado", "aviso", "fecha", "edad_horas", "en_curso")}
         with database.read() as tx:
-            body["configurado"] = auth.owner_exists(tx)
+            body["configurado"] = usuarios.owner_exists(tx)
         if not body["configurado"]:
             settings = config()
             body["aviso"] = ("Falta crear la cuenta del dueño. En la PC del servidor: "

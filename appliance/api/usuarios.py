@@ -7,19 +7,20 @@ import logging
 from typing import Annotated, Any, Literal, Optional
 
 import gevent
-from flask import current_app, g, request
+from flask import g, request
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field, ValidationError
 
-from .. import audit, auth
-from ..errors import Forbidden, TooManyAttempts, Unauthorized
+from ..security import passwords, tokens
+from ..shop import usuarios
+from ..shop import audit
+from ..shop.errors import Forbidden, TooManyAttempts, Unauthorized
 from ..store import Actor
-from ..throttle import LoginThrottle
 from .errors import validation_error_response
-from .context import config, db, expected_version, offload, write
-from .models import ERROR_RESPONSES, SIGNED_IN, ErrorResponse, Fecha, Limit, Offset, PageInfo, QueryModel, RequestModel, Text, Version
-from .security import public, requires
-from .ws import recheck_sessions
+from .context import config, db, expected_version, offload, state, write
+from ..shop.schemas import PasswordIn, Rol, UsuarioIn, UsuarioUpdate
+from .models import ERROR_RESPONSES, SIGNED_IN, ErrorResponse, Fecha, Limit, Offset, PageInfo, QueryModel
+from .gate import public, requires
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +28,6 @@ _TAGS = [Tag(name="Usuarios y sesión")]
 # Two blueprints only so that /openapi.json marks every operation but the login as needing a token.
 login_bp = APIBlueprint("sesion", __name__, abp_tags=_TAGS, abp_responses=ERROR_RESPONSES)
 bp = APIBlueprint("usuarios", __name__, abp_tags=_TAGS, abp_responses=ERROR_RESPONSES, abp_security=SIGNED_IN)
-
-Rol = Literal["dueno", "tecnico", "mostrador"]
-# Taken exactly as typed (no trimming): spaces are part of a password.
-Password = Annotated[str, Field(min_length=auth.MIN_PASSWORD_LENGTH, max_length=256)]
-
 
 class UsuarioOut(BaseModel):
     id: str
@@ -42,27 +38,6 @@ class UsuarioOut(BaseModel):
     version: int
     creado_en: Fecha
     actualizado_en: Fecha
-
-
-class UsuarioIn(RequestModel):
-    username: Text(32, min_length=3)
-    nombre: Text(120)
-    rol: Rol
-    password: Password
-
-
-class UsuarioUpdate(RequestModel):
-    nombre: Optional[Text(120)] = None
-    rol: Optional[Rol] = None
-    activo: Optional[bool] = Field(None, description="false: la cuenta ya no puede entrar y sus sesiones se cierran")
-    password: Optional[Password] = Field(None, description="Restablecer la contraseña (cierra sus sesiones)")
-    cerrar_sesiones: bool = Field(False, description="true: cierra todas sus sesiones abiertas")
-    version: Optional[Version] = None
-
-
-class PasswordIn(RequestModel):
-    actual: Annotated[str, Field(min_length=1, max_length=256)]
-    nueva: Password
 
 
 class UsuarioPath(BaseModel):
@@ -124,7 +99,7 @@ def _audit_login(accion: str, usuario_id: str | None, username: str) -> None:
 
 def _session(usuario: dict[str, Any]) -> dict[str, Any]:
     lifetime = dt.timedelta(hours=config().token_hours)
-    access_token = auth.issue_token(usuario, current_app.extensions["servitec.secret"], lifetime)
+    access_token = tokens.issue_token(usuario, state().secret, lifetime)
     return {"access_token": access_token, "token_type": "bearer", "expires_in": int(lifetime.total_seconds()),
             "usuario": usuario}
 
@@ -144,17 +119,17 @@ def token():
         form = TokenForm.model_validate(request.form.to_dict())
     except ValidationError as exc:
         return validation_error_response(exc)
-    throttle: LoginThrottle = current_app.extensions["servitec.throttle"]
-    username, address = auth.normalize_username(form.username), g.client_ip
+    throttle = state().throttle
+    username, address = usuarios.normalize_username(form.username), g.client_ip
     wait = throttle.retry_after(username, address)
     if wait:
         raise TooManyAttempts(f"Demasiados intentos fallidos. Espera {wait} segundos y vuelve a intentar.", wait)
     with db().read() as tx:
-        if not auth.owner_exists(tx):
+        if not usuarios.owner_exists(tx):
             raise Forbidden("El taller aún no tiene dueño: crea la cuenta del dueño en la PC del servidor "
                             "(python -m appliance create-user --rol dueno, o la página /setup).", code="sin_dueno")
-        row = auth.login_row(tx, username)
-    if not offload(auth.verify_login, row, form.password):
+        row = usuarios.login_row(tx, username)
+    if not offload(passwords.verify_login, row, form.password):
         locked, pause = throttle.failed(username, address)
         log.warning("Inicio de sesión fallido para %r desde %s", username, address)
         _audit_login("inicio_sesion_bloqueado" if locked else "inicio_sesion_fallido", row and row["id"], username)
@@ -168,22 +143,22 @@ def token():
         raise Forbidden("Esta cuenta está desactivada; habla con el dueño del taller.", code="cuenta_inactiva")
     throttle.succeeded(username, address)
     _audit_login("inicio_sesion", row["id"], username)
-    return _session(auth.public(row))
+    return _session(usuarios.public(row))
 
 
 @bp.get("/usuarios", summary="Listar usuarios", responses={200: UsuariosList})
 @requires("usuarios:administrar")
 def listar():
     with db().read() as tx:
-        return {"items": auth.list_usuarios(tx)}
+        return {"items": usuarios.list_usuarios(tx)}
 
 
 @bp.post("/usuarios", summary="Crear usuario", responses={201: UsuarioOut})
 @requires("usuarios:administrar")
 def crear(body: UsuarioIn):
-    password_hash = offload(auth.hash_password, body.password)
+    password_hash = offload(passwords.hash_password, body.password)
     with write() as tx:
-        return auth.create_usuario(tx, body.model_dump(exclude={"password"}), password_hash), 201
+        return usuarios.create_usuario(tx, body.model_dump(exclude={"password"}), password_hash), 201
 
 
 @bp.get("/usuarios/me", summary="Mi cuenta", responses={200: UsuarioOut})
@@ -197,14 +172,14 @@ def yo():
 @requires("sesion")
 def cambiar_password(body: PasswordIn):
     with db().read() as tx:
-        row = auth.login_row(tx, g.usuario["username"])
-    if not offload(auth.verify_login, row, body.actual):
+        row = usuarios.login_row(tx, g.usuario["username"])
+    if not offload(passwords.verify_login, row, body.actual):
         raise Forbidden("La contraseña actual no es correcta.", code="contrasena_incorrecta",
                         fields={"actual": "No coincide."})
-    password_hash = offload(auth.hash_password, body.nueva)
+    password_hash = offload(passwords.hash_password, body.nueva)
     with write() as tx:
-        usuario = auth.update_usuario(tx, g.usuario["id"], {}, None, password_hash=password_hash)
-    recheck_sessions(usuario["id"])
+        usuario = usuarios.update_usuario(tx, g.usuario["id"], {}, None, password_hash=password_hash)
+    state().hub.recheck(usuario["id"])
     return _session(usuario)
 
 
@@ -213,12 +188,12 @@ def cambiar_password(body: PasswordIn):
 @requires("usuarios:administrar")
 def actualizar(path: UsuarioPath, body: UsuarioUpdate):
     changes = body.model_dump(exclude_unset=True, exclude={"version", "password", "cerrar_sesiones"})
-    password_hash = offload(auth.hash_password, body.password) if body.password is not None else None
+    password_hash = offload(passwords.hash_password, body.password) if body.password is not None else None
     version = expected_version(body.version)
     with write() as tx:
-        usuario = auth.update_usuario(tx, path.id, changes, version, password_hash=password_hash,
+        usuario = usuarios.update_usuario(tx, path.id, changes, version, password_hash=password_hash,
                                       revoke=body.cerrar_sesiones)
-    recheck_sessions(usuario["id"])
+    state().hub.recheck(usuario["id"])
     return usuario
 
 

@@ -7,44 +7,15 @@ from typing import Literal, Optional
 
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
-from typing_extensions import Annotated
 
-from .. import clock, ventas
+from ..shop import clock, ventas
 from .context import config, db, usuario, write
-from .security import requires
-from .models import (ERROR_RESPONSES, SIGNED_IN, Cantidad, DiaIn, Fecha, Id, IdPath, Money, OptText, PageInfo, PageQuery,
-                     RequestModel, Text)
+from .gate import requires
+from ..shop.schemas import CancelarIn, DiaIn, Id, VentaIn
+from .models import ERROR_RESPONSES, SIGNED_IN, Fecha, IdPath, PageInfo, PageQuery
 
 bp = APIBlueprint("ventas", __name__, url_prefix="/ventas", abp_tags=[Tag(name="Ventas")],
                   abp_responses=ERROR_RESPONSES, abp_security=SIGNED_IN)
-
-
-class ItemIn(RequestModel):
-    producto_id: Optional[Id] = Field(None, description="Producto del inventario; sin él, partida de servicio")
-    descripcion: OptText(200) = Field(None, description="Obligatoria en partidas de servicio (p. ej. 'Reparación orden 15')")
-    cantidad: Cantidad
-    precio_unitario: Optional[Money] = Field(None, description="Por omisión, el precio de venta del producto")
-    descuento: Optional[Money] = Field(None, description="Descuento en pesos sobre la partida")
-
-
-class PagoIn(RequestModel):
-    metodo: Literal["efectivo", "tarjeta", "transferencia"]
-    monto: Annotated[Money, Field(gt=0)]
-    referencia: OptText(80) = None
-
-
-class VentaIn(RequestModel):
-    id: Optional[Id] = None
-    cliente_id: Optional[Id] = None
-    orden_id: Optional[Id] = Field(None, description="Orden de servicio que se cobra con esta venta")
-    items: Annotated[list[ItemIn], Field(min_length=1, max_length=100)]
-    pagos: Optional[Annotated[list[PagoIn], Field(max_length=10)]] = Field(
-        None, description="Por omisión, efectivo exacto. El efectivo puede exceder el total (cambio).")
-    notas: OptText(500) = None
-
-
-class CancelarIn(RequestModel):
-    motivo: Text(300)
 
 
 class ItemOut(BaseModel):

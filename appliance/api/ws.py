@@ -5,8 +5,8 @@ a browser's WebSocket cannot set headers), in an `Authorization: Bearer`
 header, or as the first message `{"token": "..."}` within AUTH_WAIT seconds.
 A missing, wrong, expired or revoked token closes the socket with code 4401
 and a Spanish reason. When the owner changes an account (revocation, new
-password, new role) that user's open sockets are checked at once; an expired
-token is noticed within RECHECK_SECONDS.
+password, new role) that user's open sockets are checked at once (Hub.recheck);
+an expired token is noticed within RECHECK_SECONDS.
 
 After `conectado` (whose `seq` is the last change committed) the socket
 receives every later change its role may see, in commit order. To resume
@@ -28,14 +28,16 @@ from typing import Any
 
 import gevent
 import orjson
-from flask import Flask, current_app, request
+from flask import Flask, request
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 
-from .. import clock, realtime
-from ..errors import Unauthorized
+from .. import realtime
+from ..shop import clock
+from ..shop.errors import Unauthorized
 from .context import db
-from .security import authenticate, bearer_token, public
+from .context import state
+from .gate import authenticate, bearer_token, public
 
 log = logging.getLogger(__name__)
 
@@ -47,21 +49,11 @@ MAX_REASON_BYTES = 123  # RFC 6455: a close frame's reason fits in 125 bytes wit
 
 sock = Sock()
 
-# Open sockets per user id, with the token each signed in with (one process serves them all).
-_open: dict[str, dict[Any, str]] = {}
-
 
 def register_ws(app: Flask, ping_interval: int) -> None:
     # Pings keep an idle socket inside IDLE_TIMEOUT (gevent would drop it) and detect dead peers.
     app.config["SOCK_SERVER_OPTIONS"] = {"ping_interval": ping_interval, "max_message_size": 64 * 1024}
-    app.extensions["servitec.hub"] = realtime.Hub(app.extensions["servitec.db"])
     sock.init_app(app)
-
-
-def recheck_sessions(usuario_id: str) -> None:
-    """Close `usuario_id`'s sockets whose token no longer holds (call after changing the account)."""
-    for ws, token in list(_open.get(usuario_id, {}).items()):
-        _signed_in(ws, token)
 
 
 def _close(ws, code: int, message: str) -> None:
@@ -112,15 +104,14 @@ def _read_requests(ws, subscriber: realtime.Subscriber) -> None:
 @public  # the handshake is open; the socket itself authenticates (see module doc)
 def ws_route(ws) -> None:
     usuario, subscriber, reader = None, None, None
-    hub: realtime.Hub = current_app.extensions["servitec.hub"]
+    hub = state().hub
     database = db()
     try:
         token = request.args.get("token") or bearer_token() or _token_from_first_message(ws)
         usuario = _signed_in(ws, token)
         if usuario is None:
             return
-        subscriber, sent = hub.subscribe(usuario["rol"])
-        _open.setdefault(usuario["id"], {})[ws] = token
+        subscriber, sent = hub.subscribe(usuario["rol"], usuario["id"])
         ws.send(realtime.frame({"event": "conectado", "seq": sent, "ts": clock.now_iso()},
                                {"usuario": usuario["username"], "rol": usuario["rol"]}))
         since = request.args.get("since", "")
@@ -131,13 +122,13 @@ def ws_route(ws) -> None:
         checked = time.monotonic()
         while True:
             item = subscriber.next(timeout=RECHECK_SECONDS)
-            if time.monotonic() - checked >= RECHECK_SECONDS:
-                if _signed_in(ws, token) is None:  # expired meanwhile: closed with the reason
+            kind, value = item or (None, None)
+            if kind == "recheck" or time.monotonic() - checked >= RECHECK_SECONDS:
+                if _signed_in(ws, token) is None:  # revoked or expired meanwhile: closed with the reason
                     return
                 checked = time.monotonic()
-            if item is None:
+            if kind is None or kind == "recheck":
                 continue
-            kind, value = item
             if kind == "closed":
                 return
             if kind == "overflow":
@@ -158,11 +149,6 @@ def ws_route(ws) -> None:
             hub.unsubscribe(subscriber)
         if reader is not None:
             reader.kill(block=False)
-        if usuario is not None:
-            sockets = _open.get(usuario["id"], {})
-            sockets.pop(ws, None)
-            if not sockets:
-                _open.pop(usuario["id"], None)
         _finish(ws)
 
 

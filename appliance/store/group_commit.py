@@ -23,7 +23,7 @@ import gevent
 from gevent.event import Event
 from gevent.lock import Semaphore
 
-from .sqlite import CommitFailed, Tx
+from .tx import Actor, CommitFailed, Tx, run
 
 MAX_GROUP = 64  # bounds the latency a long burst can add to its first write
 
@@ -33,7 +33,7 @@ class _Group:
 
     def __init__(self) -> None:
         self.done = Event()
-        self.error: str | None = None
+        self.error: CommitFailed | None = None
         self.size = 0
 
 
@@ -48,11 +48,10 @@ class GroupCommit:
         self._names = itertools.count()
 
     def _run(self, sql: str) -> None:
-        for _ in self._conn.execute(sql):
-            pass
+        run(self._conn, sql)
 
     @contextmanager
-    def transaction(self) -> Iterator[Tx]:
+    def transaction(self, actor: Actor | None = None) -> Iterator[Tx]:
         with self._lock:
             if self._group is None:
                 self._run("BEGIN IMMEDIATE")
@@ -62,12 +61,12 @@ class GroupCommit:
             name = f"w{next(self._names)}"
             self._run(f"SAVEPOINT {name}")
             try:
-                yield Tx(self._conn)
+                yield Tx(self._conn, actor)
             except BaseException:
                 if self._conn.getautocommit():
                     # SQLite rolled back the whole transaction (disk full, I/O error):
                     # the writes before this one in the group are gone too.
-                    self._fail(group, "la base de datos revirtió la transacción")
+                    self._fail(group, CommitFailed("la base de datos revirtió la transacción"))
                 else:
                     self._run(f"ROLLBACK TO {name}")
                     self._run(f"RELEASE {name}")
@@ -78,7 +77,8 @@ class GroupCommit:
                 self._commit(group)
         group.done.wait()
         if group.error is not None:
-            raise CommitFailed(f"No se pudo guardar en la base de datos: {group.error}")
+            raise CommitFailed(f"No se pudo guardar en la base de datos: {group.error}",
+                               disk_full=group.error.disk_full)
 
     @contextmanager
     def paused(self) -> Iterator[None]:
@@ -116,13 +116,13 @@ class GroupCommit:
         except apsw.Error as exc:
             if not self._conn.getautocommit():
                 self._run("ROLLBACK")
-            self._fail(group, str(exc))
+            self._fail(group, CommitFailed(str(exc), disk_full=isinstance(exc, apsw.FullError)))
             return
         self._group = None
         group.done.set()
         self._on_commit()
 
-    def _fail(self, group: _Group, reason: str) -> None:
+    def _fail(self, group: _Group, reason: CommitFailed) -> None:
         self._group = None
         group.error = reason
         group.done.set()

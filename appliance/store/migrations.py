@@ -13,6 +13,8 @@ from importlib import resources
 
 import apsw
 
+from .tx import run
+
 
 class SchemaTooNew(Exception):
     """The database was migrated by a newer version of the appliance."""
@@ -27,10 +29,7 @@ def known_migrations() -> list[tuple[str, str]]:
 
 def apply_migrations(conn: apsw.Connection) -> list[str]:
     """Bring the schema up to date; return the names applied now."""
-    for _ in conn.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
-    ):
-        pass
+    run(conn, "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
     applied = {row[0] for row in conn.execute("SELECT name FROM schema_migrations")}
     known = known_migrations()
     unknown = applied - {name for name, _ in known}
@@ -44,10 +43,8 @@ def apply_migrations(conn: apsw.Connection) -> list[str]:
         if name in applied:
             continue
         with conn:  # one transaction per migration, rolled back whole on error
-            for _ in conn.execute(sql):
-                pass
+            run(conn, sql)
             now = _dt.datetime.now(_dt.timezone.utc).isoformat()
-            for _ in conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (name, now)):
-                pass
+            run(conn, "INSERT INTO schema_migrations VALUES (?, ?)", (name, now))
         done.append(name)
     return done

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from . import audit, clock
-from .store import Tx
+from ..store import Tx
 
 
 def record_change(

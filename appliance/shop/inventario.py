@@ -14,8 +14,8 @@ from . import clock
 from .errors import Conflict, Invalid, NotFound
 from .events import record_change
 from .money import to_number
-from .records import check_version, reject_blanks, update_row
-from .store import Tx
+from .records import check_version, page, reject_blanks, update_row
+from ..store import Tx
 from .text import search_clause, search_text
 
 FIELDS = ("codigo", "nombre", "categoria", "precio_compra", "precio_venta", "stock_minimo", "activo")
@@ -65,12 +65,7 @@ def list_productos(
         f"SELECT {COLUMNS} FROM productos WHERE 1 = 1{where} ORDER BY nombre, id LIMIT ? OFFSET ?",
         (*params, limit + 1, offset),
     )
-    return {
-        "items": [public(r) for r in rows[:limit]],
-        "limit": limit,
-        "offset": offset,
-        "has_more": len(rows) > limit,
-    }
+    return page(rows, limit, offset, public)
 
 
 def producto_row(tx: Tx, producto_id: str) -> dict[str, Any]:
@@ -247,11 +242,4 @@ def list_movimientos(tx: Tx, producto_id: str, *, limit: int = 100, offset: int 
         (producto_id, limit + 1, offset),
     )
     ledger_sum = tx.value("SELECT COALESCE(SUM(delta), 0) FROM movimientos_stock WHERE producto_id = ?", (producto_id,))
-    return {
-        "producto": producto,
-        "suma_movimientos": ledger_sum,
-        "items": rows[:limit],
-        "limit": limit,
-        "offset": offset,
-        "has_more": len(rows) > limit,
-    }
+    return {"producto": producto, "suma_movimientos": ledger_sum, **page(rows, limit, offset)}

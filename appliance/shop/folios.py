@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .store import Tx
+from ..store import Tx
 
 
 def next_folio(tx: Tx, serie: str) -> int:

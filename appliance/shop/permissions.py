@@ -80,11 +80,16 @@ READ_PERMISSION = {
 }
 
 
+def shown_orden(rol: str, orden: dict) -> dict:
+    """An order as `rol` may see it: the device passcode only for the roles that work on the device."""
+    if "contrasena" in orden and not allowed(rol, "ordenes:ver_acceso"):
+        return {**orden, "contrasena": None}
+    return orden
+
+
 def visible_change(rol: str, entidad: str, datos: dict) -> dict | None:
     """A change's data as `rol` may see it, or None if the role may not see that entity at all."""
     permission = READ_PERMISSION.get(entidad)
     if permission is None or not allowed(rol, permission):
         return None
-    if entidad == "ordenes" and "contrasena" in datos and not allowed(rol, "ordenes:ver_acceso"):
-        return {**datos, "contrasena": None}
-    return datos
+    return shown_orden(rol, datos) if entidad == "ordenes" else datos

@@ -1,102 +1,35 @@
-"""Staff accounts, roles and signed tokens.
+"""Staff accounts and roles: who works at the shop and what each account may still do.
 
-Passwords are hashed with argon2 (argon2-cffi); tokens are JWTs (PyJWT, HS256)
-signed with a per-installation secret kept in the data folder. Each token
-carries the user's `token_version`; raising it (revoking the user, changing
-the password) makes every token issued before invalid at once.
-
-Hashing and verifying take ~150 ms of CPU on purpose: callers on the gevent
-hub run them in the thread pool.
+Passwords arrive already hashed (security.passwords, run off the hub); tokens
+are issued and read by security.tokens. This module keeps the account rules:
+unique usernames, the last active owner, and that a new role, a deactivation or
+a new password ends the account's sessions (its `token_version` goes up).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
-import os
 import re
-import secrets
-import time
 import uuid
-from pathlib import Path
 from typing import Any
 
-import jwt
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-
 from . import audit, clock
-from .errors import Conflict, Invalid, NotFound
+from .errors import Conflict, Invalid, NotFound, Unauthorized
 from .records import check_version, reject_blanks
-from .store import Tx
+from ..store import Tx
 
 ROLES = ("dueno", "tecnico", "mostrador")
 MIN_PASSWORD_LENGTH = 8
 USERNAME = re.compile(r"^[a-z0-9._-]{3,32}$")
-SECRET_FILE = "token-secret"
-ALGORITHM = "HS256"
 COLUMNS = "id, username, nombre, rol, activo, token_version, version, creado_en, actualizado_en"
-
-_hasher = PasswordHasher()
-
-
-class AuthError(Exception):
-    """Credentials or a token were refused; the message is for a person."""
-
-
-def load_or_create_secret(data_dir: str | os.PathLike[str]) -> bytes:
-    """The installation's signing secret: made on first start, readable only by its owner."""
-    path = Path(data_dir) / SECRET_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        draft = path.with_name(f"{SECRET_FILE}.{os.getpid()}.tmp")
-        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as file:
-            file.write(secrets.token_hex(32))
-        try:
-            os.link(draft, path)  # atomic: a process starting at the same moment keeps the first secret
-        except FileExistsError:
-            pass
-        finally:
-            draft.unlink()
-    return bytes.fromhex(path.read_text().strip())
 
 
 def check_password(password: str) -> None:
+    """Invalid (422, Spanish) unless a new password is long enough."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise Invalid(
             f"La contraseña debe tener al menos {MIN_PASSWORD_LENGTH} caracteres.",
             fields={"password": f"Mínimo {MIN_PASSWORD_LENGTH} caracteres."},
         )
-
-
-def hash_password(password: str) -> str:
-    check_password(password)
-    return _hasher.hash(password)
-
-
-def password_matches(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-_dummy_hash: str | None = None
-
-
-def verify_login(row: dict[str, Any] | None, password: str) -> bool:
-    """Check a login's password; an unknown user costs the same time as a known one.
-
-    Without the dummy verification an attacker could tell which usernames exist
-    from how fast the refusal comes back.
-    """
-    global _dummy_hash
-    if row is None:
-        _dummy_hash = _dummy_hash or _hasher.hash(secrets.token_hex(16))
-        password_matches(_dummy_hash, password)
-        return False
-    return password_matches(row["password_hash"], password)
 
 
 def public(row: dict[str, Any]) -> dict[str, Any]:
@@ -195,46 +128,14 @@ def login_row(tx: Tx, username: str) -> dict[str, Any] | None:
     return tx.one(f"SELECT {COLUMNS}, password_hash FROM usuarios WHERE username = ?", (normalize_username(username),))
 
 
-def issue_token(usuario: dict[str, Any], secret: bytes, lifetime: dt.timedelta, now: dt.datetime | None = None) -> str:
-    now = now or clock.now()
-    claims = {
-        "sub": usuario["id"],
-        "rol": usuario["rol"],
-        "tv": usuario["token_version"],
-        "iat": int(now.timestamp()),
-        "exp": int((now + lifetime).timestamp()),
-    }
-    return jwt.encode(claims, secret, algorithm=ALGORITHM)
-
-
-def read_token(token: str, secret: bytes) -> dict[str, Any]:
-    """The claims of a token signed by this installation and not expired."""
-    try:
-        claims = _verified_claims(token, secret)
-    except jwt.ExpiredSignatureError:
-        raise AuthError("La sesión expiró; vuelve a iniciar sesión.") from None
-    except jwt.InvalidTokenError:
-        raise AuthError("Token no válido; inicia sesión de nuevo.") from None
-    if claims["exp"] <= time.time():  # a cached token may have expired since it was first checked
-        raise AuthError("La sesión expiró; vuelve a iniciar sesión.")
-    return dict(claims)
-
-
-@functools.lru_cache(maxsize=4096)
-def _verified_claims(token: str, secret: bytes) -> dict[str, Any]:
-    # Checking the signature costs ~100 µs, a third of a list request; a counter sends the
-    # same token all shift. Only successes are cached (lru_cache does not keep exceptions);
-    # revocation is checked on every request against the account (usuario_of_token).
-    return jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "tv", "exp"]})
-
-
 def usuario_of_token(tx: Tx, claims: dict[str, Any]) -> dict[str, Any]:
     """The active account a token speaks for; refused once revoked or its password changed."""
     row = tx.one(f"SELECT {COLUMNS} FROM usuarios WHERE id = ?", (claims["sub"],))
     if row is None or not row["activo"]:
-        raise AuthError("Esta cuenta ya no está activa.")
+        raise Unauthorized("Esta cuenta ya no está activa.", code="token_invalido")
     if row["token_version"] != claims["tv"]:
-        raise AuthError("La sesión se cerró (contraseña cambiada o acceso revocado); vuelve a iniciar sesión.")
+        raise Unauthorized("La sesión se cerró (contraseña cambiada o acceso revocado); vuelve a iniciar sesión.",
+                           code="token_invalido")
     return public(row)
 
 

@@ -10,16 +10,17 @@
 from __future__ import annotations
 
 import functools
-import ipaddress
 import logging
 from typing import Any, Callable, TypeVar
 
-from flask import Flask, current_app, g, request
+from flask import Flask, g, request
 
-from .. import auth, permissions
+from ..security import tokens
+from ..security.addresses import address_allowed, client_address
+from ..shop import permissions, usuarios
 from ..config import Config
-from ..errors import Forbidden, Unauthorized
-from .context import config, db
+from ..shop.errors import Forbidden, Unauthorized
+from .context import config, db, state
 
 log = logging.getLogger(__name__)
 
@@ -64,56 +65,6 @@ def is_public(app: Flask, endpoint: str | None) -> bool:
     return bool(getattr(app.view_functions.get(endpoint), "servitec_public", False))
 
 
-def client_address(settings: Config, remote_addr: str | None, forwarded_for: str | None) -> str | None:
-    """The address of the person's machine.
-
-    Behind a trusted reverse proxy the connection comes from the proxy, so the
-    X-Forwarded-For chain is read from the right, skipping trusted proxies; the
-    first untrusted hop is the client. From anyone else the header is ignored:
-    a client could write any address in it.
-    """
-    address = _parse(remote_addr)
-    if address is None:
-        return remote_addr
-    if not forwarded_for or not _inside(address, settings.trusted_proxies):
-        return str(address)
-    for hop in reversed([part.strip() for part in forwarded_for.split(",")]):
-        hop_address = _parse(hop)
-        if hop_address is None:
-            return str(address)  # a malformed chain: trust only what we saw
-        address = hop_address
-        if not _inside(address, settings.trusted_proxies):
-            break
-    return str(address)
-
-
-def _parse(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    if not text:
-        return None
-    try:
-        address = ipaddress.ip_address(text.split("%", 1)[0])
-    except ValueError:
-        return None
-    # An IPv4 client on a dual-stack socket shows up as ::ffff:a.b.c.d.
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        return address.ipv4_mapped
-    return address
-
-
-def _inside(address: ipaddress.IPv4Address | ipaddress.IPv6Address, networks) -> bool:
-    return any(address.version == net.version and address in net for net in networks)
-
-
-def address_allowed(settings: Config, address: str | None) -> bool:
-    parsed = _parse(address)
-    return parsed is not None and _inside(parsed, settings.allowed_ips)
-
-
-def is_loopback(address: str | None) -> bool:
-    parsed = _parse(address)
-    return parsed is not None and parsed.is_loopback
-
-
 def bearer_token() -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
@@ -127,11 +78,11 @@ def authenticate(token: str | None) -> dict[str, Any]:
     if not token:
         raise Unauthorized("Inicia sesión: falta el token (cabecera Authorization: Bearer <token>).")
     try:
-        claims = auth.read_token(token, current_app.extensions["servitec.secret"])
-        with db().read() as tx:
-            return auth.usuario_of_token(tx, claims)
-    except auth.AuthError as exc:
+        claims = tokens.read_token(token, state().secret)
+    except tokens.TokenRejected as exc:
         raise Unauthorized(str(exc), code="token_invalido") from None
+    with db().read() as tx:
+        return usuarios.usuario_of_token(tx, claims)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -9,8 +9,8 @@ from . import clock
 from .errors import Conflict, NotFound
 from .events import record_change
 from .money import to_number
-from .records import check_version, reject_blanks, update_row
-from .store import Tx
+from .records import check_version, page, reject_blanks, update_row
+from ..store import Tx
 from .text import search_clause, search_text
 
 FIELDS = ("nombre", "telefono", "email", "direccion", "rfc", "notas")
@@ -30,7 +30,7 @@ def list_clientes(tx: Tx, *, q: str | None = None, limit: int = 50, offset: int 
         " ORDER BY nombre, id LIMIT ? OFFSET ?",
         (*params, limit + 1, offset),
     )
-    return {"items": rows[:limit], "limit": limit, "offset": offset, "has_more": len(rows) > limit}
+    return page(rows, limit, offset)
 
 
 def get_cliente(tx: Tx, cliente_id: str) -> dict[str, Any]:

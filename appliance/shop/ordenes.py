@@ -6,14 +6,14 @@ import json
 import uuid
 from typing import Any
 
-from . import clock
+from . import clock, permissions
 from .errors import Conflict, Invalid, NotFound
 from .events import record_change
 from .folios import next_folio
 from .inventario import move_stock, usable_row
 from .money import to_number
-from .records import check_version, reject_blanks, update_row
-from .store import Tx
+from .records import check_version, page, reject_blanks, update_row
+from ..store import Tx
 from .text import like_patterns, search_text
 
 # Allowed next states. From esperando_aprobacion, "listo" is the customer's
@@ -90,12 +90,7 @@ def list_ordenes(
         where += " AND (o.busqueda LIKE ? ESCAPE '\\' OR c.busqueda LIKE ? ESCAPE '\\')"
         params += [pattern, pattern]
     rows = tx.all(f"{SELECT} WHERE 1 = 1{where} ORDER BY o.folio DESC LIMIT ? OFFSET ?", (*params, limit + 1, offset))
-    return {
-        "items": [_public(r) for r in rows[:limit]],
-        "limit": limit,
-        "offset": offset,
-        "has_more": len(rows) > limit,
-    }
+    return page(rows, limit, offset, _public)
 
 
 def _pagos_de_orden(tx: Tx, orden_id: str) -> int:
@@ -206,8 +201,13 @@ def change_estado(
     registrar_adeudo: bool = False,
     expected_version: int | None = None,
     usuario: str | None = None,
+    rol: str,
 ) -> dict[str, Any]:
-    """Move an order along the state machine; 409 with the allowed next states otherwise."""
+    """Move an order along the state machine; 409 with the allowed next states otherwise.
+
+    Which targets `rol` may choose is the permission table's (bench work or counter work).
+    """
+    permissions.require(rol, permissions.estado_permission(estado))
     row = tx.one("SELECT id, folio, estado, costo_final, anticipo FROM ordenes WHERE id = ?", (orden_id,))
     if row is None:
         raise NotFound(f"No existe la orden {orden_id}.", fields={"orden_id": "No existe."})

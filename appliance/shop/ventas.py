@@ -12,8 +12,8 @@ from .events import record_change
 from .folios import next_folio
 from .inventario import move_stock, usable_row
 from .money import split_iva, to_number
-from .records import update_row
-from .store import Tx
+from .records import page, update_row
+from ..store import Tx
 
 COLUMNS = (
     "id, folio, cliente_id, orden_id, subtotal, iva, descuento, total, pagado, cambio, estado,"
@@ -138,12 +138,17 @@ def create_venta(
     return venta
 
 
+def _money_shown(row: dict[str, Any]) -> dict[str, Any]:
+    for field in MONEY:
+        row[field] = to_number(row[field])
+    return row
+
+
 def get_venta(tx: Tx, venta_id: str) -> dict[str, Any]:
     venta = tx.one(f"SELECT {COLUMNS} FROM ventas WHERE id = ?", (venta_id,))
     if venta is None:
         raise NotFound(f"No existe la venta {venta_id}.", fields={"venta_id": "No existe."})
-    for field in MONEY:
-        venta[field] = to_number(venta[field])
+    _money_shown(venta)
     venta["items"] = tx.all(
         "SELECT producto_id, descripcion, cantidad, precio_unitario, descuento, importe FROM venta_items"
         " WHERE venta_id = ? ORDER BY id",
@@ -179,10 +184,7 @@ def list_ventas(
         f"SELECT {COLUMNS} FROM ventas WHERE 1 = 1{where} ORDER BY folio DESC LIMIT ? OFFSET ?",
         (*params, limit + 1, offset),
     )
-    for row in rows:
-        for field in MONEY:
-            row[field] = to_number(row[field])
-    return {"items": rows[:limit], "limit": limit, "offset": offset, "has_more": len(rows) > limit}
+    return page(rows, limit, offset, _money_shown)
 
 
 def cancel_venta(tx: Tx, venta_id: str, motivo: str, usuario: str | None = None) -> dict[str, Any]:

@@ -13,7 +13,8 @@ from typing import Any, Iterable
 import orjson
 
 from . import clock
-from .store import Tx
+from ..store import Tx
+from .records import page
 
 # Bookkeeping fields every update touches; listing them would hide the real change.
 _NOISE = frozenset({"id", "version", "actualizado_en", "creado_en", "busqueda"})
@@ -63,9 +64,12 @@ def list_auditoria(tx: Tx, filters: dict[str, Any], limit: int, offset: int) -> 
         " ORDER BY id DESC LIMIT ? OFFSET ?",
         (*params, limit + 1, offset),
     )
-    for row in rows:
-        row["campos"] = orjson.loads(row["campos"])
-    return {"items": rows[:limit], "limit": limit, "offset": offset, "has_more": len(rows) > limit}
+    return page(rows, limit, offset, _shown)
+
+
+def _shown(row: dict[str, Any]) -> dict[str, Any]:
+    row["campos"] = orjson.loads(row["campos"])
+    return row
 
 
 def rows_after(tx: Tx, last_id: int) -> list[dict[str, Any]]:

@@ -1,6 +1,6 @@
 """The server's backups: the schedule, one backup or restore at a time off the hub, notices, health.
 
-backups.py does the work and blocks; this module runs it inside the gevent
+The other modules of this package do the work and block; this one runs it inside the gevent
 server. The copy runs in gevent's thread pool (APSW releases the GIL inside
 SQLite) while the hub keeps serving; the owner's sockets get progress notices;
 each automatic backup is followed by retention; and `health()` is what GET /
@@ -19,11 +19,17 @@ from typing import Any, Callable
 import gevent
 from gevent.lock import Semaphore
 
-from . import audit, backups, clock, events, workers
-from .config import Config
-from .errors import Conflict
-from .realtime import Hub
-from .store import Actor, Database
+from .. import workers
+from ..config import Config
+from ..realtime import Hub
+from ..shop import audit, clock, events
+from ..shop.errors import Conflict
+from ..store import Actor, Database
+from .create import create_backup
+from .folder import MANIFEST, BackupFailed
+from .listing import newest_verified
+from .restore import restore_backup
+from .retention import apply_retention, delete_backup
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +44,6 @@ PERMISSION = "respaldos:administrar"
 
 class BackupBusy(Conflict):
     code = "respaldo_en_curso"
-
-
-def _moment(iso: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(iso.replace("Z", "+00:00"))
 
 
 class BackupService:
@@ -104,9 +106,9 @@ class BackupService:
         """Make a verified backup now; BackupBusy if one is running, BackupFailed if it cannot be made."""
         self._start(kind)
         try:
-            entry = self._in_thread(backups.create_backup, self.database.path, self.folder, kind,
+            entry = self._in_thread(create_backup, self.database.path, self.folder, kind,
                                     actor and actor.usuario, self._record_progress, self.copy_dir)
-        except backups.BackupFailed as exc:
+        except BackupFailed as exc:
             self.last_failure = {"fecha": clock.now_iso(), "tipo": kind, "mensaje": exc.message}
             log.error("Falló el respaldo %s: %s", kind, exc.message)
             self.hub.notify("respaldo_fallido", self.last_failure, PERMISSION)
@@ -117,7 +119,7 @@ class BackupService:
         removed = []
         if kind == "auto":
             removed = [e["nombre"] for e in self._in_thread(
-                backups.apply_retention, self.folder, clock.now(), self.config.backup_keep_hourly,
+                apply_retention, self.folder, clock.now(), self.config.backup_keep_hourly,
                 self.config.backup_keep_daily, self.config.backup_keep_weekly, self.config.backup_keep_monthly,
                 self.copy_dir)]
         if actor is not None:
@@ -126,10 +128,10 @@ class BackupService:
         return entry
 
     def restore(self, name: str, actor: Actor) -> dict[str, Any]:
-        """Restore backup `name` into the live database (see backups.restore_backup); writes wait meanwhile."""
+        """Restore backup `name` into the live database (see restore_backup); writes wait meanwhile."""
         self._start("restauracion")
         try:
-            entry = backups.restore_backup(self.database, self.folder, name, actor, self._record_progress,
+            entry = restore_backup(self.database, self.folder, name, actor, self._record_progress,
                                            self.copy_dir, run=self._in_thread)
         finally:
             self._finish()
@@ -139,7 +141,7 @@ class BackupService:
 
     def delete(self, name: str, actor: Actor) -> dict[str, Any]:
         """Delete one backup for the owner (not the only verified one)."""
-        entry = self._in_thread(backups.delete_backup, self.folder, name, self.copy_dir)
+        entry = self._in_thread(delete_backup, self.folder, name, self.copy_dir)
         self._audit("respaldo_eliminado", name, actor)
         self.hub.notify("respaldo_eliminado", {"nombre": name}, PERMISSION)
         return entry
@@ -174,7 +176,7 @@ class BackupService:
                     log.info("Respaldo automático: %s", reason)
                     self._retry_at = None
                     self.backup("auto")
-            except backups.BackupFailed:
+            except BackupFailed:
                 self._retry_at = now + RETRY_AFTER_FAILURE
             except BackupBusy:
                 pass  # the owner's backup is running; it counts as the newest when done
@@ -191,7 +193,7 @@ class BackupService:
         newest = self.newest()
         if newest is None:
             return "no hay ningún respaldo verificado"
-        made = _moment(newest["creado"])
+        made = clock.parse_iso(newest["creado"])
         if now - made >= dt.timedelta(hours=self.config.backup_interval_hours):
             return f"el último tiene más de {self.config.backup_interval_hours} h"
         local = now.astimezone(self.config.zone)
@@ -215,12 +217,12 @@ class BackupService:
     def newest(self) -> dict[str, Any] | None:
         """The newest verified backup (cached until backups.json changes)."""
         try:
-            stat = os.stat(self.folder / backups.MANIFEST)
+            stat = os.stat(self.folder / MANIFEST)
             key = (stat.st_mtime_ns, stat.st_size)
         except OSError:
             key = None
         if key != self._newest_key or (self._newest and not (self.folder / self._newest["nombre"]).is_file()):
-            self._newest = backups.newest_verified(self.folder)
+            self._newest = newest_verified(self.folder)
             self._newest_key = key
         return self._newest
 
@@ -232,7 +234,7 @@ class BackupService:
         """
         now = now or clock.now()
         newest = self.newest()
-        age = None if newest is None else max(0.0, (now - _moment(newest["creado"])).total_seconds() / 3600)
+        age = None if newest is None else max(0.0, (now - clock.parse_iso(newest["creado"])).total_seconds() / 3600)
         limit = 2 * self.config.backup_interval_hours
         copy = newest and newest.get("copia")
         if self.last_failure is not None:

@@ -1,12 +1,12 @@
-"""Optimistic-concurrency updates shared by every mutable table."""
+"""What every table of records shares: optimistic-concurrency updates and the list page."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from . import clock
 from .errors import Conflict, Invalid, NotFound
-from .store import Tx
+from ..store import Tx
 
 
 def update_row(
@@ -59,3 +59,17 @@ def reject_blanks(changes: dict[str, Any], required: tuple[str, ...]) -> None:
             f"Estos campos no pueden quedar vacíos: {', '.join(blank)}.",
             fields={field: "No puede quedar vacío." for field in blank},
         )
+
+
+def page(rows: list[dict[str, Any]], limit: int, offset: int,
+         shape: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The list envelope `{items, limit, offset, has_more}` of rows fetched with `LIMIT limit + 1`.
+
+    The extra row only says whether another page follows; a COUNT(*) per page
+    would cost more than the page itself. `shape` turns a stored row into its
+    public form.
+    """
+    items = rows[:limit]
+    if shape is not None:
+        items = [shape(row) for row in items]
+    return {"items": items, "limit": limit, "offset": offset, "has_more": len(rows) > limit}

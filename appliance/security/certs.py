@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from . import clock
+from ..shop import clock
 
 CERT_FILE = "servitec-cert.pem"
 KEY_FILE = "servitec-key.pem"

@@ -1,0 +1,1 @@
+"""Who may talk to the server: tokens, passwords, login throttling, the address allow-list, certificates."""

@@ -1,0 +1,34 @@
+"""The one place that reads the time, so tests and later issues can steer it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+UTC = dt.timezone.utc
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(UTC)
+
+
+def iso(moment: dt.datetime) -> str:
+    """UTC ISO-8601 with microseconds and a Z, the storage format: sorts as text."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def now_iso() -> str:
+    return iso(now())
+
+
+def utc_iso(moment: dt.datetime | None, zone: dt.tzinfo) -> str | None:
+    """A date-time a person gave, in storage form; one without an offset is the shop's local time."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return iso(moment)
+
+
+def parse_iso(text: str) -> dt.datetime:
+    """The moment an ISO-8601 text names (a trailing Z means UTC)."""
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
