@@ -17,22 +17,28 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--ventas", type=int, default=300)
     demo.add_argument("--seed", type=int, default=2026, help="Semilla: los mismos números dan los mismos datos.")
     commands.add_parser("settings", help="Muestra cada variable de configuración, su valor y su ayuda.")
-    user = commands.add_parser("create-user", help="Crea una cuenta en la PC del servidor (así se crea el primer dueño).")
+    user = commands.add_parser(
+        "create-user", help="Crea una cuenta en la PC del servidor (así se crea el primer dueño)."
+    )
     user.add_argument("--rol", required=True, help="dueno, tecnico o mostrador")
     user.add_argument("--username", required=True, help="Usuario para iniciar sesión")
     user.add_argument("--nombre", help="Nombre para mostrar (por omisión, el usuario)")
-    user.add_argument("--password-stdin", action="store_true",
-                      help="Lee la contraseña de la entrada estándar en lugar de preguntarla")
+    user.add_argument(
+        "--password-stdin", action="store_true", help="Lee la contraseña de la entrada estándar en lugar de preguntarla"
+    )
     cert = commands.add_parser("gen-cert", help="Crea un certificado autofirmado para HTTPS (SSL_CERT, SSL_KEY).")
     cert.add_argument("--out-dir", help="Carpeta donde guardarlo (por omisión, DATA_DIR)")
     cert.add_argument("--days", type=int, default=825, help="Días de validez (por omisión, 825)")
-    cert.add_argument("--host", action="append", default=[],
-                      help="Otro nombre o IP con el que se llega al servidor; se puede repetir")
+    cert.add_argument(
+        "--host", action="append", default=[], help="Otro nombre o IP con el que se llega al servidor; se puede repetir"
+    )
     cert.add_argument("--force", action="store_true", help="Reemplaza el certificado y la llave si ya existen")
     commands.add_parser("backup", help="Hace un respaldo verificado ahora (funciona con el servidor encendido).")
     commands.add_parser("backups", help="Lista los respaldos de BACKUP_DIR, del más nuevo al más viejo.")
     restore = commands.add_parser("restore", help="Restaura un respaldo (con el servidor DETENIDO).")
-    restore.add_argument("nombre", metavar="NOMBRE", help="Nombre del respaldo, p. ej. servitec-20260105-090000-auto.db")
+    restore.add_argument(
+        "nombre", metavar="NOMBRE", help="Nombre del respaldo, p. ej. servitec-20260105-090000-auto.db"
+    )
     restore.add_argument("--yes", action="store_true", help="No pide confirmación")
     return parser
 
@@ -40,11 +46,11 @@ def _parser() -> argparse.ArgumentParser:
 def _size(n: int) -> str:
     if n < 1024:
         return f"{n} bytes"
-    if n < 1024 ** 2:
+    if n < 1024**2:
         return f"{n / 1024:.1f} KB"
-    if n < 1024 ** 3:
-        return f"{n / 1024 ** 2:.1f} MB"
-    return f"{n / 1024 ** 3:.2f} GB"
+    if n < 1024**3:
+        return f"{n / 1024**2:.1f} MB"
+    return f"{n / 1024**3:.2f} GB"
 
 
 def _copy_status(copia) -> str:
@@ -66,8 +72,9 @@ def _backup(config) -> int:
     from . import backups
 
     # A read-only snapshot of the live file: the server, if running, keeps selling meanwhile.
-    entry = backups.create_backup(config.db_path, config.backup_dir, kind="manual", usuario=_cli_user(),
-                                  copy_dir=config.backup_copy_dir or None)
+    entry = backups.create_backup(
+        config.db_path, config.backup_dir, kind="manual", usuario=_cli_user(), copy_dir=config.backup_copy_dir or None
+    )
     print(f"Respaldo creado: {entry['nombre']}")
     print(f"  Carpeta:     {config.backup_dir}")
     print(f"  Tamaño:      {_size(entry['tamano'])}")
@@ -101,15 +108,19 @@ def _restore(config, args) -> int:
     try:
         database = Database(config.db_path)
     except DatabaseLocked as exc:
-        print("Error: el servidor está encendido. Detenlo antes de restaurar desde aquí, o restaura con el "
-              f"servidor encendido desde el API como dueño (POST /backups/{args.nombre}/restore). ({exc})",
-              file=sys.stderr)
+        print(
+            "Error: el servidor está encendido. Detenlo antes de restaurar desde aquí, o restaura con el "
+            f"servidor encendido desde el API como dueño (POST /backups/{args.nombre}/restore). ({exc})",
+            file=sys.stderr,
+        )
         return 2
     try:
         ok, reason = backups.verify_backup(backups.backup_path(config.backup_dir, args.nombre))
         if not ok:
-            print(f"Error: no se puede restaurar {args.nombre}: {reason} Los datos actuales no se modificaron.",
-                  file=sys.stderr)
+            print(
+                f"Error: no se puede restaurar {args.nombre}: {reason} Los datos actuales no se modificaron.",
+                file=sys.stderr,
+            )
             return 2
         if not args.yes:
             print(f"Los datos actuales de {database.path} se reemplazarán por los del respaldo {args.nombre}.")
@@ -117,8 +128,13 @@ def _restore(config, args) -> int:
             if input("Escribe si para continuar: ").strip().lower() not in ("si", "sí"):
                 print("Cancelado: no se modificó nada.")
                 return 1
-        entry = backups.restore_backup(database, config.backup_dir, args.nombre, actor=Actor(None, _cli_user(), None),
-                                       copy_dir=config.backup_copy_dir or None)
+        entry = backups.restore_backup(
+            database,
+            config.backup_dir,
+            args.nombre,
+            actor=Actor(None, _cli_user(), None),
+            copy_dir=config.backup_copy_dir or None,
+        )
     finally:
         database.close()
     print(f"Restaurado: {entry['nombre']}")
@@ -147,7 +163,8 @@ def _create_user(config, args) -> int:
     try:
         with database.write() as tx:
             usuario = usuarios.create_usuario(
-                tx, {"username": args.username, "nombre": args.nombre or args.username, "rol": args.rol}, password_hash)
+                tx, {"username": args.username, "nombre": args.nombre or args.username, "rol": args.rol}, password_hash
+            )
     finally:
         database.close()
     print(f"Cuenta creada: {usuario['username']} ({usuario['rol']}).")
@@ -181,8 +198,14 @@ def main(argv: list[str] | None = None) -> int:
         if command == "demo-data":
             from .demo_data import fill
 
-            counts = fill(config, clientes=args.clientes, ordenes=args.ordenes, productos=args.productos,
-                          ventas=args.ventas, seed=args.seed)
+            counts = fill(
+                config,
+                clientes=args.clientes,
+                ordenes=args.ordenes,
+                productos=args.productos,
+                ventas=args.ventas,
+                seed=args.seed,
+            )
             print("Datos de ejemplo agregados:", ", ".join(f"{n} {name}" for name, n in counts.items()))
             return 0
         if command == "create-user":

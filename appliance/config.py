@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -98,30 +99,127 @@ class Setting:
 PRIVATE_NETWORKS = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7,fe80::/10"
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("HOST", "0.0.0.0", "Dirección en la que escucha el servidor. 0.0.0.0 acepta conexiones de toda la red local; 127.0.0.1 solo de esta PC."),
-    Setting("PORT", "8000", "Puerto TCP del API REST, la documentación (/docs) y el WebSocket (/ws).", _int_between(1, 65535)),
+    Setting(
+        "HOST",
+        "0.0.0.0",
+        "Dirección en la que escucha el servidor. 0.0.0.0 acepta conexiones de toda la red local; 127.0.0.1 solo de esta PC.",
+    ),
+    Setting(
+        "PORT",
+        "8000",
+        "Puerto TCP del API REST, la documentación (/docs) y el WebSocket (/ws).",
+        _int_between(1, 65535),
+    ),
     Setting("DATA_DIR", "./data", "Carpeta de datos del servidor: base de datos, archivo de bloqueo y secretos."),
     Setting("DB_PATH", None, "Archivo de la base de datos SQLite. Si no se indica: DATA_DIR/SERVITEC.DB."),
-    Setting("TZ", "America/Mexico_City", "Zona horaria de la tienda: define qué es 'hoy' y 'este mes' en el dashboard.", _timezone),
+    Setting(
+        "TZ",
+        "America/Mexico_City",
+        "Zona horaria de la tienda: define qué es 'hoy' y 'este mes' en el dashboard.",
+        _timezone,
+    ),
     Setting("IVA_PERCENT", "16", "Tasa de IVA en porcentaje entero.", _int_between(0, 100)),
-    Setting("PRICES_INCLUDE_IVA", "true", "true si los precios de venta ya incluyen IVA (lo normal en mostrador); false si el IVA se suma al cobrar.", _bool),
-    Setting("MAX_CONNECTIONS", "1000", "Máximo de conexiones atendidas a la vez; las demás esperan. Evita que una avalancha agote la memoria.", _int_between(10, 100000)),
-    Setting("IDLE_TIMEOUT", "75", "Segundos que una conexión inactiva se mantiene abierta antes de cerrarla.", _int_between(5, 3600)),
-    Setting("TOKEN_HOURS", "12", "Horas que dura una sesión (un turno) antes de pedir la contraseña otra vez.", _int_between(1, 168)),
-    Setting("ALLOWED_IPS", PRIVATE_NETWORKS, "Redes (CIDR, separadas por comas) desde las que se acepta cualquier petición; las demás reciben 403. Por omisión: esta PC y las redes privadas.", _networks),
-    Setting("TRUSTED_PROXIES", "", "Proxies inversos (CIDR) cuya cabecera X-Forwarded-For se cree para saber la dirección real del cliente. Vacío: no se cree a nadie.", _networks),
-    Setting("LOGIN_MAX_FAILURES", "10", "Contraseñas incorrectas seguidas (por usuario o por dirección) antes de bloquear el inicio de sesión.", _int_between(3, 1000)),
-    Setting("LOGIN_LOCK_SECONDS", "300", "Segundos que dura el bloqueo tras demasiadas contraseñas incorrectas.", _int_between(1, 86400)),
-    Setting("SSL_CERT", "", "Certificado (PEM) para servir HTTPS y WSS en el mismo puerto. Vacío: HTTP. `python -m appliance gen-cert` crea uno.", _optional_file),
+    Setting(
+        "PRICES_INCLUDE_IVA",
+        "true",
+        "true si los precios de venta ya incluyen IVA (lo normal en mostrador); false si el IVA se suma al cobrar.",
+        _bool,
+    ),
+    Setting(
+        "MAX_CONNECTIONS",
+        "1000",
+        "Máximo de conexiones atendidas a la vez; las demás esperan. Evita que una avalancha agote la memoria.",
+        _int_between(10, 100000),
+    ),
+    Setting(
+        "IDLE_TIMEOUT",
+        "75",
+        "Segundos que una conexión inactiva se mantiene abierta antes de cerrarla.",
+        _int_between(5, 3600),
+    ),
+    Setting(
+        "TOKEN_HOURS",
+        "12",
+        "Horas que dura una sesión (un turno) antes de pedir la contraseña otra vez.",
+        _int_between(1, 168),
+    ),
+    Setting(
+        "ALLOWED_IPS",
+        PRIVATE_NETWORKS,
+        "Redes (CIDR, separadas por comas) desde las que se acepta cualquier petición; las demás reciben 403. Por omisión: esta PC y las redes privadas.",
+        _networks,
+    ),
+    Setting(
+        "TRUSTED_PROXIES",
+        "",
+        "Proxies inversos (CIDR) cuya cabecera X-Forwarded-For se cree para saber la dirección real del cliente. Vacío: no se cree a nadie.",
+        _networks,
+    ),
+    Setting(
+        "LOGIN_MAX_FAILURES",
+        "10",
+        "Contraseñas incorrectas seguidas (por usuario o por dirección) antes de bloquear el inicio de sesión.",
+        _int_between(3, 1000),
+    ),
+    Setting(
+        "LOGIN_LOCK_SECONDS",
+        "300",
+        "Segundos que dura el bloqueo tras demasiadas contraseñas incorrectas.",
+        _int_between(1, 86400),
+    ),
+    Setting(
+        "SSL_CERT",
+        "",
+        "Certificado (PEM) para servir HTTPS y WSS en el mismo puerto. Vacío: HTTP. `python -m appliance gen-cert` crea uno.",
+        _optional_file,
+    ),
     Setting("SSL_KEY", "", "Llave privada (PEM) del certificado de SSL_CERT.", _optional_file),
-    Setting("BACKUP_DIR", "./backups", "Carpeta donde se guardan los respaldos verificados de la base de datos y su lista (backups.json)."),
-    Setting("BACKUP_COPY_DIR", "", "Segunda carpeta (disco USB o carpeta de red) que recibe una copia de cada respaldo verificado. Vacío: ninguna. Si falta o está llena se avisa, el respaldo no falla."),
-    Setting("BACKUP_INTERVAL_HOURS", "6", "Horas entre respaldos automáticos. Al arrancar se hace uno si el último es más viejo que esto.", _int_between(1, 168)),
-    Setting("BACKUP_DAILY_HOUR", "21", "Hora local (0-23) del respaldo diario, p. ej. al cerrar la tienda; se hace aunque no toque por intervalo.", _int_between(0, 23)),
-    Setting("BACKUP_KEEP_HOURLY", "48", "Respaldos automáticos que se conservan, uno por hora, de las horas más recientes.", _int_between(0, 10000)),
-    Setting("BACKUP_KEEP_DAILY", "14", "Respaldos automáticos que se conservan, uno por día, de los días más recientes.", _int_between(0, 10000)),
-    Setting("BACKUP_KEEP_WEEKLY", "8", "Respaldos automáticos que se conservan, uno por semana, de las semanas más recientes.", _int_between(0, 10000)),
-    Setting("BACKUP_KEEP_MONTHLY", "12", "Respaldos automáticos que se conservan, uno por mes, de los meses más recientes. Los manuales y los previos a restaurar se guardan hasta que el dueño los borre.", _int_between(0, 10000)),
+    Setting(
+        "BACKUP_DIR",
+        "./backups",
+        "Carpeta donde se guardan los respaldos verificados de la base de datos y su lista (backups.json).",
+    ),
+    Setting(
+        "BACKUP_COPY_DIR",
+        "",
+        "Segunda carpeta (disco USB o carpeta de red) que recibe una copia de cada respaldo verificado. Vacío: ninguna. Si falta o está llena se avisa, el respaldo no falla.",
+    ),
+    Setting(
+        "BACKUP_INTERVAL_HOURS",
+        "6",
+        "Horas entre respaldos automáticos. Al arrancar se hace uno si el último es más viejo que esto.",
+        _int_between(1, 168),
+    ),
+    Setting(
+        "BACKUP_DAILY_HOUR",
+        "21",
+        "Hora local (0-23) del respaldo diario, p. ej. al cerrar la tienda; se hace aunque no toque por intervalo.",
+        _int_between(0, 23),
+    ),
+    Setting(
+        "BACKUP_KEEP_HOURLY",
+        "48",
+        "Respaldos automáticos que se conservan, uno por hora, de las horas más recientes.",
+        _int_between(0, 10000),
+    ),
+    Setting(
+        "BACKUP_KEEP_DAILY",
+        "14",
+        "Respaldos automáticos que se conservan, uno por día, de los días más recientes.",
+        _int_between(0, 10000),
+    ),
+    Setting(
+        "BACKUP_KEEP_WEEKLY",
+        "8",
+        "Respaldos automáticos que se conservan, uno por semana, de las semanas más recientes.",
+        _int_between(0, 10000),
+    ),
+    Setting(
+        "BACKUP_KEEP_MONTHLY",
+        "12",
+        "Respaldos automáticos que se conservan, uno por mes, de los meses más recientes. Los manuales y los previos a restaurar se guardan hasta que el dueño los borre.",
+        _int_between(0, 10000),
+    ),
     Setting("LOG_LEVEL", "INFO", "Nivel de detalle del registro: DEBUG, INFO, WARNING o ERROR.", _log_level),
 )
 
@@ -139,7 +237,7 @@ class Config:
             raise AttributeError(name) from None
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Config":
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Config:
         """Read every setting from `environ` (default os.environ); keyword overrides win."""
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}

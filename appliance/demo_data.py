@@ -21,17 +21,19 @@ import threading
 import unicodedata
 import uuid
 from bisect import bisect
-from itertools import accumulate
+from collections.abc import Mapping
+from itertools import accumulate, pairwise
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import orjson
 
-from .shop import clock
 from .config import Config, ConfigError
+from .shop import clock
 from .shop.events import last_seq
 from .shop.money import split_iva, to_number
-from .store import Database, Tx
 from .shop.text import search_text
+from .store import Database, Tx
 
 HISTORY = dt.timedelta(days=548)  # about 18 months of shop life
 HOUR = dt.timedelta(hours=1)
@@ -53,7 +55,7 @@ class Weighted(NamedTuple):
 
 
 def _weighted(pairs: tuple[tuple[Any, float], ...]) -> Weighted:
-    values, weights = zip(*pairs)
+    values, weights = zip(*pairs, strict=True)
     return Weighted(values, tuple(accumulate(weights)))
 
 
@@ -62,70 +64,327 @@ def _weighted(pairs: tuple[tuple[Any, float], ...]) -> Weighted:
 # ---------------------------------------------------------------------------
 
 NOMBRES_HOMBRE = (
-    "José", "Juan", "Luis", "Carlos", "Jorge", "Miguel", "Jesús", "Francisco", "Antonio", "Alejandro",
-    "Fernando", "Ricardo", "Eduardo", "Roberto", "Raúl", "Ramón", "Martín", "Andrés", "Víctor", "Ángel",
-    "Héctor", "Iván", "Rubén", "Adrián", "Julián", "Germán", "Nicolás", "Tomás", "Joaquín", "Sebastián",
-    "Darío", "Efraín", "Benjamín", "Óscar", "Mario", "Arturo", "Enrique", "Sergio", "Alberto", "Diego",
-    "Emiliano", "Santiago", "Mateo", "Leonardo", "Gerardo", "Hugo", "Rogelio", "Salvador", "Abraham",
-    "José Luis", "Juan Carlos", "Miguel Ángel", "José Antonio", "Juan Pablo", "Luis Ángel", "José Manuel",
+    "José",
+    "Juan",
+    "Luis",
+    "Carlos",
+    "Jorge",
+    "Miguel",
+    "Jesús",
+    "Francisco",
+    "Antonio",
+    "Alejandro",
+    "Fernando",
+    "Ricardo",
+    "Eduardo",
+    "Roberto",
+    "Raúl",
+    "Ramón",
+    "Martín",
+    "Andrés",
+    "Víctor",
+    "Ángel",
+    "Héctor",
+    "Iván",
+    "Rubén",
+    "Adrián",
+    "Julián",
+    "Germán",
+    "Nicolás",
+    "Tomás",
+    "Joaquín",
+    "Sebastián",
+    "Darío",
+    "Efraín",
+    "Benjamín",
+    "Óscar",
+    "Mario",
+    "Arturo",
+    "Enrique",
+    "Sergio",
+    "Alberto",
+    "Diego",
+    "Emiliano",
+    "Santiago",
+    "Mateo",
+    "Leonardo",
+    "Gerardo",
+    "Hugo",
+    "Rogelio",
+    "Salvador",
+    "Abraham",
+    "José Luis",
+    "Juan Carlos",
+    "Miguel Ángel",
+    "José Antonio",
+    "Juan Pablo",
+    "Luis Ángel",
+    "José Manuel",
 )
 NOMBRES_MUJER = (
-    "María", "Guadalupe", "Sofía", "Mónica", "Verónica", "Inés", "Lucía", "Rocío", "Beatriz", "Natalia",
-    "Ximena", "Fátima", "Ana", "Patricia", "Leticia", "Adriana", "Alejandra", "Gabriela", "Claudia",
-    "Daniela", "Valeria", "Camila", "Regina", "Renata", "Jimena", "Andrea", "Mariana", "Karla", "Yolanda",
-    "Rosa", "Araceli", "Maribel", "Itzel", "Citlali", "Xóchitl", "Dulce", "Noemí", "Belén", "Raquel",
-    "Concepción", "Martha", "Elena", "Teresa", "Silvia", "Lourdes", "Irene", "Angélica", "Brenda",
-    "María José", "María Fernanda", "Ana Sofía", "María Guadalupe", "Ana Karen", "Luz María",
+    "María",
+    "Guadalupe",
+    "Sofía",
+    "Mónica",
+    "Verónica",
+    "Inés",
+    "Lucía",
+    "Rocío",
+    "Beatriz",
+    "Natalia",
+    "Ximena",
+    "Fátima",
+    "Ana",
+    "Patricia",
+    "Leticia",
+    "Adriana",
+    "Alejandra",
+    "Gabriela",
+    "Claudia",
+    "Daniela",
+    "Valeria",
+    "Camila",
+    "Regina",
+    "Renata",
+    "Jimena",
+    "Andrea",
+    "Mariana",
+    "Karla",
+    "Yolanda",
+    "Rosa",
+    "Araceli",
+    "Maribel",
+    "Itzel",
+    "Citlali",
+    "Xóchitl",
+    "Dulce",
+    "Noemí",
+    "Belén",
+    "Raquel",
+    "Concepción",
+    "Martha",
+    "Elena",
+    "Teresa",
+    "Silvia",
+    "Lourdes",
+    "Irene",
+    "Angélica",
+    "Brenda",
+    "María José",
+    "María Fernanda",
+    "Ana Sofía",
+    "María Guadalupe",
+    "Ana Karen",
+    "Luz María",
 )
 APELLIDOS = (
-    "Hernández", "García", "Martínez", "López", "González", "Pérez", "Rodríguez", "Sánchez", "Ramírez",
-    "Cruz", "Flores", "Gómez", "Morales", "Vázquez", "Jiménez", "Reyes", "Díaz", "Torres", "Gutiérrez",
-    "Ruiz", "Mendoza", "Aguilar", "Ortiz", "Moreno", "Castillo", "Romero", "Álvarez", "Méndez", "Chávez",
-    "Rivera", "Juárez", "Ramos", "Domínguez", "Herrera", "Medina", "Castro", "Vargas", "Guzmán",
-    "Velázquez", "Muñoz", "Rojas", "Contreras", "Salazar", "Luna", "Ortega", "Santiago", "Guerrero",
-    "Estrada", "Bautista", "Cortés", "Soto", "Alvarado", "Espinoza", "Lara", "Ríos", "Núñez", "Peña",
-    "Ibarra", "Valdez", "Cervantes", "Acosta", "Ávila", "Navarro", "Campos", "Fuentes", "Zúñiga",
-    "Cárdenas", "Solís", "Villanueva", "Rosales", "Meléndez", "Beltrán", "Orozco", "Ordóñez", "Montaño",
-    "Galván", "Saldaña", "Patiño", "Quiñones", "Carreño", "Toledo", "Olvera", "Sandoval", "Carrillo",
-    "Delgado", "Escobar", "Benítez", "Córdova", "Maldonado", "Miranda", "Tapia", "Zamora", "Ochoa",
+    "Hernández",
+    "García",
+    "Martínez",
+    "López",
+    "González",
+    "Pérez",
+    "Rodríguez",
+    "Sánchez",
+    "Ramírez",
+    "Cruz",
+    "Flores",
+    "Gómez",
+    "Morales",
+    "Vázquez",
+    "Jiménez",
+    "Reyes",
+    "Díaz",
+    "Torres",
+    "Gutiérrez",
+    "Ruiz",
+    "Mendoza",
+    "Aguilar",
+    "Ortiz",
+    "Moreno",
+    "Castillo",
+    "Romero",
+    "Álvarez",
+    "Méndez",
+    "Chávez",
+    "Rivera",
+    "Juárez",
+    "Ramos",
+    "Domínguez",
+    "Herrera",
+    "Medina",
+    "Castro",
+    "Vargas",
+    "Guzmán",
+    "Velázquez",
+    "Muñoz",
+    "Rojas",
+    "Contreras",
+    "Salazar",
+    "Luna",
+    "Ortega",
+    "Santiago",
+    "Guerrero",
+    "Estrada",
+    "Bautista",
+    "Cortés",
+    "Soto",
+    "Alvarado",
+    "Espinoza",
+    "Lara",
+    "Ríos",
+    "Núñez",
+    "Peña",
+    "Ibarra",
+    "Valdez",
+    "Cervantes",
+    "Acosta",
+    "Ávila",
+    "Navarro",
+    "Campos",
+    "Fuentes",
+    "Zúñiga",
+    "Cárdenas",
+    "Solís",
+    "Villanueva",
+    "Rosales",
+    "Meléndez",
+    "Beltrán",
+    "Orozco",
+    "Ordóñez",
+    "Montaño",
+    "Galván",
+    "Saldaña",
+    "Patiño",
+    "Quiñones",
+    "Carreño",
+    "Toledo",
+    "Olvera",
+    "Sandoval",
+    "Carrillo",
+    "Delgado",
+    "Escobar",
+    "Benítez",
+    "Córdova",
+    "Maldonado",
+    "Miranda",
+    "Tapia",
+    "Zamora",
+    "Ochoa",
 )
 GIROS = (
-    "Papelería", "Abarrotes", "Farmacia", "Ciber", "Consultorio Dental", "Despacho Contable",
-    "Taller Mecánico", "Escuela de Computación", "Estética", "Refaccionaria", "Tortillería", "Ferretería",
+    "Papelería",
+    "Abarrotes",
+    "Farmacia",
+    "Ciber",
+    "Consultorio Dental",
+    "Despacho Contable",
+    "Taller Mecánico",
+    "Escuela de Computación",
+    "Estética",
+    "Refaccionaria",
+    "Tortillería",
+    "Ferretería",
 )
 FANTASIAS = (
-    "La Esperanza", "San Judas", "El Estudiante", "Guadalupana", "Del Centro", "Los Pinos", "Santa Fe",
-    "La Económica", "El Sol", "Don Pepe", "La Güera", "Las Palmas",
+    "La Esperanza",
+    "San Judas",
+    "El Estudiante",
+    "Guadalupana",
+    "Del Centro",
+    "Los Pinos",
+    "Santa Fe",
+    "La Económica",
+    "El Sol",
+    "Don Pepe",
+    "La Güera",
+    "Las Palmas",
 )
 # (city, state abbreviation, area code, neighbourhoods), weight
-CIUDADES = _weighted((
-    (("Ciudad de México", "CDMX", "55", ("Centro", "Roma Norte", "Narvarte", "Del Valle", "Portales",
-                                        "Santa María la Ribera", "Iztacalco", "Lindavista", "Coyoacán")), 30),
-    (("Ecatepec", "Edo. Méx.", "55", ("Jardines de Morelos", "Ciudad Azteca", "San Cristóbal")), 8),
-    (("Nezahualcóyotl", "Edo. Méx.", "55", ("Benito Juárez", "Metropolitana", "Impulsora")), 6),
-    (("Guadalajara", "Jal.", "33", ("Americana", "Providencia", "Oblatos", "Chapalita", "Santa Tere")), 14),
-    (("Zapopan", "Jal.", "33", ("Ciudad Granja", "Las Águilas", "Tabachines")), 6),
-    (("Monterrey", "N.L.", "81", ("Centro", "Mitras Centro", "Contry", "Cumbres", "Obispado")), 12),
-    (("San Nicolás de los Garza", "N.L.", "81", ("Anáhuac", "Las Puentes", "Casa Blanca")), 4),
-    (("Puebla", "Pue.", "222", ("La Paz", "El Carmen", "San Manuel", "Huexotitla")), 5),
-    (("Querétaro", "Qro.", "442", ("Centro Histórico", "Jurica", "Álamos")), 4),
-    (("León", "Gto.", "477", ("Centro", "León Moderno", "Jardines del Moral")), 4),
-    (("Mérida", "Yuc.", "999", ("Centro", "García Ginerés", "Francisco de Montejo")), 3),
-    (("Tijuana", "B.C.", "664", ("Zona Río", "Otay", "Playas de Tijuana")), 3),
-    (("Toluca", "Edo. Méx.", "722", ("Centro", "San Bernardino", "Universidad")), 3),
-))
-CALLES = (
-    "Av. Juárez", "Hidalgo", "Morelos", "5 de Mayo", "16 de Septiembre", "Av. Insurgentes", "Av. Reforma",
-    "Emiliano Zapata", "Francisco I. Madero", "Vicente Guerrero", "Allende", "Aldama", "Niños Héroes",
-    "Av. Revolución", "Pino Suárez", "Independencia", "Constitución", "Guadalupe Victoria", "Álvaro Obregón",
-    "Lázaro Cárdenas", "Venustiano Carranza", "Jacarandas", "Fresnos", "Cedros", "Sor Juana Inés de la Cruz",
-    "Nezahualcóyotl", "Cuauhtémoc", "Av. Universidad", "Xochicalco", "Ignacio Zaragoza",
+CIUDADES = _weighted(
+    (
+        (
+            (
+                "Ciudad de México",
+                "CDMX",
+                "55",
+                (
+                    "Centro",
+                    "Roma Norte",
+                    "Narvarte",
+                    "Del Valle",
+                    "Portales",
+                    "Santa María la Ribera",
+                    "Iztacalco",
+                    "Lindavista",
+                    "Coyoacán",
+                ),
+            ),
+            30,
+        ),
+        (("Ecatepec", "Edo. Méx.", "55", ("Jardines de Morelos", "Ciudad Azteca", "San Cristóbal")), 8),
+        (("Nezahualcóyotl", "Edo. Méx.", "55", ("Benito Juárez", "Metropolitana", "Impulsora")), 6),
+        (("Guadalajara", "Jal.", "33", ("Americana", "Providencia", "Oblatos", "Chapalita", "Santa Tere")), 14),
+        (("Zapopan", "Jal.", "33", ("Ciudad Granja", "Las Águilas", "Tabachines")), 6),
+        (("Monterrey", "N.L.", "81", ("Centro", "Mitras Centro", "Contry", "Cumbres", "Obispado")), 12),
+        (("San Nicolás de los Garza", "N.L.", "81", ("Anáhuac", "Las Puentes", "Casa Blanca")), 4),
+        (("Puebla", "Pue.", "222", ("La Paz", "El Carmen", "San Manuel", "Huexotitla")), 5),
+        (("Querétaro", "Qro.", "442", ("Centro Histórico", "Jurica", "Álamos")), 4),
+        (("León", "Gto.", "477", ("Centro", "León Moderno", "Jardines del Moral")), 4),
+        (("Mérida", "Yuc.", "999", ("Centro", "García Ginerés", "Francisco de Montejo")), 3),
+        (("Tijuana", "B.C.", "664", ("Zona Río", "Otay", "Playas de Tijuana")), 3),
+        (("Toluca", "Edo. Méx.", "722", ("Centro", "San Bernardino", "Universidad")), 3),
+    )
 )
-EMAIL_DOMINIOS = _weighted((("gmail.com", 55), ("hotmail.com", 20), ("outlook.com", 10), ("yahoo.com.mx", 8),
-                            ("icloud.com", 4), ("prodigy.net.mx", 3)))
+CALLES = (
+    "Av. Juárez",
+    "Hidalgo",
+    "Morelos",
+    "5 de Mayo",
+    "16 de Septiembre",
+    "Av. Insurgentes",
+    "Av. Reforma",
+    "Emiliano Zapata",
+    "Francisco I. Madero",
+    "Vicente Guerrero",
+    "Allende",
+    "Aldama",
+    "Niños Héroes",
+    "Av. Revolución",
+    "Pino Suárez",
+    "Independencia",
+    "Constitución",
+    "Guadalupe Victoria",
+    "Álvaro Obregón",
+    "Lázaro Cárdenas",
+    "Venustiano Carranza",
+    "Jacarandas",
+    "Fresnos",
+    "Cedros",
+    "Sor Juana Inés de la Cruz",
+    "Nezahualcóyotl",
+    "Cuauhtémoc",
+    "Av. Universidad",
+    "Xochicalco",
+    "Ignacio Zaragoza",
+)
+EMAIL_DOMINIOS = _weighted(
+    (
+        ("gmail.com", 55),
+        ("hotmail.com", 20),
+        ("outlook.com", 10),
+        ("yahoo.com.mx", 8),
+        ("icloud.com", 4),
+        ("prodigy.net.mx", 3),
+    )
+)
 NOTAS_CLIENTE = (
-    "Cliente frecuente", "Prefiere que le avisen por WhatsApp", "Pide factura en cada servicio",
-    "Solo contactar por la tarde", "Trae equipos de su negocio", "Le gusta que le expliquen la reparación",
+    "Cliente frecuente",
+    "Prefiere que le avisen por WhatsApp",
+    "Pide factura en cada servicio",
+    "Solo contactar por la tarde",
+    "Trae equipos de su negocio",
+    "Le gusta que le expliquen la reparación",
 )
 HOMOCLAVE = "ABCDEFGHIJKLMNPQRSTUVWXYZ123456789"
 
@@ -135,52 +394,128 @@ HOMOCLAVE = "ABCDEFGHIJKLMNPQRSTUVWXYZ123456789"
 
 # (brand, model, tier: 1 budget, 2 mid-range, 3 high-end)
 CELULARES = (
-    ("Apple", "iPhone 8", 2), ("Apple", "iPhone X", 2), ("Apple", "iPhone XR", 2), ("Apple", "iPhone SE 2020", 2),
-    ("Apple", "iPhone 11", 3), ("Apple", "iPhone 11 Pro", 3), ("Apple", "iPhone 12", 3),
-    ("Apple", "iPhone 12 Pro Max", 3), ("Apple", "iPhone 13", 3), ("Apple", "iPhone 13 Pro", 3),
-    ("Apple", "iPhone 14", 3), ("Apple", "iPhone 14 Pro", 3), ("Apple", "iPhone 15", 3),
-    ("Samsung", "Galaxy A03", 1), ("Samsung", "Galaxy A04", 1), ("Samsung", "Galaxy A10", 1),
-    ("Samsung", "Galaxy A12", 1), ("Samsung", "Galaxy A14", 1), ("Samsung", "Galaxy A20", 1),
-    ("Samsung", "Galaxy A23", 1), ("Samsung", "Galaxy A32", 2), ("Samsung", "Galaxy A51", 2),
-    ("Samsung", "Galaxy A52", 2), ("Samsung", "Galaxy A54", 2), ("Samsung", "Galaxy S20 FE", 3),
-    ("Samsung", "Galaxy S21", 3), ("Samsung", "Galaxy S22 Ultra", 3), ("Samsung", "Galaxy S23", 3),
-    ("Motorola", "Moto G8 Power", 1), ("Motorola", "Moto G9 Play", 1), ("Motorola", "Moto G20", 1),
-    ("Motorola", "Moto G31", 1), ("Motorola", "Moto G54", 1), ("Motorola", "Moto G60", 1),
-    ("Motorola", "Moto G84", 2), ("Motorola", "Moto E20", 1), ("Motorola", "Edge 30", 2),
-    ("Xiaomi", "Redmi Note 8", 1), ("Xiaomi", "Redmi Note 10", 1), ("Xiaomi", "Redmi Note 11", 1),
-    ("Xiaomi", "Redmi Note 12", 1), ("Xiaomi", "Redmi Note 13 Pro", 2), ("Xiaomi", "Redmi 9A", 1),
-    ("Xiaomi", "Redmi 10C", 1), ("Xiaomi", "Redmi 12C", 1), ("Xiaomi", "Poco X5 Pro", 2),
-    ("Huawei", "P30 Lite", 2), ("Huawei", "Y9 2019", 1), ("Huawei", "Y7 2019", 1), ("Huawei", "Nova 9", 2),
-    ("OPPO", "A57", 1), ("OPPO", "Reno 8", 2), ("Realme", "C35", 1), ("Realme", "10 Pro", 2),
-    ("Honor", "X8", 1), ("Honor", "Magic5 Lite", 2), ("ZTE", "Blade A52", 1), ("Vivo", "Y21", 1),
+    ("Apple", "iPhone 8", 2),
+    ("Apple", "iPhone X", 2),
+    ("Apple", "iPhone XR", 2),
+    ("Apple", "iPhone SE 2020", 2),
+    ("Apple", "iPhone 11", 3),
+    ("Apple", "iPhone 11 Pro", 3),
+    ("Apple", "iPhone 12", 3),
+    ("Apple", "iPhone 12 Pro Max", 3),
+    ("Apple", "iPhone 13", 3),
+    ("Apple", "iPhone 13 Pro", 3),
+    ("Apple", "iPhone 14", 3),
+    ("Apple", "iPhone 14 Pro", 3),
+    ("Apple", "iPhone 15", 3),
+    ("Samsung", "Galaxy A03", 1),
+    ("Samsung", "Galaxy A04", 1),
+    ("Samsung", "Galaxy A10", 1),
+    ("Samsung", "Galaxy A12", 1),
+    ("Samsung", "Galaxy A14", 1),
+    ("Samsung", "Galaxy A20", 1),
+    ("Samsung", "Galaxy A23", 1),
+    ("Samsung", "Galaxy A32", 2),
+    ("Samsung", "Galaxy A51", 2),
+    ("Samsung", "Galaxy A52", 2),
+    ("Samsung", "Galaxy A54", 2),
+    ("Samsung", "Galaxy S20 FE", 3),
+    ("Samsung", "Galaxy S21", 3),
+    ("Samsung", "Galaxy S22 Ultra", 3),
+    ("Samsung", "Galaxy S23", 3),
+    ("Motorola", "Moto G8 Power", 1),
+    ("Motorola", "Moto G9 Play", 1),
+    ("Motorola", "Moto G20", 1),
+    ("Motorola", "Moto G31", 1),
+    ("Motorola", "Moto G54", 1),
+    ("Motorola", "Moto G60", 1),
+    ("Motorola", "Moto G84", 2),
+    ("Motorola", "Moto E20", 1),
+    ("Motorola", "Edge 30", 2),
+    ("Xiaomi", "Redmi Note 8", 1),
+    ("Xiaomi", "Redmi Note 10", 1),
+    ("Xiaomi", "Redmi Note 11", 1),
+    ("Xiaomi", "Redmi Note 12", 1),
+    ("Xiaomi", "Redmi Note 13 Pro", 2),
+    ("Xiaomi", "Redmi 9A", 1),
+    ("Xiaomi", "Redmi 10C", 1),
+    ("Xiaomi", "Redmi 12C", 1),
+    ("Xiaomi", "Poco X5 Pro", 2),
+    ("Huawei", "P30 Lite", 2),
+    ("Huawei", "Y9 2019", 1),
+    ("Huawei", "Y7 2019", 1),
+    ("Huawei", "Nova 9", 2),
+    ("OPPO", "A57", 1),
+    ("OPPO", "Reno 8", 2),
+    ("Realme", "C35", 1),
+    ("Realme", "10 Pro", 2),
+    ("Honor", "X8", 1),
+    ("Honor", "Magic5 Lite", 2),
+    ("ZTE", "Blade A52", 1),
+    ("Vivo", "Y21", 1),
 )
 LAPTOPS = (
-    ("HP", "Pavilion 15"), ("HP", "240 G8"), ("HP", "Victus 15"), ("HP", "ProBook 440 G7"),
-    ("Dell", "Inspiron 15 3511"), ("Dell", "Latitude 5490"), ("Dell", "Vostro 3400"),
-    ("Lenovo", "IdeaPad 3 15ITL6"), ("Lenovo", "ThinkPad T480"), ("Lenovo", "Legion 5"),
-    ("Lenovo", "IdeaPad Slim 5"), ("Acer", "Aspire 5 A515"), ("Acer", "Nitro 5"),
-    ("Asus", "VivoBook 15 X515"), ("Asus", "TUF Gaming F15"), ("Apple", "MacBook Air M1"),
-    ("Apple", "MacBook Pro 13 2017"), ("Huawei", "MateBook D15"), ("MSI", "GF63 Thin"),
+    ("HP", "Pavilion 15"),
+    ("HP", "240 G8"),
+    ("HP", "Victus 15"),
+    ("HP", "ProBook 440 G7"),
+    ("Dell", "Inspiron 15 3511"),
+    ("Dell", "Latitude 5490"),
+    ("Dell", "Vostro 3400"),
+    ("Lenovo", "IdeaPad 3 15ITL6"),
+    ("Lenovo", "ThinkPad T480"),
+    ("Lenovo", "Legion 5"),
+    ("Lenovo", "IdeaPad Slim 5"),
+    ("Acer", "Aspire 5 A515"),
+    ("Acer", "Nitro 5"),
+    ("Asus", "VivoBook 15 X515"),
+    ("Asus", "TUF Gaming F15"),
+    ("Apple", "MacBook Air M1"),
+    ("Apple", "MacBook Pro 13 2017"),
+    ("Huawei", "MateBook D15"),
+    ("MSI", "GF63 Thin"),
     ("Toshiba", "Satellite C55"),
 )
 PCS = (
-    ("HP", "ProDesk 400 G5"), ("Dell", "OptiPlex 3070"), ("Lenovo", "ThinkCentre M720q"),
-    ("Acer", "Aspire TC-895"), ("Ensamblada", "Ryzen 5 5600G"), ("Ensamblada", "Core i5 10400"),
-    ("HP", "All-in-One 24"), ("Lenovo", "IdeaCentre AIO 3"), ("Apple", "iMac 21.5 2017"),
+    ("HP", "ProDesk 400 G5"),
+    ("Dell", "OptiPlex 3070"),
+    ("Lenovo", "ThinkCentre M720q"),
+    ("Acer", "Aspire TC-895"),
+    ("Ensamblada", "Ryzen 5 5600G"),
+    ("Ensamblada", "Core i5 10400"),
+    ("HP", "All-in-One 24"),
+    ("Lenovo", "IdeaCentre AIO 3"),
+    ("Apple", "iMac 21.5 2017"),
 )
 TABLETS = (
-    ("Apple", "iPad 9.ª generación"), ("Apple", "iPad Air 4"), ("Samsung", "Galaxy Tab A8"),
-    ("Samsung", "Galaxy Tab S6 Lite"), ("Lenovo", "Tab M10"), ("Huawei", "MatePad T10"),
-    ("Amazon", "Fire HD 10"), ("Xiaomi", "Redmi Pad SE"),
+    ("Apple", "iPad 9.ª generación"),
+    ("Apple", "iPad Air 4"),
+    ("Samsung", "Galaxy Tab A8"),
+    ("Samsung", "Galaxy Tab S6 Lite"),
+    ("Lenovo", "Tab M10"),
+    ("Huawei", "MatePad T10"),
+    ("Amazon", "Fire HD 10"),
+    ("Xiaomi", "Redmi Pad SE"),
 )
 CONSOLAS = (
-    ("Sony", "PlayStation 4 Slim"), ("Sony", "PlayStation 4 Pro"), ("Sony", "PlayStation 5"),
-    ("Microsoft", "Xbox One S"), ("Microsoft", "Xbox Series S"), ("Microsoft", "Xbox Series X"),
-    ("Nintendo", "Switch"), ("Nintendo", "Switch OLED"), ("Nintendo", "Switch Lite"),
+    ("Sony", "PlayStation 4 Slim"),
+    ("Sony", "PlayStation 4 Pro"),
+    ("Sony", "PlayStation 5"),
+    ("Microsoft", "Xbox One S"),
+    ("Microsoft", "Xbox Series S"),
+    ("Microsoft", "Xbox Series X"),
+    ("Nintendo", "Switch"),
+    ("Nintendo", "Switch OLED"),
+    ("Nintendo", "Switch Lite"),
 )
 OTROS = (
-    ("JBL", "Flip 5"), ("JBL", "Charge 4"), ("Apple", "Watch Series 6"), ("Samsung", "Galaxy Watch4"),
-    ("Amazon", "Echo Dot 4"), ("Canon", "PIXMA G3110"), ("Epson", "EcoTank L3250"), ("Xiaomi", "Mi Band 7"),
+    ("JBL", "Flip 5"),
+    ("JBL", "Charge 4"),
+    ("Apple", "Watch Series 6"),
+    ("Samsung", "Galaxy Watch4"),
+    ("Amazon", "Echo Dot 4"),
+    ("Canon", "PIXMA G3110"),
+    ("Epson", "EcoTank L3250"),
+    ("Xiaomi", "Mi Band 7"),
     ("Sony", "WH-1000XM4"),
 )
 TIER_FACTOR = {1: 1.0, 2: 1.5, 3: 2.6}
@@ -194,87 +529,185 @@ class Falla(NamedTuple):
     diagnostico: str
     minimo: int  # pesos
     maximo: int
-    condicion: dict[str, str] = {}
+    condicion: Mapping[str, str] = MappingProxyType({})  # read-only: one default shared by every Falla
     garantia: int = 90
 
 
 FALLAS: dict[str, tuple[Falla, ...]] = {
     "celular": (
-        Falla("No enciende", "Circuito de carga dañado en la placa; se reemplaza el IC de carga.", 600, 1500,
-              {"Carga": "No se pudo probar"}),
-        Falla("Pantalla estrellada", "Display y touch dañados; se cambia la pantalla completa.", 600, 1100,
-              {"Pantalla": "Estrellada"}),
-        Falla("No carga", "Centro de carga sucio y con pines dañados; se reemplaza el flex.", 350, 700,
-              {"Carga": "No carga"}),
-        Falla("Se mojó", "Sulfatación en la placa por humedad; limpieza ultrasónica y cambio de componentes.",
-              500, 1200, {"Humedad": "Indicador de humedad activado"}),
+        Falla(
+            "No enciende",
+            "Circuito de carga dañado en la placa; se reemplaza el IC de carga.",
+            600,
+            1500,
+            {"Carga": "No se pudo probar"},
+        ),
+        Falla(
+            "Pantalla estrellada",
+            "Display y touch dañados; se cambia la pantalla completa.",
+            600,
+            1100,
+            {"Pantalla": "Estrellada"},
+        ),
+        Falla(
+            "No carga",
+            "Centro de carga sucio y con pines dañados; se reemplaza el flex.",
+            350,
+            700,
+            {"Carga": "No carga"},
+        ),
+        Falla(
+            "Se mojó",
+            "Sulfatación en la placa por humedad; limpieza ultrasónica y cambio de componentes.",
+            500,
+            1200,
+            {"Humedad": "Indicador de humedad activado"},
+        ),
         Falla("La batería dura muy poco", "Batería degradada (salud 71 %); se reemplaza.", 400, 900),
         Falla("No se escucha en las llamadas", "Auricular dañado; se reemplaza.", 300, 600),
         Falla("La cámara trasera sale borrosa", "Cristal de la cámara estrellado; se cambia.", 250, 800),
-        Falla("Botón de encendido hundido", "Flex de encendido roto; se reemplaza.", 300, 650,
-              {"Botones": "Encendido hundido"}),
-        Falla("El touch no responde en una parte", "Digitalizador dañado; se cambia la pantalla.", 600, 1100,
-              {"Pantalla": "Touch falla en la parte inferior"}),
-        Falla("Olvidó el patrón de desbloqueo", "Se restablece de fábrica; se respaldan las fotos si es posible.",
-              250, 400, garantia=30),
-        Falla("No da señal", "Antena desconectada tras un golpe; se cambia el flex de antena.", 350, 800,
-              {"Carcasa": "Golpe en una esquina"}),
+        Falla(
+            "Botón de encendido hundido",
+            "Flex de encendido roto; se reemplaza.",
+            300,
+            650,
+            {"Botones": "Encendido hundido"},
+        ),
+        Falla(
+            "El touch no responde en una parte",
+            "Digitalizador dañado; se cambia la pantalla.",
+            600,
+            1100,
+            {"Pantalla": "Touch falla en la parte inferior"},
+        ),
+        Falla(
+            "Olvidó el patrón de desbloqueo",
+            "Se restablece de fábrica; se respaldan las fotos si es posible.",
+            250,
+            400,
+            garantia=30,
+        ),
+        Falla(
+            "No da señal",
+            "Antena desconectada tras un golpe; se cambia el flex de antena.",
+            350,
+            800,
+            {"Carcasa": "Golpe en una esquina"},
+        ),
     ),
     "laptop": (
-        Falla("No enciende", "Falla en el circuito de alimentación de la tarjeta madre; reparación a nivel componente.",
-              1200, 3500, {"Carga": "No se pudo probar"}),
-        Falla("Pantalla rota", "Panel LCD estrellado; se reemplaza la pantalla.", 1400, 3800,
-              {"Pantalla": "Estrellada"}),
-        Falla("El teclado no funciona", "Teclado dañado por derrame; se reemplaza.", 700, 1600,
-              {"Teclado": "Teclas no responden"}),
-        Falla("Está muy lenta", "Disco duro con sectores dañados; se cambia por SSD y se reinstala el sistema.",
-              900, 1800),
+        Falla(
+            "No enciende",
+            "Falla en el circuito de alimentación de la tarjeta madre; reparación a nivel componente.",
+            1200,
+            3500,
+            {"Carga": "No se pudo probar"},
+        ),
+        Falla(
+            "Pantalla rota", "Panel LCD estrellado; se reemplaza la pantalla.", 1400, 3800, {"Pantalla": "Estrellada"}
+        ),
+        Falla(
+            "El teclado no funciona",
+            "Teclado dañado por derrame; se reemplaza.",
+            700,
+            1600,
+            {"Teclado": "Teclas no responden"},
+        ),
+        Falla(
+            "Está muy lenta", "Disco duro con sectores dañados; se cambia por SSD y se reinstala el sistema.", 900, 1800
+        ),
         Falla("Se calienta y se apaga sola", "Ventilador obstruido y pasta térmica seca; mantenimiento.", 450, 900),
-        Falla("No carga la batería", "Centro de carga (DC jack) flojo; se reemplaza.", 550, 1200,
-              {"Carga": "No carga"}),
-        Falla("Bisagra rota", "Bisagras y soportes de la carcasa rotos; se cambian.", 700, 1500,
-              {"Bisagras": "Rota la izquierda"}),
-        Falla("Le cayó café encima", "Derrame en teclado y tarjeta madre; limpieza y cambio de teclado.", 1200, 3000,
-              {"Humedad": "Residuos de líquido", "Teclado": "Teclas pegajosas"}),
-        Falla("Tiene virus, quiere formatear", "Malware; respaldo de información y reinstalación de Windows.", 450, 700,
-              garantia=30),
+        Falla(
+            "No carga la batería", "Centro de carga (DC jack) flojo; se reemplaza.", 550, 1200, {"Carga": "No carga"}
+        ),
+        Falla(
+            "Bisagra rota",
+            "Bisagras y soportes de la carcasa rotos; se cambian.",
+            700,
+            1500,
+            {"Bisagras": "Rota la izquierda"},
+        ),
+        Falla(
+            "Le cayó café encima",
+            "Derrame en teclado y tarjeta madre; limpieza y cambio de teclado.",
+            1200,
+            3000,
+            {"Humedad": "Residuos de líquido", "Teclado": "Teclas pegajosas"},
+        ),
+        Falla(
+            "Tiene virus, quiere formatear",
+            "Malware; respaldo de información y reinstalación de Windows.",
+            450,
+            700,
+            garantia=30,
+        ),
     ),
     "pc": (
         Falla("No da video", "Memoria RAM con contactos sucios; limpieza y pruebas.", 350, 900),
         Falla("No enciende", "Fuente de poder quemada; se reemplaza.", 700, 1500, {"Encendido": "No enciende"}),
         Falla("Está muy lenta", "Disco mecánico al 100 %; se instala SSD y se migra el sistema.", 900, 1800),
         Falla("Pitidos al encender", "Módulo de RAM dañado; se reemplaza.", 600, 1200),
-        Falla("Formateo e instalación de Windows", "Respaldo, formateo e instalación de Windows y paquetería.",
-              400, 650, garantia=30),
+        Falla(
+            "Formateo e instalación de Windows",
+            "Respaldo, formateo e instalación de Windows y paquetería.",
+            400,
+            650,
+            garantia=30,
+        ),
         Falla("Se reinicia sola", "Sobrecalentamiento del procesador; mantenimiento y pasta térmica.", 400, 800),
     ),
     "tablet": (
-        Falla("Pantalla estrellada", "Touch estrellado; se reemplaza el digitalizador.", 900, 2800,
-              {"Pantalla": "Estrellada"}),
+        Falla(
+            "Pantalla estrellada",
+            "Touch estrellado; se reemplaza el digitalizador.",
+            900,
+            2800,
+            {"Pantalla": "Estrellada"},
+        ),
         Falla("No carga", "Puerto de carga dañado; se reemplaza.", 450, 900, {"Carga": "No carga"}),
-        Falla("No enciende", "Batería descargada por completo; se reemplaza.", 700, 1500,
-              {"Carga": "No se pudo probar"}),
-        Falla("La batería está inflada", "Batería inflada que levanta la pantalla; se reemplaza.", 800, 1600,
-              {"Carcasa": "Pantalla levantada"}),
-        Falla("Se queda en el logo", "Sistema dañado; se reinstala el firmware (se pierde la información).", 350, 600,
-              garantia=30),
+        Falla(
+            "No enciende", "Batería descargada por completo; se reemplaza.", 700, 1500, {"Carga": "No se pudo probar"}
+        ),
+        Falla(
+            "La batería está inflada",
+            "Batería inflada que levanta la pantalla; se reemplaza.",
+            800,
+            1600,
+            {"Carcasa": "Pantalla levantada"},
+        ),
+        Falla(
+            "Se queda en el logo",
+            "Sistema dañado; se reinstala el firmware (se pierde la información).",
+            350,
+            600,
+            garantia=30,
+        ),
     ),
     "consola": (
         Falla("No lee discos", "Lector óptico con láser desgastado; se reemplaza el lector.", 900, 1900),
         Falla("Se apaga sola", "Sobrecalentamiento; limpieza interna y cambio de pasta térmica.", 500, 900),
-        Falla("No da imagen", "Puerto HDMI con pines doblados; se reemplaza el puerto.", 800, 1500,
-              {"Puertos": "HDMI dañado"}),
+        Falla(
+            "No da imagen",
+            "Puerto HDMI con pines doblados; se reemplaza el puerto.",
+            800,
+            1500,
+            {"Puertos": "HDMI dañado"},
+        ),
         Falla("El control tiene drift", "Joystick analógico desgastado; se cambia el módulo.", 300, 550),
         Falla("El ventilador hace mucho ruido", "Ventilador con polvo acumulado; limpieza y lubricación.", 400, 750),
-        Falla("No enciende", "Fuente de poder interna dañada; se reemplaza.", 1200, 2200,
-              {"Encendido": "No enciende"}),
+        Falla("No enciende", "Fuente de poder interna dañada; se reemplaza.", 1200, 2200, {"Encendido": "No enciende"}),
     ),
     "otro": (
         Falla("No enciende", "Batería dañada; se reemplaza.", 400, 900),
         Falla("No carga", "Puerto de carga con corrosión; se limpia y se reemplaza.", 350, 700, {"Carga": "No carga"}),
         Falla("No se conecta por Bluetooth", "Módulo Bluetooth sin respuesta; se actualiza el firmware.", 300, 600),
-        Falla("Se mojó", "Corrosión en la placa; limpieza ultrasónica.", 400, 900,
-              {"Humedad": "Indicador de humedad activado"}),
+        Falla(
+            "Se mojó",
+            "Corrosión en la placa; limpieza ultrasónica.",
+            400,
+            900,
+            {"Humedad": "Indicador de humedad activado"},
+        ),
     ),
 }
 # Intake checklist: each point's possible states, the first one being "no damage".
@@ -292,25 +725,51 @@ PUNTOS = {
 }
 EQUIPOS = {
     # type: (share of orders, devices, checklist, accessories left, colours)
-    "celular": (55, tuple((m, n) for m, n, _ in CELULARES), ("Pantalla", "Carcasa", "Botones", "Carga", "Humedad"),
-                ("Ninguno", "Funda", "Cargador", "Funda y cargador", "Sin chip ni memoria", "Chip y memoria microSD"),
-                ("Negro", "Blanco", "Azul", "Gris", "Verde", "Morado", "Rojo", "Dorado")),
-    "laptop": (15, LAPTOPS, ("Pantalla", "Carcasa", "Teclado", "Bisagras", "Carga", "Humedad"),
-               ("Cargador original", "Ninguno", "Cargador y funda", "Cargador y mouse"),
-               ("Gris", "Plata", "Negro", "Azul marino")),
-    "pc": (7, PCS, ("Gabinete", "Puertos", "Encendido"),
-           ("Cable de corriente", "Ninguno", "Teclado y mouse"), ("Negro", "Blanco")),
-    "tablet": (8, TABLETS, ("Pantalla", "Carcasa", "Botones", "Carga", "Humedad"),
-               ("Ninguno", "Funda con teclado", "Cargador"), ("Gris espacial", "Plata", "Negro", "Azul")),
-    "consola": (10, CONSOLAS, ("Carcasa", "Puertos", "Encendido", "Humedad"),
-                ("Un control", "Control y cable HDMI", "Ninguno", "Dos controles y cargador"), ("Negro", "Blanco")),
+    "celular": (
+        55,
+        tuple((m, n) for m, n, _ in CELULARES),
+        ("Pantalla", "Carcasa", "Botones", "Carga", "Humedad"),
+        ("Ninguno", "Funda", "Cargador", "Funda y cargador", "Sin chip ni memoria", "Chip y memoria microSD"),
+        ("Negro", "Blanco", "Azul", "Gris", "Verde", "Morado", "Rojo", "Dorado"),
+    ),
+    "laptop": (
+        15,
+        LAPTOPS,
+        ("Pantalla", "Carcasa", "Teclado", "Bisagras", "Carga", "Humedad"),
+        ("Cargador original", "Ninguno", "Cargador y funda", "Cargador y mouse"),
+        ("Gris", "Plata", "Negro", "Azul marino"),
+    ),
+    "pc": (
+        7,
+        PCS,
+        ("Gabinete", "Puertos", "Encendido"),
+        ("Cable de corriente", "Ninguno", "Teclado y mouse"),
+        ("Negro", "Blanco"),
+    ),
+    "tablet": (
+        8,
+        TABLETS,
+        ("Pantalla", "Carcasa", "Botones", "Carga", "Humedad"),
+        ("Ninguno", "Funda con teclado", "Cargador"),
+        ("Gris espacial", "Plata", "Negro", "Azul"),
+    ),
+    "consola": (
+        10,
+        CONSOLAS,
+        ("Carcasa", "Puertos", "Encendido", "Humedad"),
+        ("Un control", "Control y cable HDMI", "Ninguno", "Dos controles y cargador"),
+        ("Negro", "Blanco"),
+    ),
     "otro": (5, OTROS, ("Carcasa", "Carga", "Humedad"), ("Ninguno", "Cable de carga"), ("Negro", "Azul", "Rojo")),
 }
 EQUIPO_MIX = _weighted(tuple((equipo, spec[0]) for equipo, spec in EQUIPOS.items()))
 NOTAS_ORDEN = (
-    "Avisar por WhatsApp cuando esté listo", "Lo necesita para trabajar, de ser posible antes",
-    "Respaldar fotos antes de cualquier reparación", "Ya se había reparado aquí antes",
-    "Lo recoge su hijo o hija", "Cliente autoriza reparar hasta $800 sin llamar",
+    "Avisar por WhatsApp cuando esté listo",
+    "Lo necesita para trabajar, de ser posible antes",
+    "Respaldar fotos antes de cualquier reparación",
+    "Ya se había reparado aquí antes",
+    "Lo recoge su hijo o hija",
+    "Cliente autoriza reparar hasta $800 sin llamar",
 )
 PRIORIDADES = _weighted((("normal", 80), ("alta", 12), ("urgente", 4), ("baja", 4)))
 
@@ -331,10 +790,18 @@ CATEGORIAS = {
     "Accesorios": (2.0, (3, 25), (2, 5)),
 }
 AUDIFONOS = (
-    ("JBL Tune 510BT", 900, 1300), ("JBL Wave Buds", 800, 1100), ("Xiaomi Redmi Buds 4 Lite", 350, 550),
-    ("Sony WH-CH520", 900, 1200), ("Sony WF-C500", 1200, 1600), ("Apple AirPods 2.ª generación", 2300, 2900),
-    ("Samsung Galaxy Buds2", 1800, 2400), ("Steren alámbricos 3.5 mm", 120, 200), ("Ginga manos libres", 90, 150),
-    ("Huawei FreeBuds SE", 600, 900), ("Skullcandy Jib", 300, 450), ("Audífonos gamer con micrófono", 350, 700),
+    ("JBL Tune 510BT", 900, 1300),
+    ("JBL Wave Buds", 800, 1100),
+    ("Xiaomi Redmi Buds 4 Lite", 350, 550),
+    ("Sony WH-CH520", 900, 1200),
+    ("Sony WF-C500", 1200, 1600),
+    ("Apple AirPods 2.ª generación", 2300, 2900),
+    ("Samsung Galaxy Buds2", 1800, 2400),
+    ("Steren alámbricos 3.5 mm", 120, 200),
+    ("Ginga manos libres", 90, 150),
+    ("Huawei FreeBuds SE", 600, 900),
+    ("Skullcandy Jib", 300, 450),
+    ("Audífonos gamer con micrófono", 350, 700),
 )
 MEMORIAS = (
     ("microSD", ("32 GB", "64 GB", "128 GB", "256 GB"), 120, 900),
@@ -353,16 +820,27 @@ CONTROLES = (
     ("Control genérico Switch", ("negro",), 400, 550),
 )
 REFACCIONES_CONSOLA = (
-    ("Lector Blu-ray PS4 Slim", 700, 1100), ("Lector Blu-ray PS5", 1100, 1500), ("Puerto HDMI PS4", 150, 250),
-    ("Puerto HDMI PS5", 200, 350), ("Puerto HDMI Xbox One S", 150, 250), ("Ventilador PS4 Pro", 300, 450),
-    ("Joystick analógico de repuesto", 60, 120), ("Fuente de poder PS4 Slim", 600, 900),
+    ("Lector Blu-ray PS4 Slim", 700, 1100),
+    ("Lector Blu-ray PS5", 1100, 1500),
+    ("Puerto HDMI PS4", 150, 250),
+    ("Puerto HDMI PS5", 200, 350),
+    ("Puerto HDMI Xbox One S", 150, 250),
+    ("Ventilador PS4 Pro", 300, 450),
+    ("Joystick analógico de repuesto", 60, 120),
+    ("Fuente de poder PS4 Slim", 600, 900),
     ("Pasta térmica Arctic MX-4 4 g", 150, 220),
 )
 ACCESORIOS = (
-    ("Power bank Xiaomi 10000 mAh", 400, 600), ("Soporte de celular para auto", 120, 250),
-    ("Adaptador OTG USB-C", 60, 120), ("Hub USB-C 6 en 1", 450, 750), ("Mouse inalámbrico Logitech M170", 200, 300),
-    ("Teclado USB Logitech K120", 200, 300), ("Kit de limpieza para pantallas", 60, 120),
-    ("Adaptador HDMI a VGA", 150, 250), ("Base enfriadora para laptop", 300, 500), ("Lápiz táctil universal", 80, 150),
+    ("Power bank Xiaomi 10000 mAh", 400, 600),
+    ("Soporte de celular para auto", 120, 250),
+    ("Adaptador OTG USB-C", 60, 120),
+    ("Hub USB-C 6 en 1", 450, 750),
+    ("Mouse inalámbrico Logitech M170", 200, 300),
+    ("Teclado USB Logitech K120", 200, 300),
+    ("Kit de limpieza para pantallas", 60, 120),
+    ("Adaptador HDMI a VGA", 150, 250),
+    ("Base enfriadora para laptop", 300, 500),
+    ("Lápiz táctil universal", 80, 150),
 )
 
 # ---------------------------------------------------------------------------
@@ -371,54 +849,94 @@ ACCESORIOS = (
 
 # Where orders are now: a shop's open work is a few days of intake (about 7 %, unclaimed devices in
 # `listo` the largest part); the rest was delivered or cancelled.
-ESTADO_FINAL = _weighted((("entregado", 85), ("cancelado", 8), ("listo", 3), ("recibido", 0.6), ("diagnostico", 0.7),
-                          ("esperando_aprobacion", 0.8), ("en_reparacion", 1.0), ("esperando_refaccion", 0.9)))
-CANCELADA_EN = _weighted((("recibido", 15), ("diagnostico", 10), ("esperando_aprobacion", 35),
-                          ("esperando_refaccion", 25), ("en_reparacion", 5), ("listo", 10)))
+ESTADO_FINAL = _weighted(
+    (
+        ("entregado", 85),
+        ("cancelado", 8),
+        ("listo", 3),
+        ("recibido", 0.6),
+        ("diagnostico", 0.7),
+        ("esperando_aprobacion", 0.8),
+        ("en_reparacion", 1.0),
+        ("esperando_refaccion", 0.9),
+    )
+)
+CANCELADA_EN = _weighted(
+    (
+        ("recibido", 15),
+        ("diagnostico", 10),
+        ("esperando_aprobacion", 35),
+        ("esperando_refaccion", 25),
+        ("en_reparacion", 5),
+        ("listo", 10),
+    )
+)
 LINEAS_POR_VENTA = _weighted(((1, 60), (2, 25), (3, 10), (4, 5)))
 REJECTED_SHARE = 0.15  # estimates the customer turns down: the device goes back unrepaired
 GAP_HOURS = {
-    ("recibido", "diagnostico"): (0.5, 30), ("diagnostico", "esperando_aprobacion"): (1, 48),
-    ("esperando_aprobacion", "en_reparacion"): (1, 72), ("esperando_aprobacion", "listo"): (2, 72),
-    ("en_reparacion", "esperando_refaccion"): (1, 24), ("esperando_refaccion", "en_reparacion"): (48, 360),
-    ("en_reparacion", "listo"): (2, 96), ("listo", "entregado"): (1, 240),
+    ("recibido", "diagnostico"): (0.5, 30),
+    ("diagnostico", "esperando_aprobacion"): (1, 48),
+    ("esperando_aprobacion", "en_reparacion"): (1, 72),
+    ("esperando_aprobacion", "listo"): (2, 72),
+    ("en_reparacion", "esperando_refaccion"): (1, 24),
+    ("esperando_refaccion", "en_reparacion"): (48, 360),
+    ("en_reparacion", "listo"): (2, 96),
+    ("listo", "entregado"): (1, 240),
 }
 CANCEL_GAP_HOURS = (2, 240)
 # How long an open order has sat in its current state (at most, hours).
-DWELL_HOURS = {"recibido": 24, "diagnostico": 72, "esperando_aprobacion": 120, "en_reparacion": 120,
-               "esperando_refaccion": 300, "listo": 720}
-NOTAS_CANCELACION = ("Cliente canceló la reparación", "No se consiguió la refacción",
-                     "Cliente ya no regresó por el equipo", "Cliente decidió comprar otro equipo")
+DWELL_HOURS = {
+    "recibido": 24,
+    "diagnostico": 72,
+    "esperando_aprobacion": 120,
+    "en_reparacion": 120,
+    "esperando_refaccion": 300,
+    "listo": 720,
+}
+NOTAS_CANCELACION = (
+    "Cliente canceló la reparación",
+    "No se consiguió la refacción",
+    "Cliente ya no regresó por el equipo",
+    "Cliente decidió comprar otro equipo",
+)
 ORDER_CHUNK = 5_000  # orders per batch handed to the writer thread
 # The change log lists records in causal order: a product before the sales of it.
 CHANGE_ORDER = ("cliente_creado", "producto_creado", "orden_creada", "venta_creada", "stock_actualizado")
 
 INSERT_CLIENTE = (
     "INSERT INTO clientes (id, nombre, telefono, email, direccion, rfc, notas, busqueda, version, creado_en,"
-    " actualizado_en) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)")
+    " actualizado_en) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)"
+)
 INSERT_PRODUCTO = (
     "INSERT INTO productos (id, codigo, nombre, categoria, precio_compra, precio_venta, stock, stock_minimo,"
-    " activo, busqueda, version, creado_en, actualizado_en) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)")
+    " activo, busqueda, version, creado_en, actualizado_en) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)"
+)
 INSERT_MOVIMIENTO = (
     "INSERT INTO movimientos_stock (producto_id, delta, motivo, referencia, nota, usuario, stock_resultante, fecha)"
-    " VALUES (?, ?, ?, ?, ?, NULL, ?, ?)")
+    " VALUES (?, ?, ?, ?, ?, NULL, ?, ?)"
+)
 INSERT_ORDEN = (
     "INSERT INTO ordenes (id, folio, cliente_id, equipo, marca, modelo, numero_serie, color, accesorios,"
     " contrasena, falla_reportada, condicion, diagnostico, presupuesto, anticipo, costo_final, adeudo,"
     " tecnico_id, prioridad, fecha_promesa, fecha_entrega, garantia_dias, notas, estado, busqueda, version,"
-    " creado_en, actualizado_en) VALUES (" + ", ".join("?" * 28) + ")")
+    " creado_en, actualizado_en) VALUES (" + ", ".join("?" * 28) + ")"
+)
 INSERT_HISTORIAL = (
-    "INSERT INTO orden_historial (orden_id, de_estado, a_estado, nota, usuario, fecha) VALUES (?, ?, ?, ?, NULL, ?)")
+    "INSERT INTO orden_historial (orden_id, de_estado, a_estado, nota, usuario, fecha) VALUES (?, ?, ?, ?, NULL, ?)"
+)
 INSERT_VENTA = (
     "INSERT INTO ventas (id, folio, cliente_id, orden_id, subtotal, iva, descuento, total, pagado, cambio, estado,"
-    " notas, fecha, version, actualizado_en) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'completada', ?, ?, 1, ?)")
+    " notas, fecha, version, actualizado_en) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'completada', ?, ?, 1, ?)"
+)
 INSERT_ITEM = (
     "INSERT INTO venta_items (venta_id, producto_id, descripcion, cantidad, precio_unitario, descuento, importe)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?)")
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
 INSERT_PAGO = "INSERT INTO venta_pagos (venta_id, metodo, monto, referencia) VALUES (?, ?, ?, ?)"
 INSERT_CAMBIO = (
     "INSERT INTO cambios (evento, entidad, entidad_id, version, op, datos, usuario, fecha)"
-    " VALUES (?, ?, ?, ?, ?, ?, NULL, ?)")
+    " VALUES (?, ?, ?, ?, ?, ?, NULL, ?)"
+)
 
 
 def fill(config: Config, *, clientes: int, ordenes: int, productos: int, ventas: int, seed: int) -> dict[str, int]:
@@ -455,7 +973,7 @@ def _ean13_digit(digits: str) -> str:
 
 def _centavos_price(pesos: float) -> int:
     """A shelf price: whole pesos ending in 9 (349.00) once above 100."""
-    whole = int(round(pesos))
+    whole = round(pesos)
     if whole >= 100:
         whole = whole // 10 * 10 + 9
     return whole * 100
@@ -486,8 +1004,11 @@ def _nota(rng: random.Random, before: str, after: str, presupuesto: int | None, 
     if after == "esperando_refaccion":
         return "Se pidió la refacción al proveedor"
     if after == "listo":
-        return ("Cliente no aceptó el presupuesto; se devuelve sin reparar" if before == "esperando_aprobacion"
-                else "Reparación terminada y probada")
+        return (
+            "Cliente no aceptó el presupuesto; se devuelve sin reparar"
+            if before == "esperando_aprobacion"
+            else "Reparación terminada y probada"
+        )
     if after == "entregado":
         return "Entregado con saldo pendiente registrado como adeudo" if adeudo else "Entregado al cliente"
     return rng.choice(NOTAS_CANCELACION)
@@ -495,13 +1016,21 @@ def _nota(rng: random.Random, before: str, after: str, presupuesto: int | None, 
 
 def _serie(rng: random.Random, equipo: str) -> str:
     if equipo == "celular":
-        body = f"35{rng.randrange(10 ** 12):012d}"
+        body = f"35{rng.randrange(10**12):012d}"
         return body + _luhn_digit(body)  # an IMEI
     return f"{rng.getrandbits(44):011X}"
 
 
-def _sell(rng: random.Random, when: dt.datetime, products: list[dict[str, Any]], weights: list[float],
-          venta_id: str, folio: int, fecha: str, movements: list[tuple]) -> list[tuple]:
+def _sell(
+    rng: random.Random,
+    when: dt.datetime,
+    products: list[dict[str, Any]],
+    weights: list[float],
+    venta_id: str,
+    folio: int,
+    fecha: str,
+    movements: list[tuple],
+) -> list[tuple]:
     """Pick 1-4 products for a sale and take them out of stock through the ledger."""
     chosen: dict[str, tuple] = {}
     for line in range(_pick(rng, LINEAS_POR_VENTA)):
@@ -515,8 +1044,14 @@ def _sell(rng: random.Random, when: dt.datetime, products: list[dict[str, Any]],
             _restock(rng, product, when, movements)
         bruto = cantidad * product["precio_venta"]
         descuento = bruto // 1000 * 100 if rng.random() < 0.04 else 0  # 10 % off, whole pesos
-        chosen[product["id"]] = (product["id"], product["nombre"], cantidad, product["precio_venta"], descuento,
-                                 bruto - descuento)
+        chosen[product["id"]] = (
+            product["id"],
+            product["nombre"],
+            cantidad,
+            product["precio_venta"],
+            descuento,
+            bruto - descuento,
+        )
         product["stock"] -= cantidad
         _moved(product, when)
         movements.append((product["id"], -cantidad, "venta", venta_id, f"Venta {folio}", product["stock"], fecha))
@@ -532,8 +1067,7 @@ def _restock(rng: random.Random, product: dict[str, Any], when: dt.datetime, mov
     cantidad = max(product["stock_minimo"] * 3, 6) + rng.randint(0, 6) - min(product["stock"], 0)
     product["stock"] += cantidad
     _moved(product, moment)
-    movements.append((product["id"], cantidad, "compra", None, "Compra a proveedor", product["stock"],
-                      _iso(moment)))
+    movements.append((product["id"], cantidad, "compra", None, "Compra a proveedor", product["stock"], _iso(moment)))
 
 
 def _moved(product: dict[str, Any], moment: dt.datetime) -> None:
@@ -549,11 +1083,11 @@ def _pagos(rng: random.Random, total: int) -> list[tuple[str, int, str | None]]:
         bill = rng.choice((100, 5000, 10000, 20000, 50000))  # exact, or the next $50/$100/$200/$500
         return [("efectivo", -(-total // bill) * bill, None)]
     if draw < 0.86:
-        return [("tarjeta", total, f"Aut. {rng.randrange(10 ** 6):06d}")]
+        return [("tarjeta", total, f"Aut. {rng.randrange(10**6):06d}")]
     if draw < 0.97 or total < 200:
-        return [("transferencia", total, f"SPEI {rng.randrange(10 ** 7):07d}")]
+        return [("transferencia", total, f"SPEI {rng.randrange(10**7):07d}")]
     tarjeta = int(total * rng.uniform(0.3, 0.7)) // 100 * 100 or 100
-    return [("tarjeta", tarjeta, f"Aut. {rng.randrange(10 ** 6):06d}"), ("efectivo", total - tarjeta, None)]
+    return [("tarjeta", tarjeta, f"Aut. {rng.randrange(10**6):06d}"), ("efectivo", total - tarjeta, None)]
 
 
 class _Writer:
@@ -624,8 +1158,11 @@ class _DemoShop:
         """The same local day between 10:00 and 20:00, when that is not after `latest`."""
         rng = self.rng
         local = moment.astimezone(self.zone).replace(
-            hour=rng.randint(10, 19), minute=rng.randrange(60), second=rng.randrange(60),
-            microsecond=rng.randrange(1_000_000))
+            hour=rng.randint(10, 19),
+            minute=rng.randrange(60),
+            second=rng.randrange(60),
+            microsecond=rng.randrange(1_000_000),
+        )
         moved = local.astimezone(clock.UTC)
         return moved if moved <= latest else moment
 
@@ -661,7 +1198,7 @@ class _DemoShop:
             charges: list[dict[str, Any]] = []
             for first in range(0, ordenes, ORDER_CHUNK):
                 orders, historial = [], []
-                chunk = order_drafts[first:first + ORDER_CHUNK]
+                chunk = order_drafts[first : first + ORDER_CHUNK]
                 for folio, draft in enumerate(chunk, start=folios["ordenes"] + first + 1):
                     order, steps, charge = self._orden(folio, *draft)
                     orders.append(order)
@@ -682,12 +1219,19 @@ class _DemoShop:
             now = _iso(self.now)
             changes = [(*change, now) for evento in CHANGE_ORDER for change in self.cambios[evento]]
             writer.insert(INSERT_CAMBIO, changes)
-            writer.insert("UPDATE folios SET ultimo = ? WHERE serie = ?",
-                          [(folios["ordenes"] + ordenes, "ordenes"), (folios["ventas"] + len(sales), "ventas")])
+            writer.insert(
+                "UPDATE folios SET ultimo = ? WHERE serie = ?",
+                [(folios["ordenes"] + ordenes, "ordenes"), (folios["ventas"] + len(sales), "ventas")],
+            )
         finally:
             writer.close()
-        return {"clientes": clientes, "productos": productos, "ordenes": ordenes, "ventas": ventas,
-                "cobros de órdenes": len(charges)}
+        return {
+            "clientes": clientes,
+            "productos": productos,
+            "ordenes": ordenes,
+            "ventas": ventas,
+            "cobros de órdenes": len(charges),
+        }
 
     # -- customers -------------------------------------------------------------------------
 
@@ -713,24 +1257,40 @@ class _DemoShop:
         telefono = None
         if rng.random() < 0.95:
             digits = 10 - len(lada) - 1
-            local = f"{rng.randint(1, 9)}{rng.randrange(10 ** digits):0{digits}d}"
+            local = f"{rng.randint(1, 9)}{rng.randrange(10**digits):0{digits}d}"
             split = 4 if len(lada) == 2 else 3
             telefono = f"{lada} {local[:split]} {local[split:]}"  # 55 1234 5678, 222 123 4567
         direccion = None
         if rng.random() < 0.55:
             interior = f" int. {rng.randint(1, 12)}" if rng.random() < 0.2 else ""
-            direccion = (f"{rng.choice(CALLES)} {rng.randint(1, 3500)}{interior}, Col. {rng.choice(colonias)},"
-                         f" {ciudad}, {estado}")
+            direccion = (
+                f"{rng.choice(CALLES)} {rng.randint(1, 3500)}{interior}, Col. {rng.choice(colonias)},"
+                f" {ciudad}, {estado}"
+            )
         notas = rng.choice(NOTAS_CLIENTE) if rng.random() < 0.08 else None
-        return {"id": _new_id(rng), "nombre": nombre, "telefono": telefono, "email": email, "direccion": direccion,
-                "rfc": rfc, "notas": notas, "creado": self._between(self.start, self.now)}
+        return {
+            "id": _new_id(rng),
+            "nombre": nombre,
+            "telefono": telefono,
+            "email": email,
+            "direccion": direccion,
+            "rfc": rfc,
+            "notas": notas,
+            "creado": self._between(self.start, self.now),
+        }
 
     def _email(self, nombres: str, paterno: str, materno: str) -> str:
         rng = self.rng
         first = _plain(nombres.split()[0]).lower()
         last, second = _plain(paterno).lower(), _plain(materno).lower()
-        user = rng.choice((f"{first}.{last}", f"{first}{last}{rng.randint(70, 99)}", f"{first[0]}{last}{second[0]}",
-                           f"{first}_{last}{rng.randint(1, 999)}"))
+        user = rng.choice(
+            (
+                f"{first}.{last}",
+                f"{first}{last}{rng.randint(70, 99)}",
+                f"{first[0]}{last}{second[0]}",
+                f"{first}_{last}{rng.randint(1, 999)}",
+            )
+        )
         return f"{user}@{_pick(rng, EMAIL_DOMINIOS)}"
 
     def _homoclave(self) -> str:
@@ -774,10 +1334,25 @@ class _DemoShop:
         rows = []
         for c in customers:
             creado = _iso(c["creado"])
-            rows.append((c["id"], c["nombre"], c["telefono"], c["email"], c["direccion"], c["rfc"], c["notas"],
-                         search_text(c["nombre"], c["telefono"], c["email"]), creado, creado))
-            self._change("cliente_creado", "clientes",
-                         {"id": c["id"], "nombre": c["nombre"], "telefono": c["telefono"], "version": 1})
+            rows.append(
+                (
+                    c["id"],
+                    c["nombre"],
+                    c["telefono"],
+                    c["email"],
+                    c["direccion"],
+                    c["rfc"],
+                    c["notas"],
+                    search_text(c["nombre"], c["telefono"], c["email"]),
+                    creado,
+                    creado,
+                )
+            )
+            self._change(
+                "cliente_creado",
+                "clientes",
+                {"id": c["id"], "nombre": c["nombre"], "telefono": c["telefono"], "version": 1},
+            )
         return rows
 
     # -- products --------------------------------------------------------------------------
@@ -802,9 +1377,14 @@ class _DemoShop:
                     items.append(("Refacciones celular", f"{parte} {phone} ({origen})", int(120 * f), int(450 * f)))
         for marca, modelo in LAPTOPS:
             laptop = f"{marca} {modelo}"
-            for parte, low, high in (("Teclado", 450, 1100), ("Bisagras", 250, 600), ("Ventilador", 250, 550),
-                                     ("Centro de carga (DC jack)", 150, 350), ("Carcasa inferior", 500, 1200),
-                                     ("Pantalla", 1300, 3200)):
+            for parte, low, high in (
+                ("Teclado", 450, 1100),
+                ("Bisagras", 250, 600),
+                ("Ventilador", 250, 550),
+                ("Centro de carga (DC jack)", 150, 350),
+                ("Carcasa inferior", 500, 1200),
+                ("Pantalla", 1300, 3200),
+            ):
                 items.append(("Refacciones laptop", f"{parte} para {laptop}", low, high))
             items.append(("Baterías", f"Batería para laptop {laptop}", 700, 1600))
             items.append(("Cargadores", f"Cargador {marca} 65 W para {modelo}", 450, 900))
@@ -812,13 +1392,25 @@ class _DemoShop:
             items.append(("Pantallas", f"Pantalla {marca} {modelo}", 900, 2800))
             items.append(("Fundas", f"Funda con tapa {marca} {modelo}", 250, 600))
         for marca in ("Samsung", "Apple", "Xiaomi", "Motorola", "Steren", "Ginga", "Genérico"):
-            for tipo, low, high in (("USB-C 20 W", 200, 450), ("USB-C 25 W carga rápida", 250, 550),
-                                    ("USB-A 10 W", 120, 200), ("USB-C 33 W", 300, 600),
-                                    ("doble puerto USB-A/USB-C", 200, 400), ("inalámbrico 15 W", 300, 700),
-                                    ("para auto doble USB", 150, 300)):
+            for tipo, low, high in (
+                ("USB-C 20 W", 200, 450),
+                ("USB-C 25 W carga rápida", 250, 550),
+                ("USB-A 10 W", 120, 200),
+                ("USB-C 33 W", 300, 600),
+                ("doble puerto USB-A/USB-C", 200, 400),
+                ("inalámbrico 15 W", 300, 700),
+                ("para auto doble USB", 150, 300),
+            ):
                 items.append(("Cargadores", f"Cargador {tipo} {marca}", low, high))
-        for conector in ("USB-A a USB-C", "USB-C a USB-C", "USB-A a Lightning", "USB-C a Lightning",
-                         "USB-A a micro USB", "HDMI 4K", "auxiliar 3.5 mm"):
+        for conector in (
+            "USB-A a USB-C",
+            "USB-C a USB-C",
+            "USB-A a Lightning",
+            "USB-C a Lightning",
+            "USB-A a micro USB",
+            "HDMI 4K",
+            "auxiliar 3.5 mm",
+        ):
             for largo in ("1 m", "2 m", "3 m"):
                 for marca in ("Steren", "Belkin", "Ugreen", "Anker", "Ginga", "genérico"):
                     items.append(("Cables", f"Cable {conector} {largo} {marca}", 60, 350))
@@ -830,8 +1422,9 @@ class _DemoShop:
                 step = (high - low) / max(1, len(capacidades) - 1)
                 for index, capacidad in enumerate(capacidades):
                     price = low + step * index
-                    items.append(("Memorias", f"Memoria {tipo} {marca} {capacidad}", int(price * 0.9),
-                                  int(price * 1.1)))
+                    items.append(
+                        ("Memorias", f"Memoria {tipo} {marca} {capacidad}", int(price * 0.9), int(price * 1.1))
+                    )
         for nombre, colores, low, high in CONTROLES:
             for color in colores:
                 items.append(("Controles", f"{nombre} {color}", low, high))
@@ -851,28 +1444,46 @@ class _DemoShop:
             popularidad, stock_range, minimo_range = CATEGORIAS[categoria]
             codigo = None
             while codigo is None or codigo in used:
-                body = f"750{rng.randrange(10 ** 9):09d}"  # 750: GS1 México
+                body = f"750{rng.randrange(10**9):09d}"  # 750: GS1 México
                 codigo = body + _ean13_digit(body)
             used.add(codigo)
             venta = _centavos_price(rng.uniform(low, high))
             compra = min(venta - 100, int(venta * rng.uniform(0.4, 0.7)) // 50 * 50)
             stock = rng.randint(*stock_range)
-            products.append({
-                "id": _new_id(rng), "codigo": codigo, "nombre": nombre, "categoria": categoria,
-                "precio_compra": compra, "precio_venta": venta, "stock_minimo": rng.randint(*minimo_range),
-                "stock": stock, "inicial": stock, "activo": rng.random() >= 0.02,
-                "creado": self._between(self.start - dt.timedelta(days=120), self.now - dt.timedelta(days=1)),
-                "peso": popularidad * rng.paretovariate(1.5), "nuevo": True, "primero": None, "ultimo": None,
-            })
+            products.append(
+                {
+                    "id": _new_id(rng),
+                    "codigo": codigo,
+                    "nombre": nombre,
+                    "categoria": categoria,
+                    "precio_compra": compra,
+                    "precio_venta": venta,
+                    "stock_minimo": rng.randint(*minimo_range),
+                    "stock": stock,
+                    "inicial": stock,
+                    "activo": rng.random() >= 0.02,
+                    "creado": self._between(self.start - dt.timedelta(days=120), self.now - dt.timedelta(days=1)),
+                    "peso": popularidad * rng.paretovariate(1.5),
+                    "nuevo": True,
+                    "primero": None,
+                    "ultimo": None,
+                }
+            )
         return products
 
     def _existing_products(self) -> list[dict[str, Any]]:
         rows = self.tx.all(
             "SELECT id, nombre, categoria, precio_venta, stock, stock_minimo, version FROM productos"
-            " WHERE activo = 1 ORDER BY id")
+            " WHERE activo = 1 ORDER BY id"
+        )
         for row in rows:
-            row.update(nuevo=False, primero=None, ultimo=None, inicial=row["stock"],
-                       peso=CATEGORIAS.get(row["categoria"], (1.0,))[0] * self.rng.paretovariate(1.5))
+            row.update(
+                nuevo=False,
+                primero=None,
+                ultimo=None,
+                inicial=row["stock"],
+                peso=CATEGORIAS.get(row["categoria"], (1.0,))[0] * self.rng.paretovariate(1.5),
+            )
         return rows
 
     def _producto_rows(self, products: list[dict[str, Any]]) -> tuple[list[tuple], list[tuple]]:
@@ -882,15 +1493,31 @@ class _DemoShop:
             if p["primero"] is not None and p["primero"] < p["creado"]:
                 p["creado"] = p["primero"] - HOUR * self.rng.uniform(1, 72)  # registered before it first moved
             creado = _iso(p["creado"])
-            rows.append((p["id"], p["codigo"], p["nombre"], p["categoria"], p["precio_compra"], p["precio_venta"],
-                         p["stock"], p["stock_minimo"], int(p["activo"]),
-                         search_text(p["codigo"], p["nombre"], p["categoria"]), creado, creado))
+            rows.append(
+                (
+                    p["id"],
+                    p["codigo"],
+                    p["nombre"],
+                    p["categoria"],
+                    p["precio_compra"],
+                    p["precio_venta"],
+                    p["stock"],
+                    p["stock_minimo"],
+                    int(p["activo"]),
+                    search_text(p["codigo"], p["nombre"], p["categoria"]),
+                    creado,
+                    creado,
+                )
+            )
             if p["inicial"]:
-                initial.append((p["id"], p["inicial"], "conteo", None, "Existencia inicial al dar de alta",
-                                p["inicial"], creado))
-            self._change("producto_creado", "productos",
-                         {"id": p["id"], "codigo": p["codigo"], "nombre": p["nombre"], "stock": p["stock"],
-                          "version": 1})
+                initial.append(
+                    (p["id"], p["inicial"], "conteo", None, "Existencia inicial al dar de alta", p["inicial"], creado)
+                )
+            self._change(
+                "producto_creado",
+                "productos",
+                {"id": p["id"], "codigo": p["codigo"], "nombre": p["nombre"], "stock": p["stock"], "version": 1},
+            )
         return rows, initial
 
     def _stock_updates(self, existing: list[dict[str, Any]]) -> list[tuple[int, str]]:
@@ -906,12 +1533,12 @@ class _DemoShop:
     def _path(self, final: str) -> list[str]:
         """The states an order went through to reach `final`; each step is in ordenes.TRANSITIONS."""
         if final == "cancelado":
-            return self._path(_pick(self.rng, CANCELADA_EN)) + ["cancelado"]
+            return [*self._path(_pick(self.rng, CANCELADA_EN)), "cancelado"]
         repair = ["recibido", "diagnostico", "esperando_aprobacion", "en_reparacion"]
         if final in repair[:3]:
-            return repair[:repair.index(final) + 1]
+            return repair[: repair.index(final) + 1]
         if final in ("listo", "entregado") and self.rng.random() < REJECTED_SHARE:
-            path = repair[:3] + ["listo"]
+            path = [*repair[:3], "listo"]
         else:
             path = repair
             if final == "esperando_refaccion" or self.rng.random() < 0.25:
@@ -937,7 +1564,7 @@ class _DemoShop:
             final = _pick(rng, ESTADO_FINAL)
             path = self._path(final)
             gaps = []
-            for before, after in zip(path, path[1:]):
+            for before, after in pairwise(path):
                 low, high = CANCEL_GAP_HOURS if after == "cancelado" else GAP_HOURS[(before, after)]
                 gaps.append(HOUR * rng.triangular(low, high, low))
             busy = sum(gaps, dt.timedelta())
@@ -950,8 +1577,9 @@ class _DemoShop:
         drafts.sort(key=lambda d: d[0])
         return drafts
 
-    def _orden(self, folio: int, intake: dt.datetime, path: list[str], gaps: list[dt.timedelta], cliente_id: str,
-               seed: int) -> tuple[tuple, list[tuple], dict[str, Any] | None]:
+    def _orden(
+        self, folio: int, intake: dt.datetime, path: list[str], gaps: list[dt.timedelta], cliente_id: str, seed: int
+    ) -> tuple[tuple, list[tuple], dict[str, Any] | None]:
         """One order's row, its history rows, and the delivered balance to charge through a sale."""
         rng = random.Random(seed)
         equipo = _pick(rng, EQUIPO_MIX)
@@ -989,40 +1617,76 @@ class _DemoShop:
             if saldo > 0 and rng.random() < 0.06:
                 adeudo = saldo  # delivered on credit (registrar_adeudo)
             elif saldo > 0:
-                charge = {"fecha": moments[-1], "cliente_id": cliente_id, "orden_id": orden_id,
-                          "descripcion": f"Reparación orden {folio}: {marca} {modelo}", "importe": saldo,
-                          "seed": rng.getrandbits(64)}
+                charge = {
+                    "fecha": moments[-1],
+                    "cliente_id": cliente_id,
+                    "orden_id": orden_id,
+                    "descripcion": f"Reparación orden {folio}: {marca} {modelo}",
+                    "importe": saldo,
+                    "seed": rng.getrandbits(64),
+                }
         steps = [(orden_id, None, "recibido", "Equipo recibido", stamps[0])]
-        for before, after, stamp in zip(path, path[1:], stamps[1:]):
+        for before, after, stamp in zip(path, path[1:], stamps[1:], strict=False):
             steps.append((orden_id, before, after, _nota(rng, before, after, presupuesto, adeudo), stamp))
 
         serie = _serie(rng, equipo)
         contrasena = None
         if equipo in ("celular", "tablet") and rng.random() < 0.6:
-            contrasena = (f"PIN {rng.randint(1000, 999999)}" if rng.random() < 0.6
-                          else rng.choice(("Patrón en L", "Patrón en Z", "Patrón en U", "Patrón en forma de 7")))
+            contrasena = (
+                f"PIN {rng.randint(1000, 999999)}"
+                if rng.random() < 0.6
+                else rng.choice(("Patrón en L", "Patrón en Z", "Patrón en U", "Patrón en forma de 7"))
+            )
         elif equipo in ("laptop", "pc") and rng.random() < 0.4:
             contrasena = f"Windows: {rng.choice(('casa', 'hola', 'familia', 'trabajo'))}{rng.randint(1, 2025)}"
         promesa = intake + dt.timedelta(days=rng.choice((1, 2, 3, 3, 4, 5, 7)))
         row = (
-            orden_id, folio, cliente_id, equipo, marca, modelo, serie, rng.choice(colores), rng.choice(accesorios),
-            contrasena, falla.texto, self._condicion(rng, puntos, falla), diagnostico, presupuesto, anticipo,
-            costo_final, adeudo, None, _pick(rng, PRIORIDADES), _iso(promesa), fecha_entrega, falla.garantia,
-            rng.choice(NOTAS_ORDEN) if rng.random() < 0.08 else None, estado,
-            search_text(folio, equipo, marca, modelo, serie), 1, stamps[0], stamps[-1],
+            orden_id,
+            folio,
+            cliente_id,
+            equipo,
+            marca,
+            modelo,
+            serie,
+            rng.choice(colores),
+            rng.choice(accesorios),
+            contrasena,
+            falla.texto,
+            self._condicion(rng, puntos, falla),
+            diagnostico,
+            presupuesto,
+            anticipo,
+            costo_final,
+            adeudo,
+            None,
+            _pick(rng, PRIORIDADES),
+            _iso(promesa),
+            fecha_entrega,
+            falla.garantia,
+            rng.choice(NOTAS_ORDEN) if rng.random() < 0.08 else None,
+            estado,
+            search_text(folio, equipo, marca, modelo, serie),
+            1,
+            stamps[0],
+            stamps[-1],
         )
-        self._change("orden_creada", "ordenes",
-                     {"id": orden_id, "folio": folio, "cliente_id": cliente_id, "estado": estado, "version": 1})
+        self._change(
+            "orden_creada",
+            "ordenes",
+            {"id": orden_id, "folio": folio, "cliente_id": cliente_id, "estado": estado, "version": 1},
+        )
         return row, steps, charge
 
     def _condicion(self, rng: random.Random, puntos: tuple[str, ...], falla: Falla) -> str:
         """The intake checklist as stored JSON: mostly undamaged, plus what the fault implies."""
-        states = tuple(falla.condicion.get(punto) or (PUNTOS[punto][0] if rng.random() < 0.8
-                                                      else rng.choice(PUNTOS[punto])) for punto in puntos)
+        states = tuple(
+            falla.condicion.get(punto) or (PUNTOS[punto][0] if rng.random() < 0.8 else rng.choice(PUNTOS[punto]))
+            for punto in puntos
+        )
         # Few distinct checklists exist, so each one's JSON is encoded once.
         encoded = self.checklists.get((puntos, states))
         if encoded is None:
-            encoded = _to_json([{"punto": p, "estado": e} for p, e in zip(puntos, states)])
+            encoded = _to_json([{"punto": p, "estado": e} for p, e in zip(puntos, states, strict=True)])
             self.checklists[(puntos, states)] = encoded
         return encoded
 
@@ -1044,8 +1708,9 @@ class _DemoShop:
             drafts.append({"fecha": fecha, "cliente_id": cliente_id, "seed": rng.getrandbits(64)})
         return drafts
 
-    def _ventas(self, drafts: list[dict[str, Any]], products: list[dict[str, Any]], last_folio: int
-                ) -> tuple[list[tuple], list[tuple], list[tuple], list[tuple]]:
+    def _ventas(
+        self, drafts: list[dict[str, Any]], products: list[dict[str, Any]], last_folio: int
+    ) -> tuple[list[tuple], list[tuple], list[tuple], list[tuple]]:
         """Counter sales and order charges in date order: sale rows, items, payments and stock movements."""
         weights = list(accumulate(p["peso"] for p in products))
         sales, items, pagos, movements = [], [], [], []
@@ -1062,10 +1727,28 @@ class _DemoShop:
             payments = _pagos(rng, total)
             pagado = sum(p[1] for p in payments)
             notas = "Cliente pidió factura" if rng.random() < 0.03 else None
-            sales.append((venta_id, folio, sale["cliente_id"], orden_id, subtotal, iva, sum(line[4] for line in lines),
-                          total, pagado, pagado - total, notas, fecha, fecha))
+            sales.append(
+                (
+                    venta_id,
+                    folio,
+                    sale["cliente_id"],
+                    orden_id,
+                    subtotal,
+                    iva,
+                    sum(line[4] for line in lines),
+                    total,
+                    pagado,
+                    pagado - total,
+                    notas,
+                    fecha,
+                    fecha,
+                )
+            )
             items += [(venta_id, *line) for line in lines]
             pagos += [(venta_id, *payment) for payment in payments]
-            self._change("venta_creada", "ventas", {"id": venta_id, "folio": folio, "orden_id": orden_id,
-                                                    "total": to_number(total), "version": 1})
+            self._change(
+                "venta_creada",
+                "ventas",
+                {"id": venta_id, "folio": folio, "orden_id": orden_id, "total": to_number(total), "version": 1},
+            )
         return sales, items, pagos, movements

@@ -13,7 +13,8 @@ its own greenlet with a reason, and catches up with `since` when it returns.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import gevent
 import orjson

@@ -130,7 +130,10 @@ def serve(config: Config) -> int:
             gevent.signal_handler(signum, stop.set)
         log.info(
             "ServitecManager escuchando en %s://%s:%s (documentación en /docs, base de datos %s)",
-            "https" if server.ssl_enabled else "http", config.host, server.server_port, database.path,
+            "https" if server.ssl_enabled else "http",
+            config.host,
+            server.server_port,
+            database.path,
         )
         stop.wait()
         log.info("Deteniendo el servidor…")

@@ -10,7 +10,8 @@ crash, and an expected refusal (a missing backup, a wrong password) is not one.
 
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import gevent
 from gevent.event import AsyncResult

@@ -23,6 +23,7 @@ bench/reports/backup-YYYYMMDD-HHMMSS.md; progress goes to stderr. Linux only (/p
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import http.client
 import json
@@ -44,7 +45,6 @@ from pathlib import Path
 
 import apsw
 import websocket
-
 from load import cpu_seconds, create_owner, free_port  # bench/ is the script's folder, first on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,6 +62,7 @@ def log(message: str) -> None:
 
 # --- the server -----------------------------------------------------------------------------------
 
+
 def iso_time(text: str) -> float:
     """A server ISO time (UTC, Z) as a time.time() value: server and clients share the machine's clock."""
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
@@ -76,13 +77,21 @@ class Server:
         self.data_dir = data_dir
         self.backup_dir = backup_dir
         self.log_path = data_dir / "server.log"
-        env = {**os.environ, "DATA_DIR": str(data_dir), "HOST": self.host, "PORT": str(self.port),
-               "LOG_LEVEL": "INFO", "BACKUP_DIR": str(backup_dir), "BACKUP_COPY_DIR": "",
-               "BACKUP_INTERVAL_HOURS": "6"}
+        env = {
+            **os.environ,
+            "DATA_DIR": str(data_dir),
+            "HOST": self.host,
+            "PORT": str(self.port),
+            "LOG_LEVEL": "INFO",
+            "BACKUP_DIR": str(backup_dir),
+            "BACKUP_COPY_DIR": "",
+            "BACKUP_INTERVAL_HOURS": "6",
+        }
         env.pop("DB_PATH", None)
         with open(self.log_path, "ab") as out:
-            self.proc = subprocess.Popen([sys.executable, "-m", "appliance", "serve"], cwd=ROOT, env=env,
-                                         stdout=out, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "appliance", "serve"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+            )
         self.conn = http.client.HTTPConnection(self.host, self.port, timeout=600)
         deadline = time.monotonic() + 60
         while True:
@@ -99,11 +108,11 @@ class Server:
                 time.sleep(0.05)
         self.listening = time.time()  # about when the backup schedule's 5 s began
         form = urllib.parse.urlencode({"username": username, "password": password})
-        self.token = self.call("POST", "/token", form, {"Content-Type": "application/x-www-form-urlencoded"},
-                               raw=True)["access_token"]
+        self.token = self.call("POST", "/token", form, {"Content-Type": "application/x-www-form-urlencoded"}, raw=True)[
+            "access_token"
+        ]
 
-    def call(self, method: str, path: str, body: object = None, headers: dict | None = None,
-             raw: bool = False) -> dict:
+    def call(self, method: str, path: str, body: object = None, headers: dict | None = None, raw: bool = False) -> dict:
         if headers is None:
             headers = {"Content-Type": "application/json"}
             if getattr(self, "token", None):
@@ -128,14 +137,22 @@ class Server:
         return self.proc.returncode
 
     def logged_problems(self) -> list[str]:
-        return [line for line in self.log_path.read_text(errors="replace").splitlines()
-                if "Traceback" in line or " ERROR " in line or " CRITICAL " in line]
+        return [
+            line
+            for line in self.log_path.read_text(errors="replace").splitlines()
+            if "Traceback" in line or " ERROR " in line or " CRITICAL " in line
+        ]
 
 
 def seed(data_dir: Path, sizes: dict[str, int]) -> tuple[str, float]:
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "appliance", "demo-data", *(f"--{k}={v}" for k, v in sizes.items())],
-                          cwd=ROOT, env={**os.environ, "DATA_DIR": str(data_dir)}, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "appliance", "demo-data", *(f"--{k}={v}" for k, v in sizes.items())],
+        cwd=ROOT,
+        env={**os.environ, "DATA_DIR": str(data_dir)},
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"demo-data failed:\n{done.stderr}")
     return done.stdout.strip().removeprefix("Datos de ejemplo agregados: "), time.monotonic() - started
@@ -152,8 +169,9 @@ def restock(server: Server) -> tuple[list[dict], dict[str, int]]:
     productos = server.call("GET", "/inventario?limit=500")["items"][:SOLD_PRODUCTS]
     stock = {}
     for producto in productos:
-        stock[producto["id"]] = server.call("PUT", f"/inventario/{producto['id']}/stock",
-                                            {"motivo": "compra", "cantidad": RESTOCK})["producto"]["stock"]
+        stock[producto["id"]] = server.call(
+            "PUT", f"/inventario/{producto['id']}/stock", {"motivo": "compra", "cantidad": RESTOCK}
+        )["producto"]["stock"]
     return productos, stock
 
 
@@ -163,8 +181,14 @@ def sale_bodies(products: list[dict]) -> list[str]:
     for index in range(len(products)):
         trio = [products[(index + k) % len(products)] for k in range(3)]
         cash = math.ceil(sum(p["precio_venta"] for p in trio) / 100) * 100
-        bodies.append(json.dumps({"items": [{"producto_id": p["id"], "cantidad": 1} for p in trio],
-                                  "pagos": [{"metodo": "efectivo", "monto": cash}]}))
+        bodies.append(
+            json.dumps(
+                {
+                    "items": [{"producto_id": p["id"], "cantidad": 1} for p in trio],
+                    "pagos": [{"metodo": "efectivo", "monto": cash}],
+                }
+            )
+        )
     return bodies
 
 
@@ -179,6 +203,7 @@ def check_kardex(server: Server, productos: list[dict], stock_before: dict[str, 
 
 
 # --- clients (separate processes: a Python client thread would share the bench's GIL) -------------
+
 
 def _sell(port: int, token: str, bodies: list[str], first: int, rate: float, stop, out: str) -> None:
     """POST /ventas on one keep-alive connection until `stop`; `rate` > 0 paces it (sales/s).
@@ -274,6 +299,7 @@ class Clients:
 
 # --- watching the server --------------------------------------------------------------------------
 
+
 class Watcher(threading.Thread):
     """The owner's /ws: keeps the backup notices (respaldo_*) with their arrival times."""
 
@@ -318,14 +344,21 @@ class Watcher(threading.Thread):
         """When the page copy of `entry`'s backup ended: the first 'verificando' progress notice after it began
         (notices come every 0.5 s, so this is late by up to 0.5 s)."""
         began = iso_time(entry["creado"])
-        return next((at for at, event, data in self.notices if event == "respaldo_progreso" and at >= began
-                     and data.get("operacion") == entry["tipo"] and data.get("fase") == "verificando"), None)
+        return next(
+            (
+                at
+                for at, event, data in self.notices
+                if event == "respaldo_progreso"
+                and at >= began
+                and data.get("operacion") == entry["tipo"]
+                and data.get("fase") == "verificando"
+            ),
+            None,
+        )
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(websocket.WebSocketException, OSError):
             self.ws.close()
-        except (websocket.WebSocketException, OSError):
-            pass
 
 
 class Sampler(threading.Thread):
@@ -360,6 +393,7 @@ class Sampler(threading.Thread):
 
 # --- figures ----------------------------------------------------------------------------------------
 
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)] if ordered else float("nan")
@@ -386,23 +420,35 @@ class Latency:
     errors: int
 
     @classmethod
-    def of(cls, rows: list, window: Window, start: int, answered: int, ok) -> "Latency":
+    def of(cls, rows: list, window: Window, start: int, answered: int, ok) -> Latency:
         """Rows that started inside `window` (latency = answered - start, in ms); throughput = answers inside it."""
         inside = [r for r in rows if window.begin <= r[start] < window.end]
         latencies = [(r[answered] - r[start]) * 1000 for r in inside]
         done = sum(1 for r in rows if window.begin <= r[answered] < window.end and ok(r))
-        return cls(len(inside), percentile(latencies, 50), percentile(latencies, 99), max(latencies, default=math.nan),
-                   done / window.seconds if window.seconds > 0 else math.nan, sum(1 for r in inside if not ok(r)))
+        return cls(
+            len(inside),
+            percentile(latencies, 50),
+            percentile(latencies, 99),
+            max(latencies, default=math.nan),
+            done / window.seconds if window.seconds > 0 else math.nan,
+            sum(1 for r in inside if not ok(r)),
+        )
 
 
-def slowest(requests: list[tuple[str, float, float]], entry: dict, watcher: "Watcher", count: int = 4) -> str:
+def slowest(requests: list[tuple[str, float, float]], entry: dict, watcher: Watcher, count: int = 4) -> str:
     """The `count` slowest of (label, start, answered) that started during `entry`'s backup, with when they
     started (seconds into the backup) and the backup's phase then."""
     window = entry_window("", entry)
     copied = watcher.copy_done(entry) or window.end
     inside = sorted((r for r in requests if window.begin <= r[1] < window.end), key=lambda r: r[1] - r[2])[:count]
-    return ", ".join(f"{(answered - start) * 1000:,.0f} ms ({label}) at +{start - window.begin:.1f} s"
-                     f" ({'copying' if start < copied else 'verifying'})" for label, start, answered in inside) or "–"
+    return (
+        ", ".join(
+            f"{(answered - start) * 1000:,.0f} ms ({label}) at +{start - window.begin:.1f} s"
+            f" ({'copying' if start < copied else 'verifying'})"
+            for label, start, answered in inside
+        )
+        or "–"
+    )
 
 
 def entry_window(name: str, entry: dict) -> Window:
@@ -428,19 +474,22 @@ class Verification:
         return self.integrity == "ok" and self.present == self.required
 
     def line(self) -> str:
-        return (f"- `{self.name}`: integrity_check **{self.integrity}** ({self.seconds:.1f} s); sales answered before"
-                f" it began: **{self.present:,} of {self.required:,} present**"
-                + ("" if self.present == self.required else f" (**missing**, e.g. folios {self.missing[:5]})")
-                + f"; in flight while it began or ran: {self.in_flight_present:,} of {self.in_flight:,} in the copy;"
-                f" sent after it ended: {self.after_present} of {self.after:,} in the copy (must be 0).")
+        return (
+            f"- `{self.name}`: integrity_check **{self.integrity}** ({self.seconds:.1f} s); sales answered before"
+            f" it began: **{self.present:,} of {self.required:,} present**"
+            + ("" if self.present == self.required else f" (**missing**, e.g. folios {self.missing[:5]})")
+            + f"; in flight while it began or ran: {self.in_flight_present:,} of {self.in_flight:,} in the copy;"
+            f" sent after it ended: {self.after_present} of {self.after:,} in the copy (must be 0)."
+        )
 
 
 def verify(backup_dir: Path, entry: dict, sales: list) -> Verification:
     """Open the copy read-only: integrity_check, and which of `sales` (201 rows of _sell) it holds."""
     path = backup_dir / entry["nombre"]
     started = time.monotonic()
-    conn = apsw.Connection(path.resolve().as_uri() + "?immutable=1",
-                           flags=apsw.SQLITE_OPEN_READONLY | apsw.SQLITE_OPEN_URI)
+    conn = apsw.Connection(
+        path.resolve().as_uri() + "?immutable=1", flags=apsw.SQLITE_OPEN_READONLY | apsw.SQLITE_OPEN_URI
+    )
     try:
         integrity = "; ".join(str(row[0]) for row in conn.execute("PRAGMA integrity_check"))[:300]
         seconds = time.monotonic() - started
@@ -452,9 +501,18 @@ def verify(backup_dir: Path, entry: dict, sales: list) -> Verification:
     flight = [r for r in sales if r[2] >= window.begin and r[1] < window.end]
     after = [r for r in sales if r[1] >= window.end]
     missing = sorted(r[5] for r in before if r[4] not in held)
-    return Verification(entry["nombre"], integrity, seconds, len(before), len(before) - len(missing), len(flight),
-                        sum(1 for r in flight if r[4] in held), len(after), sum(1 for r in after if r[4] in held),
-                        missing)
+    return Verification(
+        entry["nombre"],
+        integrity,
+        seconds,
+        len(before),
+        len(before) - len(missing),
+        len(flight),
+        sum(1 for r in flight if r[4] in held),
+        len(after),
+        sum(1 for r in after if r[4] in held),
+        missing,
+    )
 
 
 def ms(value: float) -> str:
@@ -462,34 +520,54 @@ def ms(value: float) -> str:
 
 
 def mb(size: int) -> str:
-    return f"{size / 1024 ** 2:,.0f} MiB"
+    return f"{size / 1024**2:,.0f} MiB"
 
 
 def backup_row(entry: dict, watcher: Watcher, cpu: float | None) -> str:
     began = iso_time(entry["creado"])
     copied = watcher.copy_done(entry)
-    copy = (f"≤ {copied - began:.1f} s ({entry['tamano'] / 1024 ** 2 / (copied - began):,.0f} MiB/s)"
-            if copied else "–")
-    pages = next((data["paginas_total"] for at, event, data in watcher.notices if event == "respaldo_progreso"
-                  and data.get("operacion") == entry["tipo"] and at >= began), None)
+    copy = f"≤ {copied - began:.1f} s ({entry['tamano'] / 1024**2 / (copied - began):,.0f} MiB/s)" if copied else "–"
+    pages = next(
+        (
+            data["paginas_total"]
+            for at, event, data in watcher.notices
+            if event == "respaldo_progreso" and data.get("operacion") == entry["tipo"] and at >= began
+        ),
+        None,
+    )
     pages = "–" if pages is None else f"{pages:,}"
-    return (f"| {entry['tipo']} | `{entry['nombre']}` | {mb(entry['tamano'])} | {pages} |"
-            f" {entry['duracion_s']:.1f} s | {entry['tamano'] / 1024 ** 2 / entry['duracion_s']:,.0f} MiB/s |"
-            f" {copy} | {'–' if cpu is None else f'{cpu:.0%}'} |")
+    return (
+        f"| {entry['tipo']} | `{entry['nombre']}` | {mb(entry['tamano'])} | {pages} |"
+        f" {entry['duracion_s']:.1f} s | {entry['tamano'] / 1024**2 / entry['duracion_s']:,.0f} MiB/s |"
+        f" {copy} | {'–' if cpu is None else f'{cpu:.0%}'} |"
+    )
 
 
-BACKUP_HEADER = ["| Backup | File | Size | Pages | Duration | Overall | Page copy | Server CPU |",
-                 "|---|---|---:|---:|---:|---:|---:|---:|"]
-BACKUP_NOTE = ("Duration = the entry's `duracion_s`: page copy, `integrity_check`, row counts and content hash"
-               " of the copy, sha256 and fsync. Page copy = from `creado` to the first `respaldo_progreso` notice"
-               " in the verifying phase (notices come every 0.5 s). Server CPU = share of one core used by the"
-               " server process during the backup (its hub plus the backup thread).")
+BACKUP_HEADER = [
+    "| Backup | File | Size | Pages | Duration | Overall | Page copy | Server CPU |",
+    "|---|---|---:|---:|---:|---:|---:|---:|",
+]
+BACKUP_NOTE = (
+    "Duration = the entry's `duracion_s`: page copy, `integrity_check`, row counts and content hash"
+    " of the copy, sha256 and fsync. Page copy = from `creado` to the first `respaldo_progreso` notice"
+    " in the verifying phase (notices come every 0.5 s). Server CPU = share of one core used by the"
+    " server process during the backup (its hub plus the backup thread)."
+)
 
 
 # --- part A: sales ------------------------------------------------------------------------------------
 
-def auto_quiet_manual(args, tag: str, server: Server, clients: "Clients", watcher: "Watcher", productos: list[dict],
-                      stock_before: dict[str, int], auto_wait: float) -> tuple:
+
+def auto_quiet_manual(
+    args,
+    tag: str,
+    server: Server,
+    clients: Clients,
+    watcher: Watcher,
+    productos: list[dict],
+    stock_before: dict[str, int],
+    auto_wait: float,
+) -> tuple:
     """The run's timeline once the clients are going: the automatic backup, a quiet window, a manual
     backup, then the clients stopped and the kardex checked.
 
@@ -510,11 +588,20 @@ def auto_quiet_manual(args, tag: str, server: Server, clients: "Clients", watche
     results = clients.stop()
     log(f"{tag}: {len(results.get('sales', [])):,} sales sent; checking the kardex ...")
     kardex_ok, taken = check_kardex(server, productos, stock_before)
-    return (auto, quiet_begin, manual, manual_sent, manual_answered, results, kardex_ok, taken,
-            server.call("GET", "/backups"))
+    return (
+        auto,
+        quiet_begin,
+        manual,
+        manual_sent,
+        manual_answered,
+        results,
+        kardex_ok,
+        taken,
+        server.call("GET", "/backups"),
+    )
 
 
-def shut_down(server: Server, clients: "Clients", watcher: "Watcher | None", sampler: "Sampler | None") -> int:
+def shut_down(server: Server, clients: Clients, watcher: Watcher | None, sampler: Sampler | None) -> int:
     """Stop the clients, the watcher, the server and the sampler; return the server's exit code."""
     clients.stop()
     if watcher:
@@ -569,10 +656,13 @@ def sales_run(args, data_dir: Path, owner: tuple[str, str], rate: float, number:
         for index in range(args.connections):
             clients.start("sales", _sell, server.port, server.token, bodies, index * 5, rate / args.connections)
         load_start = time.time()
-        log(f"{tag}: server on :{server.port}, {args.connections} sales clients started"
-            f" {load_start - server.listening:.1f} s after it listened; waiting for the automatic backup ...")
-        auto, quiet_begin, manual, manual_sent, manual_answered, results, kardex_ok, taken, listing = \
-            auto_quiet_manual(args, tag, server, clients, watcher, productos, stock_before, STARTUP_DELAY + 600)
+        log(
+            f"{tag}: server on :{server.port}, {args.connections} sales clients started"
+            f" {load_start - server.listening:.1f} s after it listened; waiting for the automatic backup ..."
+        )
+        auto, quiet_begin, manual, manual_sent, manual_answered, results, kardex_ok, taken, listing = auto_quiet_manual(
+            args, tag, server, clients, watcher, productos, stock_before, STARTUP_DELAY + 600
+        )
         sales = results.get("sales", [])
     finally:
         exit_code = shut_down(server, clients, watcher, sampler)
@@ -580,10 +670,12 @@ def sales_run(args, data_dir: Path, owner: tuple[str, str], rate: float, number:
     server.log_path.rename(data_dir / f"server-{number}.log")
 
     good = [r for r in sales if r[3] == 201]
-    windows = [Window("start-up, before the automatic backup", load_start + 0.5, iso_time(auto["creado"])),
-               entry_window("during the automatic backup", auto),
-               Window("quiet (no backup)", quiet_begin, manual_sent),
-               entry_window("during the manual backup", manual)]
+    windows = [
+        Window("start-up, before the automatic backup", load_start + 0.5, iso_time(auto["creado"])),
+        entry_window("during the automatic backup", auto),
+        Window("quiet (no backup)", quiet_begin, manual_sent),
+        entry_window("during the manual backup", manual),
+    ]
     stats = [Latency.of(sales, w, 0, 2, lambda r: r[3] == 201) for w in windows]
     quiet = stats[2]
     log(f"{tag}: verifying the copies ...")
@@ -593,18 +685,24 @@ def sales_run(args, data_dir: Path, owner: tuple[str, str], rate: float, number:
         value = s.p99 / quiet.p99
         return f"{value:.2f}× {'(met)' if value <= 2 else '(**over 2×**)'}"
 
-    rows = [f"| {w.name} | {w.seconds:.1f} s | {s.n:,} | {s.per_second:,.0f} | {ms(s.p50)} | {ms(s.p99)} |"
-            f" {ms(s.max)} | {ratio(s) if i in (1, 3) else ('1×' if i == 2 else '')} | {s.errors} |"
-            f" {fmt_cpu(sampler.cpu(w.begin, w.end))} |" for i, (w, s) in enumerate(zip(windows, stats))]
+    rows = [
+        f"| {w.name} | {w.seconds:.1f} s | {s.n:,} | {s.per_second:,.0f} | {ms(s.p50)} | {ms(s.p99)} |"
+        f" {ms(s.max)} | {ratio(s) if i in (1, 3) else ('1×' if i == 2 else '')} | {s.errors} |"
+        f" {fmt_cpu(sampler.cpu(w.begin, w.end))} |"
+        for i, (w, s) in enumerate(zip(windows, stats, strict=True))
+    ]
     sales_cpu = sum(results.get("sales_cpu", [])) / max(manual_answered + args.settle - load_start, 1e-9)
     consistent = kardex_ok and taken == 3 * len(good)
     lines += [
         f"### A{number}. Sales {mode}",
         "",
-        (f"{args.connections} connections, {rate / args.connections:g} sales/s each on a fixed schedule; latency counts"
-         " from each sale's scheduled time, so a stalled server's backlog counts too (no coordinated omission)."
-         if rate else f"{args.connections} connections in a closed loop: each sends its next sale when the last is"
-         " answered, so the server runs as fast as it can and latency is mostly queueing.")
+        (
+            f"{args.connections} connections, {rate / args.connections:g} sales/s each on a fixed schedule; latency counts"
+            " from each sale's scheduled time, so a stalled server's backlog counts too (no coordinated omission)."
+            if rate
+            else f"{args.connections} connections in a closed loop: each sends its next sale when the last is"
+            " answered, so the server runs as fast as it can and latency is mostly queueing."
+        )
         + f" The clients used {sales_cpu:.0%} of one core; they started {load_start - server.listening:.1f} s after"
         " the server listened.",
         "",
@@ -616,8 +714,10 @@ def sales_run(args, data_dir: Path, owner: tuple[str, str], rate: float, number:
         " other than 201 and failed connections. Slowest sales sent during each backup (seconds after it began;"
         " phase from the progress notices):",
         "",
-        *(f"- {name}: {slowest([('sale', r[0], r[2]) for r in sales], entry, watcher)}"
-          for name, entry in (("automatic", auto), ("manual", manual))),
+        *(
+            f"- {name}: {slowest([('sale', r[0], r[2]) for r in sales], entry, watcher)}"
+            for name, entry in (("automatic", auto), ("manual", manual))
+        ),
         "",
         *BACKUP_HEADER,
         backup_row(auto, watcher, sampler.cpu(*span(auto))),
@@ -658,6 +758,7 @@ def print_summary(part: str, stats: dict[str, Latency]) -> None:
 
 # --- part B: 1 GB -----------------------------------------------------------------------------------
 
+
 def part_b(args, base: Path, lines: list[str]) -> bool:
     data_dir = base / "big"
     data_dir.mkdir()
@@ -688,17 +789,20 @@ def part_b(args, base: Path, lines: list[str]) -> bool:
         if args.light_rate:
             clients.start("sales", _sell, server.port, server.token, sale_bodies(productos), 0, args.light_rate)
         log(f"B: server on :{server.port}, prober and light sales started; waiting for the automatic backup ...")
-        auto, quiet_begin, manual, manual_sent, manual_answered, results, kardex_ok, taken, listing = \
-            auto_quiet_manual(args, "B", server, clients, watcher, productos, stock_before, STARTUP_DELAY + 1800)
+        auto, quiet_begin, manual, manual_sent, manual_answered, results, kardex_ok, taken, listing = auto_quiet_manual(
+            args, "B", server, clients, watcher, productos, stock_before, STARTUP_DELAY + 1800
+        )
     finally:
         exit_code = shut_down(server, clients, watcher, sampler)
     problems = server.logged_problems()
 
     probes, sales = results.get("probe", []), results.get("sales", [])
     good = [r for r in sales if r[3] == 201]
-    windows = [Window("quiet (no backup)", quiet_begin, manual_sent),
-               entry_window("during the automatic backup", auto),
-               entry_window("during the manual backup", manual)]
+    windows = [
+        Window("quiet (no backup)", quiet_begin, manual_sent),
+        entry_window("during the automatic backup", auto),
+        entry_window("during the manual backup", manual),
+    ]
     rows, summary = [], {}
     for path in ("/", "/clientes?limit=50"):
         mine = [r for r in probes if r[0] == path]
@@ -708,20 +812,25 @@ def part_b(args, base: Path, lines: list[str]) -> bool:
             rows.append(f"| GET {path} | {w.name} | {s.n:,} | {ms(s.p50)} | {ms(s.p99)} | {ms(s.max)} | {s.errors} |")
     for w in windows if sales else []:
         s = Latency.of(sales, w, 0, 2, lambda r: r[3] == 201)
-        rows.append(f"| POST /ventas ({args.light_rate:g}/s) | {w.name} | {s.n:,} | {ms(s.p50)} | {ms(s.p99)} |"
-                    f" {ms(s.max)} | {s.errors} |")
+        rows.append(
+            f"| POST /ventas ({args.light_rate:g}/s) | {w.name} | {s.n:,} | {ms(s.p50)} | {ms(s.p99)} |"
+            f" {ms(s.max)} | {s.errors} |"
+        )
     requests = [(f"GET {r[0]}", r[1], r[2]) for r in probes] + [("sale", r[0], r[2]) for r in sales]
     log("B: verifying the copies (integrity_check reads every page) ...")
     checks = [verify(backup_dir, entry, good) for entry in (auto, manual)]
     consistent = kardex_ok and taken == 3 * len(good)
     lines += [
-        f"## B. Backup of a {db_size / 1024 ** 3:.2f} GiB database",
+        f"## B. Backup of a {db_size / 1024**3:.2f} GiB database",
         "",
         data_line + f"; database file **{mb(db_size)}** ({db_size / 1e9:.2f} GB)",
         f"- Load: one prober process sends GET / then GET /clientes?limit=50 every {args.probe_interval * 1000:g} ms"
         " (latency from its send)"
-        + (f", and one client process makes {args.light_rate:g} sales/s (paced, latency from the scheduled time)"
-           if args.light_rate else "")
+        + (
+            f", and one client process makes {args.light_rate:g} sales/s (paced, latency from the scheduled time)"
+            if args.light_rate
+            else ""
+        )
         + f". The automatic backup comes 5 s after start; the quiet window is {args.idle:g} s, {args.settle:g} s after"
         " it ended; then POST /backups.",
         "",
@@ -740,8 +849,10 @@ def part_b(args, base: Path, lines: list[str]) -> bool:
         "Latency from the send (probes) or the scheduled time (sales). Slowest requests sent during each backup"
         " (seconds after it began; phase from the progress notices):",
         "",
-        *(f"- {name}: {slowest(requests, entry, watcher)}"
-          for name, entry in (("automatic", auto), ("manual", manual))),
+        *(
+            f"- {name}: {slowest(requests, entry, watcher)}"
+            for name, entry in (("automatic", auto), ("manual", manual))
+        ),
         "",
         "Copies, opened read-only with APSW:",
         "",
@@ -763,22 +874,38 @@ def part_b(args, base: Path, lines: list[str]) -> bool:
 
 # --- main -------------------------------------------------------------------------------------------
 
+
 def machine() -> dict[str, str]:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor() or "unknown")
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown",
+    )
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
-    return {"cpus": str(os.cpu_count()), "cpu": cpu, "os": platform.platform(), "python": platform.python_version(),
-            "sqlite": apsw.sqlitelibversion(),
-            "ram": f"{os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') / 1024 ** 3:.0f} GiB",
-            "commit": (commit.stdout.strip() or "unknown") + (" + uncommitted changes" if dirty else "")}
+    return {
+        "cpus": str(os.cpu_count()),
+        "cpu": cpu,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "sqlite": apsw.sqlitelibversion(),
+        "ram": f"{os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') / 1024**3:.0f} GiB",
+        "commit": (commit.stdout.strip() or "unknown") + (" + uncommitted changes" if dirty else ""),
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--connections", type=int, default=4, help="sales client processes in part A (default 4)")
-    parser.add_argument("--rates", type=lambda text: [float(x) for x in text.split(",")], default=[0.0, 100.0],
-                        help="part A's runs: sales/s in all for each, paced; 0 = back to back (default 0,100)")
+    parser.add_argument(
+        "--rates",
+        type=lambda text: [float(x) for x in text.split(",")],
+        default=[0.0, 100.0],
+        help="part A's runs: sales/s in all for each, paced; 0 = back to back (default 0,100)",
+    )
     parser.add_argument("--idle", type=float, default=15, help="seconds of the quiet window before the manual backup")
     parser.add_argument("--settle", type=float, default=2, help="seconds after a backup before the next window")
     for name, default in LOAD_SIZES.items():
@@ -795,7 +922,7 @@ def main() -> int:
         parser.error(f"--db {args.db}: no such file")
 
     base = Path(tempfile.mkdtemp(prefix="bench-backup-"))
-    started_at = dt.datetime.now(dt.timezone.utc)
+    started_at = dt.datetime.now(dt.UTC)
     load_before = os.getloadavg()[0]
     wall = time.monotonic()
     sections: list[str] = []
@@ -809,22 +936,24 @@ def main() -> int:
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)
     info = machine()
-    report = "\n".join([
-        f"# Backup benchmark, {started_at:%Y-%m-%d %H:%M} UTC",
-        "",
-        f"- Machine: {info['cpus']} CPUs ({info['cpu']}), {info['ram']} RAM, {info['os']}, Python {info['python']},"
-        f" SQLite {info['sqlite']}",
-        f"- Load average (1 min): {load_before:.2f} before, {os.getloadavg()[0]:.2f} after"
-        " (anything well above the benchmark's own load means other work shared the CPUs)",
-        f"- Code: {info['commit']}",
-        f"- Run: `{' '.join(['python bench/backup.py', *sys.argv[1:]])}`, {time.monotonic() - wall:.0f} s in all;"
-        " one server process (gevent) on 127.0.0.1, clients in separate processes on the same machine",
-        "",
-        *sections,
-        f"Result: {'all checks passed' if ok else '**a check failed**'} (copies complete and sound, stock = kardex,"
-        " no server errors; a missed latency target is reported, not a failure).",
-        "",
-    ])
+    report = "\n".join(
+        [
+            f"# Backup benchmark, {started_at:%Y-%m-%d %H:%M} UTC",
+            "",
+            f"- Machine: {info['cpus']} CPUs ({info['cpu']}), {info['ram']} RAM, {info['os']}, Python {info['python']},"
+            f" SQLite {info['sqlite']}",
+            f"- Load average (1 min): {load_before:.2f} before, {os.getloadavg()[0]:.2f} after"
+            " (anything well above the benchmark's own load means other work shared the CPUs)",
+            f"- Code: {info['commit']}",
+            f"- Run: `{' '.join(['python bench/backup.py', *sys.argv[1:]])}`, {time.monotonic() - wall:.0f} s in all;"
+            " one server process (gevent) on 127.0.0.1, clients in separate processes on the same machine",
+            "",
+            *sections,
+            f"Result: {'all checks passed' if ok else '**a check failed**'} (copies complete and sound, stock = kardex,"
+            " no server errors; a missed latency target is reported, not a failure).",
+            "",
+        ]
+    )
     REPORTS.mkdir(parents=True, exist_ok=True)
     path = REPORTS / f"backup-{started_at:%Y%m%d-%H%M%S}.md"
     path.write_text(report)

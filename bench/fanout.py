@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
 import multiprocessing
 import os
@@ -81,7 +82,7 @@ def _listen(url: str, token: str, count: int, writes: int, ready, results) -> No
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def main() -> int:
@@ -100,10 +101,14 @@ def main() -> int:
             # interval) made the client, not the server, set the latency. Several processes
             # with a short switch interval keep the measurement about the server.
             ready, results = multiprocessing.Queue(), multiprocessing.Queue()
-            shares = [args.clients // args.processes + (i < args.clients % args.processes)
-                      for i in range(args.processes)]
-            workers = [multiprocessing.Process(target=_listen, args=(ws_url, server.token, n, args.writes, ready,
-                                                                     results)) for n in shares if n]
+            shares = [
+                args.clients // args.processes + (i < args.clients % args.processes) for i in range(args.processes)
+            ]
+            workers = [
+                multiprocessing.Process(target=_listen, args=(ws_url, server.token, n, args.writes, ready, results))
+                for n in shares
+                if n
+            ]
             for worker in workers:
                 worker.start()
             for _ in workers:
@@ -129,7 +134,7 @@ def main() -> int:
     expected = args.writes
     lost = [expected - len({seq for seq, _, _ in arrivals}) for arrivals in received]
     duplicated = [len(arrivals) - len({seq for seq, _, _ in arrivals}) for arrivals in received]
-    reordered = [sum(1 for a, b in zip(arrivals, arrivals[1:]) if b[0] <= a[0]) for arrivals in received]
+    reordered = [sum(1 for a, b in itertools.pairwise(arrivals) if b[0] <= a[0]) for arrivals in received]
     last_arrival: dict[int, float] = {}
     stamped: dict[int, float] = {}
     for arrivals in received:
@@ -139,8 +144,9 @@ def main() -> int:
     latencies = [(last_arrival[seq] - stamped[seq]) * 1000 for seq in last_arrival]
 
     load = os.getloadavg()
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                            text=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
     report = f"""# WebSocket fan-out — {dt.datetime.now():%Y-%m-%d %H:%M}
 
 Commit `{commit}` · {platform.processor() or platform.machine()} · {os.cpu_count()} CPUs ·

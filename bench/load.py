@@ -90,7 +90,7 @@ class Scenario:
     @property
     def target(self) -> str:
         parts = [f"≥ {self.min_rps:,.0f} req/s"] if self.min_rps else []
-        return ", ".join(parts + [f"p99 ≤ {self.max_p99_ms:.0f} ms"])
+        return ", ".join([*parts, f"p99 ≤ {self.max_p99_ms:.0f} ms"])
 
 
 @dataclass
@@ -104,14 +104,18 @@ class Result:
     first_error: str
 
     def met(self, scenario: Scenario) -> bool:
-        return (self.errors == 0 and self.p99_ms <= scenario.max_p99_ms
-                and (scenario.min_rps is None or self.rps >= scenario.min_rps))
+        return (
+            self.errors == 0
+            and self.p99_ms <= scenario.max_p99_ms
+            and (scenario.min_rps is None or self.rps >= scenario.min_rps)
+        )
 
 
 def call(base: str, method: str, path: str, body: object = None, token: str | None = None) -> dict:
     headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
-    request = urllib.request.Request(base + path, method=method, headers=headers,
-                                     data=None if body is None else json.dumps(body).encode())
+    request = urllib.request.Request(
+        base + path, method=method, headers=headers, data=None if body is None else json.dumps(body).encode()
+    )
     with urllib.request.urlopen(request, timeout=60) as response:
         return json.loads(response.read())
 
@@ -119,9 +123,25 @@ def call(base: str, method: str, path: str, body: object = None, token: str | No
 def create_owner(data_dir: Path, username: str = OWNER) -> str:
     """An owner account in the seeded database, made with the CLI; returns its password."""
     password = f"bench-{secrets.token_urlsafe(16)}"
-    subprocess.run([sys.executable, "-m", "appliance", "create-user", "--rol", "dueno", "--username", username,
-                    "--password-stdin"], input=password + "\n", cwd=ROOT, env={**os.environ, "DATA_DIR": str(data_dir)},
-                   capture_output=True, text=True, check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "appliance",
+            "create-user",
+            "--rol",
+            "dueno",
+            "--username",
+            username,
+            "--password-stdin",
+        ],
+        input=password + "\n",
+        cwd=ROOT,
+        env={**os.environ, "DATA_DIR": str(data_dir)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return password
 
 
@@ -148,8 +168,20 @@ def to_ms(value: str, unit: str) -> float:
 
 
 def run_wrk(url: str, script: Path, connections: int, seconds: float, server_pid: int, token: str) -> Result:
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", "--timeout", "5s",
-               "-H", f"Authorization: Bearer {token}", "-s", str(script), url]
+    command = [
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{seconds:g}s",
+        "--latency",
+        "--timeout",
+        "5s",
+        "-H",
+        f"Authorization: Bearer {token}",
+        "-s",
+        str(script),
+        url,
+    ]
     cpu_before, started = cpu_seconds(server_pid), time.monotonic()
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     server_cpu = (cpu_seconds(server_pid) - cpu_before) / (time.monotonic() - started)
@@ -181,8 +213,14 @@ def ventas_lua(products: list[dict]) -> str:
         trio = [products[(index + k) % len(products)] for k in range(3)]
         total = sum(p["precio_venta"] for p in trio)
         cash = math.ceil(total / 100) * 100  # the next $100 bill: the sale gives change
-        bodies.append(json.dumps({"items": [{"producto_id": p["id"], "cantidad": 1} for p in trio],
-                                  "pagos": [{"metodo": "efectivo", "monto": cash}]}))
+        bodies.append(
+            json.dumps(
+                {
+                    "items": [{"producto_id": p["id"], "cantidad": 1} for p in trio],
+                    "pagos": [{"metodo": "efectivo", "monto": cash}],
+                }
+            )
+        )
     table = ",\n".join(f"  [==[{body}]==]" for body in bodies)
     return f"""
 wrk.method = "POST"
@@ -206,11 +244,17 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = data_dir / "server.log"
-        env = {**os.environ, "DATA_DIR": str(data_dir), "HOST": "127.0.0.1", "PORT": str(self.port),
-               "LOG_LEVEL": "WARNING"}
+        env = {
+            **os.environ,
+            "DATA_DIR": str(data_dir),
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "LOG_LEVEL": "WARNING",
+        }
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "appliance", "serve"], cwd=ROOT, env=env,
-                                         stdout=log, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "appliance", "serve"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -251,18 +295,33 @@ class Server:
         return self.proc.returncode
 
     def logged_problems(self) -> list[str]:
-        return [line for line in self.log_path.read_text(errors="replace").splitlines()
-                if "Traceback" in line or " ERROR " in line or " CRITICAL " in line]
+        return [
+            line
+            for line in self.log_path.read_text(errors="replace").splitlines()
+            if "Traceback" in line or " ERROR " in line or " CRITICAL " in line
+        ]
 
 
 def machine() -> dict[str, str]:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor() or "unknown")
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown",
+    )
     wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("[")[0].strip()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
-    return {"cpus": str(os.cpu_count()), "cpu": cpu, "os": platform.platform(), "python": platform.python_version(),
-            "wrk": wrk, "commit": (commit.stdout.strip() or "unknown") + (" + uncommitted changes" if dirty else "")}
+    return {
+        "cpus": str(os.cpu_count()),
+        "cpu": cpu,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "wrk": wrk,
+        "commit": (commit.stdout.strip() or "unknown") + (" + uncommitted changes" if dirty else ""),
+    }
 
 
 def main() -> int:
@@ -281,14 +340,26 @@ def main() -> int:
         return 2
 
     data_dir = Path(tempfile.mkdtemp(prefix="servitec-bench-"))
-    started_at = dt.datetime.now(dt.timezone.utc)
+    started_at = dt.datetime.now(dt.UTC)
     load_before = os.getloadavg()[0]
     print(f"Seeding {data_dir} ...", flush=True)
     seed_started = time.monotonic()
     seeded = subprocess.run(
-        [sys.executable, "-m", "appliance", "demo-data", f"--clientes={args.clientes}", f"--ordenes={args.ordenes}",
-         f"--productos={args.productos}", f"--ventas={args.ventas}"],
-        cwd=ROOT, env={**os.environ, "DATA_DIR": str(data_dir)}, capture_output=True, text=True)
+        [
+            sys.executable,
+            "-m",
+            "appliance",
+            "demo-data",
+            f"--clientes={args.clientes}",
+            f"--ordenes={args.ordenes}",
+            f"--productos={args.productos}",
+            f"--ventas={args.ventas}",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "DATA_DIR": str(data_dir)},
+        capture_output=True,
+        text=True,
+    )
     seed_seconds = time.monotonic() - seed_started
     if seeded.returncode != 0:
         print(seeded.stderr, file=sys.stderr)
@@ -319,8 +390,11 @@ def main() -> int:
             run_wrk(url, script, args.connections, args.warmup, server.proc.pid, server.token)
             result = run_wrk(url, script, args.connections, args.duration, server.proc.pid, server.token)
             results.append(result)
-            print(f"{scenario.name}: {result.rps:,.0f} req/s, p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms,"
-                  f" {result.errors} errors", flush=True)
+            print(
+                f"{scenario.name}: {result.rps:,.0f} req/s, p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms,"
+                f" {result.errors} errors",
+                flush=True,
+            )
 
         # The dashboard while the counter sells: each sale changes the dashboard cache's key, so
         # most dashboard requests recompute it (in the thread pool, one computation at a time).
@@ -329,13 +403,24 @@ def main() -> int:
         dashboard_script.write_text(STATUS_LUA)
         sales_script = data_dir / f"scenario{scenarios.index(ventas)}.lua"
         with ThreadPoolExecutor(1) as pool:
-            selling = pool.submit(run_wrk, server.url + ventas.path, sales_script, half, args.duration + 1,
-                                  server.proc.pid, server.token)
+            selling = pool.submit(
+                run_wrk, server.url + ventas.path, sales_script, half, args.duration + 1, server.proc.pid, server.token
+            )
             time.sleep(0.5)
-            mixed = [Scenario(f"GET /stats/dashboard, {half} clients, while {half} sell", "", "", None),
-                     Scenario(f"POST /ventas, {half} clients, while {half} read the dashboard", "", "", None)]
-            results.append(run_wrk(server.url + "/stats/dashboard", dashboard_script, half, args.duration,
-                                   server.proc.pid, server.token))
+            mixed = [
+                Scenario(f"GET /stats/dashboard, {half} clients, while {half} sell", "", "", None),
+                Scenario(f"POST /ventas, {half} clients, while {half} read the dashboard", "", "", None),
+            ]
+            results.append(
+                run_wrk(
+                    server.url + "/stats/dashboard",
+                    dashboard_script,
+                    half,
+                    args.duration,
+                    server.proc.pid,
+                    server.token,
+                )
+            )
             results.append(selling.result())
         scenarios += mixed
 
@@ -353,43 +438,50 @@ def main() -> int:
 
     info = machine()
     rows = []
-    for scenario, result in zip(scenarios, results):
-        rows.append(f"| {scenario.name} | {result.rps:,.0f} | {result.p50_ms:.1f} ms | {result.p99_ms:.1f} ms |"
-                    f" {result.errors} | {scenario.target} | {'yes' if result.met(scenario) else '**no**'} |"
-                    f" {result.server_cpu:.0%} |")
-    first_errors = [f"- {s.name}: first non-2xx response: `{r.first_error}`"
-                    for s, r in zip(scenarios, results) if r.first_error]
+    for scenario, result in zip(scenarios, results, strict=True):
+        rows.append(
+            f"| {scenario.name} | {result.rps:,.0f} | {result.p50_ms:.1f} ms | {result.p99_ms:.1f} ms |"
+            f" {result.errors} | {scenario.target} | {'yes' if result.met(scenario) else '**no**'} |"
+            f" {result.server_cpu:.0%} |"
+        )
+    first_errors = [
+        f"- {s.name}: first non-2xx response: `{r.first_error}`"
+        for s, r in zip(scenarios, results, strict=True)
+        if r.first_error
+    ]
     consistent = kardex_ok and pieces_sold == 3 * sales_made
-    report = "\n".join([
-        f"# Load benchmark, {started_at:%Y-%m-%d %H:%M} UTC",
-        "",
-        f"- Machine: {info['cpus']} CPUs ({info['cpu']}), {info['os']}, Python {info['python']}, {info['wrk']}",
-        f"- Load average (1 min): {load_before:.2f} before seeding, {load_after:.2f} after the runs"
-        " (anything well above 0 means other work shared the CPUs)",
-        f"- Code: {info['commit']}",
-        f"- Data: {seeded.stdout.strip().removeprefix('Datos de ejemplo agregados: ')}; seeded in {seed_seconds:.1f} s;"
-        f" database file {db_size / 1024 ** 2:,.0f} MB",
-        f"- Load: `wrk -t1 -c{args.connections} -d{args.duration:g}s --latency` per endpoint after a {args.warmup:g} s"
-        " warm-up; one server process (gevent), on the same machine as wrk; every request signed in (an owner's"
-        " bearer token)",
-        "",
-        "| Endpoint | req/s | p50 | p99 | errors | target | met? | server CPU |",
-        "|---|---:|---:|---:|---:|---|---|---:|",
-        *rows,
-        "",
-        "errors = responses other than 2xx plus socket errors; server CPU = share of one core used by the server"
-        " process during the measured run. The last two rows run at the same time (their CPU shares overlap);"
-        " every sale changes the dashboard, so one computation is always running and the dashboard rows that"
-        " waited for it make its p99.",
-        *([""] + first_errors if first_errors else []),
-        "",
-        f"- Consistency: {sales_made:,} sales during the runs took {pieces_sold:,} pieces of {len(productos)} products"
-        f" ({'= 3 per sale' if pieces_sold == 3 * sales_made else '**≠ 3 per sale**'}); stock equals the kardex sum"
-        f" for all of them: {'yes' if kardex_ok else '**no**'}.",
-        f"- Server: stopped with exit code {exit_code}; {len(problems)} error lines in its log"
-        + (":\n" + "\n".join(f"    {line}" for line in problems[:10]) if problems else "."),
-        "",
-    ])
+    report = "\n".join(
+        [
+            f"# Load benchmark, {started_at:%Y-%m-%d %H:%M} UTC",
+            "",
+            f"- Machine: {info['cpus']} CPUs ({info['cpu']}), {info['os']}, Python {info['python']}, {info['wrk']}",
+            f"- Load average (1 min): {load_before:.2f} before seeding, {load_after:.2f} after the runs"
+            " (anything well above 0 means other work shared the CPUs)",
+            f"- Code: {info['commit']}",
+            f"- Data: {seeded.stdout.strip().removeprefix('Datos de ejemplo agregados: ')}; seeded in {seed_seconds:.1f} s;"
+            f" database file {db_size / 1024**2:,.0f} MB",
+            f"- Load: `wrk -t1 -c{args.connections} -d{args.duration:g}s --latency` per endpoint after a {args.warmup:g} s"
+            " warm-up; one server process (gevent), on the same machine as wrk; every request signed in (an owner's"
+            " bearer token)",
+            "",
+            "| Endpoint | req/s | p50 | p99 | errors | target | met? | server CPU |",
+            "|---|---:|---:|---:|---:|---|---|---:|",
+            *rows,
+            "",
+            "errors = responses other than 2xx plus socket errors; server CPU = share of one core used by the server"
+            " process during the measured run. The last two rows run at the same time (their CPU shares overlap);"
+            " every sale changes the dashboard, so one computation is always running and the dashboard rows that"
+            " waited for it make its p99.",
+            *(["", *first_errors] if first_errors else []),
+            "",
+            f"- Consistency: {sales_made:,} sales during the runs took {pieces_sold:,} pieces of {len(productos)} products"
+            f" ({'= 3 per sale' if pieces_sold == 3 * sales_made else '**≠ 3 per sale**'}); stock equals the kardex sum"
+            f" for all of them: {'yes' if kardex_ok else '**no**'}.",
+            f"- Server: stopped with exit code {exit_code}; {len(problems)} error lines in its log"
+            + (":\n" + "\n".join(f"    {line}" for line in problems[:10]) if problems else "."),
+            "",
+        ]
+    )
     REPORTS.mkdir(parents=True, exist_ok=True)
     path = REPORTS / f"load-{started_at:%Y%m%d-%H%M%S}.md"
     path.write_text(report)

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import apsw
 import requests
 
 ESTADOS = (
-    "recibido", "diagnostico", "esperando_aprobacion", "en_reparacion", "esperando_refaccion", "listo",
-    "entregado", "cancelado",
+    "recibido",
+    "diagnostico",
+    "esperando_aprobacion",
+    "en_reparacion",
+    "esperando_refaccion",
+    "listo",
+    "entregado",
+    "cancelado",
 )
 # The allowed moves of the order state machine, as the issue describes them
 # (kept here on purpose instead of importing ordenes.TRANSITIONS: the tests
@@ -54,8 +61,12 @@ def cents(amount: float | int | str) -> int:
 
 def assert_error(response: requests.Response, status: int, code: str | None = None) -> dict[str, Any]:
     """The response is `status` with exactly {"error": {"code", "message", "fields"}}; return the error."""
-    assert response.status_code == status, (response.request.method, response.url, response.status_code,
-                                            response.text[:500])
+    assert response.status_code == status, (
+        response.request.method,
+        response.url,
+        response.status_code,
+        response.text[:500],
+    )
     assert response.headers.get("Content-Type", "").startswith("application/json"), response.headers
     body = response.json()
     assert isinstance(body, dict) and set(body) == {"error"}, body
@@ -71,6 +82,7 @@ def assert_error(response: requests.Response, status: int, code: str | None = No
 
 
 # --- factories -------------------------------------------------------------------------------
+
 
 def make_cliente(api, **over) -> dict[str, Any]:
     body = {"nombre": f"Cliente {token()}", "telefono": "555-0100", **over}
@@ -138,6 +150,7 @@ def assert_ledger_consistent(api, producto_id: str) -> dict[str, Any]:
 
 # --- "nothing changed" -----------------------------------------------------------------------
 
+
 class DbWatch:
     """A read-only look at the server's database file from the test process.
 
@@ -149,8 +162,12 @@ class DbWatch:
     def __init__(self, db_path: Path):
         self.conn = apsw.Connection(str(db_path), flags=apsw.SQLITE_OPEN_READONLY)
         self.conn.setbusytimeout(5000)
-        self.tables = [r[0] for r in self.conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        self.tables = [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            )
+        ]
 
     def state(self) -> dict[str, Any]:
         state: dict[str, Any] = {"data_version": self.conn.execute("PRAGMA data_version").fetchall()[0][0]}
@@ -190,7 +207,7 @@ class KeepWriting:
         finally:
             client.session.close()
 
-    def __enter__(self) -> "KeepWriting":
+    def __enter__(self) -> KeepWriting:
         for thread in self._threads:
             thread.start()
         return self

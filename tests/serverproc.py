@@ -41,7 +41,9 @@ def seed_owner(db_path: Path) -> None:
     try:
         with database.write() as tx:
             if usuarios.login_row(tx, OWNER) is None:
-                usuarios.create_usuario(tx, {"username": OWNER, "nombre": "Dueño de pruebas", "rol": "dueno"}, _owner_hash)
+                usuarios.create_usuario(
+                    tx, {"username": OWNER, "nombre": "Dueño de pruebas", "rol": "dueno"}, _owner_hash
+                )
     finally:
         database.close()
 
@@ -74,9 +76,15 @@ class ServerProcess:
         self.owner = owner
         self.token: str | None = None
         self.port = port or free_port()
-        self.env = {**os.environ, "DATA_DIR": str(self.data_dir),
-                    "BACKUP_DIR": str(self.data_dir / "backups"), "HOST": "127.0.0.1", "PORT": str(self.port),
-                    "LOG_LEVEL": "WARNING", **env}
+        self.env = {
+            **os.environ,
+            "DATA_DIR": str(self.data_dir),
+            "BACKUP_DIR": str(self.data_dir / "backups"),
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "LOG_LEVEL": "WARNING",
+            **env,
+        }
         if os.environ.get("SERVITEC_TEST_TLS") == "1" and "SSL_CERT" not in self.env:
             self.env.update(suite_tls_env())
         self.proc: subprocess.Popen | None = None
@@ -95,19 +103,25 @@ class ServerProcess:
         """An http.client connection to this server, over TLS when it serves HTTPS."""
         if self.verify:
             context = ssl.create_default_context(cafile=self.verify)
-            return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=10, context=context,
-                                               source_address=source_address)
+            return http.client.HTTPSConnection(
+                "127.0.0.1", self.port, timeout=10, context=context, source_address=source_address
+            )
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=10, source_address=source_address)
 
     @property
     def db_path(self) -> Path:
         return Path(self.env.get("DB_PATH") or self.data_dir / "SERVITEC.DB")
 
-    def start(self, timeout: float = 20.0) -> "ServerProcess":
+    def start(self, timeout: float = 20.0) -> ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "appliance", "serve"], cwd=ROOT, env=self.env,
-                                     stdout=log, stderr=subprocess.STDOUT)
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "appliance", "serve"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -126,8 +140,9 @@ class ServerProcess:
 
     def login(self, username: str, password: str) -> str:
         """Sign in through POST /token; return the access token."""
-        response = requests.post(self.url + "/token", data={"username": username, "password": password}, timeout=10,
-                                 verify=self.verify)
+        response = requests.post(
+            self.url + "/token", data={"username": username, "password": password}, timeout=10, verify=self.verify
+        )
         assert response.status_code == 200, response.text
         return response.json()["access_token"]
 

@@ -58,8 +58,12 @@ def test_forwarded_for_is_believed_only_from_trusted_proxies(server_with):
     assert _get(proc, "/clientes", source="127.0.0.2", headers={"X-Forwarded-For": "127.0.0.1"})[0] == 403
     # The audit trail records the client's address, not the proxy's.
     conn = proc.connection()
-    conn.request("POST", "/clientes", body=json.dumps({"nombre": "Vía proxy"}),
-                 headers={**proc.headers, "Content-Type": "application/json", "X-Forwarded-For": "192.168.1.77"})
+    conn.request(
+        "POST",
+        "/clientes",
+        body=json.dumps({"nombre": "Vía proxy"}),
+        headers={**proc.headers, "Content-Type": "application/json", "X-Forwarded-For": "192.168.1.77"},
+    )
     created = json.loads(conn.getresponse().read())
     conn.close()
     trail = api.ok("GET", "/auditoria", params={"entidad_id": created["id"]})["items"]
@@ -67,12 +71,21 @@ def test_forwarded_for_is_believed_only_from_trusted_proxies(server_with):
 
 
 def test_default_allow_list_is_loopback_and_private_ranges():
-    from appliance.security.addresses import address_allowed, client_address
     from appliance.config import Config
+    from appliance.security.addresses import address_allowed, client_address
 
     settings = Config.from_env({})
-    for address in ("127.0.0.1", "::1", "10.1.2.3", "172.16.0.9", "172.31.255.1", "192.168.100.4", "fd12::5",
-                    "fe80::1%eth0", "::ffff:192.168.1.4"):
+    for address in (
+        "127.0.0.1",
+        "::1",
+        "10.1.2.3",
+        "172.16.0.9",
+        "172.31.255.1",
+        "192.168.100.4",
+        "fd12::5",
+        "fe80::1%eth0",
+        "::ffff:192.168.1.4",
+    ):
         assert address_allowed(settings, client_address(settings, address, None)), address
     for address in ("8.8.8.8", "172.32.0.1", "2001:db8::1", "::ffff:8.8.8.8", "", None, "no-es-ip"):
         assert not address_allowed(settings, client_address(settings, address, None)), address
@@ -85,7 +98,12 @@ def test_bad_network_settings_stop_the_server_with_a_clear_message(tmp_path):
 
     from serverproc import ROOT
 
-    done = subprocess.run([sys.executable, "-m", "appliance", "serve"], cwd=ROOT, capture_output=True, text=True,
-                          env={"DATA_DIR": str(tmp_path), "ALLOWED_IPS": "192.168.1.0/24,la-oficina",
-                               "PATH": "/usr/bin:/bin"}, timeout=30)
+    done = subprocess.run(
+        [sys.executable, "-m", "appliance", "serve"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"DATA_DIR": str(tmp_path), "ALLOWED_IPS": "192.168.1.0/24,la-oficina", "PATH": "/usr/bin:/bin"},
+        timeout=30,
+    )
     assert done.returncode == 2 and "ALLOWED_IPS" in done.stderr and "la-oficina" in done.stderr

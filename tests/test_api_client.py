@@ -11,12 +11,23 @@ import uuid
 from contextlib import suppress
 
 import pytest
-
 from serverproc import OWNER, OWNER_PASSWORD, ServerProcess, free_port
+
 from webview_client import realtime
-from webview_client.api_client import (CONECTADO, CONECTANDO, DETENIDO, NO_AUTORIZADO, ConflictError, InvalidInput,
-                                       LoginLocked, NotAuthenticated, PermissionDenied, RecordNotFound,
-                                       ServerUnavailable, ServitecAPIClient)
+from webview_client.api_client import (
+    CONECTADO,
+    CONECTANDO,
+    DETENIDO,
+    NO_AUTORIZADO,
+    ConflictError,
+    InvalidInput,
+    LoginLocked,
+    NotAuthenticated,
+    PermissionDenied,
+    RecordNotFound,
+    ServerUnavailable,
+    ServitecAPIClient,
+)
 
 STAFF_PASSWORD = "clave-del-personal-1"
 
@@ -68,8 +79,9 @@ def clients():
     """`clients(server, username=..., password=...)`: a signed-in client, closed after the test."""
     opened: list[ServitecAPIClient] = []
 
-    def make(server: ServerProcess, username: str = OWNER, password: str = OWNER_PASSWORD,
-             url: str | None = None, **options) -> ServitecAPIClient:
+    def make(
+        server: ServerProcess, username: str = OWNER, password: str = OWNER_PASSWORD, url: str | None = None, **options
+    ) -> ServitecAPIClient:
         client = ServitecAPIClient(url or server.url, verify=server.verify, **options)
         opened.append(client)
         client.login(username, password)
@@ -93,13 +105,13 @@ def test_spec_example_prints_stock_updates(server, clients, capsys):
     client = clients(server, new_user(owner, "mostrador"), STAFF_PASSWORD)
 
     def on_update(data):
-        event = data['event']
-        payload = data['data']
+        event = data["event"]
+        payload = data["data"]
 
-        if event == 'stock_actualizado':
+        if event == "stock_actualizado":
             # Actualizar UI automáticamente
-            producto_id = payload['id']
-            nuevo_stock = payload['stock']
+            producto_id = payload["id"]
+            nuevo_stock = payload["stock"]
             print(f"Stock actualizado: Producto {producto_id} = {nuevo_stock}")
 
     feed = Feed()
@@ -146,8 +158,10 @@ def test_every_endpoint_round_trip(server, clients):
 
     venta = owner.crear_venta([{"producto_id": producto["id"], "cantidad": 1}], cliente_id=cliente["id"])
     assert owner.obtener_venta(venta["id"])["total"] == 120
-    assert venta["id"] in [v["id"] for v in owner.listar_ventas(desde=dt.date.today() - dt.timedelta(days=1),
-                                                                cliente_id=cliente["id"])["items"]]
+    assert venta["id"] in [
+        v["id"]
+        for v in owner.listar_ventas(desde=dt.date.today() - dt.timedelta(days=1), cliente_id=cliente["id"])["items"]
+    ]
     assert owner.cancelar_venta(venta["id"], "Prueba")["estado"] == "cancelada"
     assert {o["id"] for o in owner.historial_cliente(cliente["id"])["ordenes"]} == {orden["id"]}
     assert "ordenes_por_estado" in owner.dashboard()
@@ -203,6 +217,7 @@ def test_backups_round_trip_with_notices_and_a_restore(tmp_path, clients):
         proc.stop()
 
 
+@pytest.mark.slow
 def test_events_arrive_once_and_in_order_across_kill_and_restart(tmp_path, clients):
     proc = ServerProcess(tmp_path / "data").start()
     try:
@@ -320,7 +335,7 @@ class FaultyProxy:
             while data := source.recv(65536):
                 if answers and self.armed.is_set():
                     if len(data) > self.relay:
-                        sink.sendall(data[:self.relay])
+                        sink.sendall(data[: self.relay])
                         self.armed.clear()
                         self.dropped += 1
                         break
@@ -360,8 +375,9 @@ def test_a_create_resent_after_it_landed_returns_the_record_without_a_second_one
         proxy.shut()
 
 
-def test_a_backup_download_is_resent_like_any_get_and_a_missing_one_is_record_not_found(fresh_server, clients,
-                                                                                        tmp_path):
+def test_a_backup_download_is_resent_like_any_get_and_a_missing_one_is_record_not_found(
+    fresh_server, clients, tmp_path
+):
     owner = clients(fresh_server)
     respaldo = owner.crear_respaldo()
     proxy = FaultyProxy(fresh_server)
@@ -438,7 +454,10 @@ def test_errors_are_typed_and_carry_the_server_message(server, clients):
     with ServitecAPIClient(server.url, verify=server.verify) as client, pytest.raises(NotAuthenticated) as info:
         client.login(username, "no-es-la-clave")
     assert (info.value.status, info.value.code, info.value.message) == (
-        401, "credenciales_invalidas", "Usuario o contraseña incorrectos.")
+        401,
+        "credenciales_invalidas",
+        "Usuario o contraseña incorrectos.",
+    )
     failures = owner.listar_auditoria(usuario=username, accion="inicio_sesion_fallido")["items"]
     assert len(failures) == 1  # a refused sign-in is not retried
 
@@ -517,7 +536,8 @@ def test_a_refused_sale_sends_no_event(server, clients):
     wait_for(lambda: feed.events, "the next event")
     # Nothing at all was committed for the refused sale: the next change is the very next seq.
     assert [(e["event"], e["data"]["id"], e["seq"]) for e in feed.events] == [
-        ("cliente_creado", marca["id"], before + 1)]
+        ("cliente_creado", marca["id"], before + 1)
+    ]
 
 
 def test_a_revoked_session_stops_the_feed_and_signing_in_resumes_it(server, clients):

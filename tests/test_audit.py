@@ -14,8 +14,12 @@ def _trail(owner, entidad_id):
 
 def test_changes_to_every_entity_are_recorded_with_the_acting_user(server, api):
     username = f"mostrador.{uuid.uuid4().hex[:6]}"
-    usuario = api.ok("POST", "/usuarios", 201, json={"username": username, "nombre": "Caja 2", "rol": "mostrador",
-                                                     "password": "clave-de-caja"})
+    usuario = api.ok(
+        "POST",
+        "/usuarios",
+        201,
+        json={"username": username, "nombre": "Caja 2", "rol": "mostrador", "password": "clave-de-caja"},
+    )
     counter = Api(server.url, server.login(username, "clave-de-caja"), server.verify)
 
     cliente = make_cliente(counter, nombre="Auditada", telefono="555-0001")
@@ -33,13 +37,17 @@ def test_changes_to_every_entity_are_recorded_with_the_acting_user(server, api):
     def who(entidad_id):
         return [(row["accion"], row["usuario"], row["ip"]) for row in _trail(api, entidad_id)]
 
-    assert who(cliente["id"]) == [("cliente_creado", username, "127.0.0.1"),
-                                  ("cliente_actualizado", username, "127.0.0.1")]
+    assert who(cliente["id"]) == [
+        ("cliente_creado", username, "127.0.0.1"),
+        ("cliente_actualizado", username, "127.0.0.1"),
+    ]
     assert _trail(api, cliente["id"])[1]["campos"] == ["telefono"]
     assert [r[0] for r in who(orden["id"])] == ["orden_creada", "orden_actualizada"]
     assert _trail(api, orden["id"])[1]["campos"] == ["contrasena", "notas"]
-    assert who(producto["id"])[:2] == [("producto_creado", "dueno", "127.0.0.1"),
-                                       ("stock_actualizado", "dueno", "127.0.0.1")]
+    assert who(producto["id"])[:2] == [
+        ("producto_creado", "dueno", "127.0.0.1"),
+        ("stock_actualizado", "dueno", "127.0.0.1"),
+    ]
     assert ("producto_actualizado", "dueno", "127.0.0.1") in who(producto["id"])
     assert who(venta["id"]) == [("venta_creada", username, "127.0.0.1"), ("venta_cancelada", "dueno", "127.0.0.1")]
     assert who(otro["id"])[-1] == ("cliente_eliminado", username, "127.0.0.1")
@@ -56,12 +64,16 @@ def test_filters_and_paging(server, api):
     cliente = make_cliente(api)
     for n in range(3):
         api.ok("PUT", f"/clientes/{cliente['id']}", json={"notas": f"Llamada {n}"})
-    page = api.ok("GET", "/auditoria", params={"entidad_id": cliente["id"], "accion": "cliente_actualizado",
-                                               "limit": 2})
+    page = api.ok(
+        "GET", "/auditoria", params={"entidad_id": cliente["id"], "accion": "cliente_actualizado", "limit": 2}
+    )
     assert len(page["items"]) == 2 and page["has_more"] is True
     assert page["items"][0]["id"] > page["items"][1]["id"]  # newest first
-    rest = api.ok("GET", "/auditoria", params={"entidad_id": cliente["id"], "accion": "cliente_actualizado",
-                                               "limit": 2, "offset": 2})
+    rest = api.ok(
+        "GET",
+        "/auditoria",
+        params={"entidad_id": cliente["id"], "accion": "cliente_actualizado", "limit": 2, "offset": 2},
+    )
     assert len(rest["items"]) == 1 and rest["has_more"] is False
     mine = api.ok("GET", "/auditoria", params={"usuario": "dueno", "entidad": "clientes", "limit": 5})["items"]
     assert mine and all(r["usuario"] == "dueno" and r["entidad"] == "clientes" for r in mine)

@@ -13,15 +13,14 @@ import uuid
 import apsw
 import pytest
 import requests
-
-from appliance.security import passwords, tokens
-from appliance.shop import usuarios
-from appliance.shop import clock
-from appliance.shop.errors import Conflict, Invalid, Unauthorized
-from appliance.store import Database
 from conftest import Api
 from helpers import assert_error
 from serverproc import ROOT
+
+from appliance.security import passwords, tokens
+from appliance.shop import clock, usuarios
+from appliance.shop.errors import Conflict, Invalid, Unauthorized
+from appliance.store import Database
 
 HOURS_12 = dt.timedelta(hours=12)
 
@@ -35,8 +34,9 @@ def db(tmp_path):
 
 def _create(db, username="maria", rol="dueno", password="contrasena-segura"):
     with db.write() as tx:
-        return usuarios.create_usuario(tx, {"username": username, "nombre": "María", "rol": rol},
-                                   passwords.hash_password(password))
+        return usuarios.create_usuario(
+            tx, {"username": username, "nombre": "María", "rol": rol}, passwords.hash_password(password)
+        )
 
 
 def test_password_is_stored_as_an_argon2_hash(db):
@@ -98,8 +98,10 @@ def test_raising_token_version_or_deactivating_revokes_tokens(db):
 
 def test_secret_is_private_stable_and_single_under_a_race(tmp_path):
     script = "import sys; from appliance.security.tokens import load_or_create_secret as s; print(s(sys.argv[1]).hex())"
-    procs = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], cwd=ROOT, stdout=subprocess.PIPE,
-                              text=True) for _ in range(6)]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        for _ in range(6)
+    ]
     secrets = {p.communicate(timeout=30)[0].strip() for p in procs}
     assert len(secrets) == 1 and len(secrets.pop()) == 64
     path = tmp_path / tokens.SECRET_FILE
@@ -109,8 +111,15 @@ def test_secret_is_private_stable_and_single_under_a_race(tmp_path):
 
 
 def _create_user_cli(server, *args, password="contrasena-segura"):
-    return subprocess.run([sys.executable, "-m", "appliance", "create-user", *args, "--password-stdin"], cwd=ROOT,
-                          env=server.env, input=password + "\n", capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "appliance", "create-user", *args, "--password-stdin"],
+        cwd=ROOT,
+        env=server.env,
+        input=password + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_create_user_command_works_while_the_server_runs(blank_server):
@@ -134,15 +143,21 @@ def test_create_user_command_works_while_the_server_runs(blank_server):
 
 # --- over HTTP ------------------------------------------------------------------------------------
 
+
 def _login(server, username, password):
-    return requests.post(server.url + "/token", data={"username": username, "password": password}, timeout=30,
-                         verify=server.verify)
+    return requests.post(
+        server.url + "/token", data={"username": username, "password": password}, timeout=30, verify=server.verify
+    )
 
 
 def _new_user(api, rol="mostrador", password="clave-de-prueba"):
     username = f"{rol}.{uuid.uuid4().hex[:6]}"
-    usuario = api.ok("POST", "/usuarios", 201,
-                     json={"username": username, "nombre": "Persona de prueba", "rol": rol, "password": password})
+    usuario = api.ok(
+        "POST",
+        "/usuarios",
+        201,
+        json={"username": username, "nombre": "Persona de prueba", "rol": rol, "password": password},
+    )
     return usuario, password
 
 
@@ -158,15 +173,18 @@ def test_login_returns_a_bearer_token_for_a_shift(server, api):
     assert me["username"] == usuario["username"] and me["rol"] == "tecnico"
     assert_error(_login(server, usuario["username"], "otra-clave"), 401, "credenciales_invalidas")
     assert_error(_login(server, "nadie." + uuid.uuid4().hex[:6], password), 401, "credenciales_invalidas")
-    assert_error(requests.post(server.url + "/token", json={"username": "x", "password": "y"}, timeout=10,
-                               verify=server.verify), 422)
+    assert_error(
+        requests.post(server.url + "/token", json={"username": "x", "password": "y"}, timeout=10, verify=server.verify),
+        422,
+    )
 
 
 def test_expired_and_foreign_tokens_are_refused(server, api):
     usuario, _ = _new_user(api)
     secret = tokens.load_or_create_secret(server.data_dir)
-    expired = tokens.issue_token({**usuario, "token_version": 1}, secret, HOURS_12,
-                               now=clock.now() - dt.timedelta(hours=13))
+    expired = tokens.issue_token(
+        {**usuario, "token_version": 1}, secret, HOURS_12, now=clock.now() - dt.timedelta(hours=13)
+    )
     error = assert_error(Api(server.url, expired, server.verify).get("/clientes"), 401, "token_invalido")
     assert "expiró" in error["message"]
     foreign = tokens.issue_token({**usuario, "token_version": 1}, os.urandom(32), HOURS_12)
@@ -186,14 +204,18 @@ def test_revoking_or_changing_a_password_ends_sessions_at_once(server, api):
     renewed = Api(server.url, changed["access_token"], server.verify)
     assert renewed.get("/clientes").status_code == 200
     assert_error(_login(server, usuario["username"], password), 401)
-    assert_error(renewed.put("/usuarios/me/password", json={"actual": "equivocada", "nueva": "otra-clave-123"}),
-                 403, "contrasena_incorrecta")
+    assert_error(
+        renewed.put("/usuarios/me/password", json={"actual": "equivocada", "nueva": "otra-clave-123"}),
+        403,
+        "contrasena_incorrecta",
+    )
 
     # The owner closes the user's sessions, then deactivates the account.
     api.ok("PUT", f"/usuarios/{usuario['id']}", json={"cerrar_sesiones": True})
     assert_error(renewed.get("/clientes"), 401, "token_invalido")
-    again = Api(server.url, _login(server, usuario["username"], "nueva-clave-123").json()["access_token"],
-                server.verify)
+    again = Api(
+        server.url, _login(server, usuario["username"], "nueva-clave-123").json()["access_token"], server.verify
+    )
     api.ok("PUT", f"/usuarios/{usuario['id']}", json={"activo": False})
     assert_error(again.get("/clientes"), 401, "token_invalido")
     assert_error(_login(server, usuario["username"], "nueva-clave-123"), 403, "cuenta_inactiva")
@@ -208,18 +230,34 @@ def test_user_management_rules(server, api):
     usuario, _ = _new_user(api, "tecnico")
     listed = api.ok("GET", "/usuarios")["items"]
     assert usuario in listed and all("password_hash" not in u for u in listed)
-    assert_error(api.post("/usuarios", json={"username": usuario["username"].upper(), "nombre": "Otro",
-                                             "rol": "tecnico", "password": "clave-larga-1"}), 409,
-                 "usuario_duplicado")
-    error = assert_error(api.post("/usuarios", json={"username": "corto.pw", "nombre": "X", "rol": "tecnico",
-                                                     "password": "corta"}), 422)
+    assert_error(
+        api.post(
+            "/usuarios",
+            json={
+                "username": usuario["username"].upper(),
+                "nombre": "Otro",
+                "rol": "tecnico",
+                "password": "clave-larga-1",
+            },
+        ),
+        409,
+        "usuario_duplicado",
+    )
+    error = assert_error(
+        api.post("/usuarios", json={"username": "corto.pw", "nombre": "X", "rol": "tecnico", "password": "corta"}), 422
+    )
     assert "password" in error["fields"]
-    assert_error(api.post("/usuarios", json={"username": "x.rol", "nombre": "X", "rol": "jefe",
-                                             "password": "clave-larga-1"}), 422)
+    assert_error(
+        api.post("/usuarios", json={"username": "x.rol", "nombre": "X", "rol": "jefe", "password": "clave-larga-1"}),
+        422,
+    )
     promoted = api.ok("PUT", f"/usuarios/{usuario['id']}", json={"rol": "dueno", "version": usuario["version"]})
     assert promoted["rol"] == "dueno" and promoted["version"] == usuario["version"] + 1
-    assert_error(api.put(f"/usuarios/{usuario['id']}", json={"nombre": "Tarde", "version": usuario["version"]}),
-                 409, "version_obsoleta")
+    assert_error(
+        api.put(f"/usuarios/{usuario['id']}", json={"nombre": "Tarde", "version": usuario["version"]}),
+        409,
+        "version_obsoleta",
+    )
     assert_error(api.put(f"/usuarios/{usuario['id']}", json={"nombre": None}), 422)
     assert_error(api.put("/usuarios/no-existe", json={"nombre": "Nadie"}), 404)
     api.ok("PUT", f"/usuarios/{usuario['id']}", json={"rol": "tecnico"})
@@ -244,6 +282,7 @@ def test_first_run_nothing_works_until_an_owner_exists(blank_server):
     assert _login(blank_server, "tecnico.antes", "contrasena-segura").status_code == 200
 
 
+@pytest.mark.slow
 def test_twenty_wrong_passwords_lock_the_user_until_the_lock_expires(server_with):
     proc, owner = server_with(LOGIN_MAX_FAILURES="10", LOGIN_LOCK_SECONDS="3")
     usuario, password = _new_user(owner, "mostrador")
@@ -267,6 +306,7 @@ def test_twenty_wrong_passwords_lock_the_user_until_the_lock_expires(server_with
     assert _login(proc, usuario["username"], "adivinanza").status_code == 401  # the count started over
 
 
+@pytest.mark.slow
 def test_many_usernames_from_one_address_lock_the_address(server_with):
     proc, owner = server_with(LOGIN_MAX_FAILURES="3", LOGIN_LOCK_SECONDS="60")
     usuario, password = _new_user(owner, "tecnico")

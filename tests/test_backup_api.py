@@ -14,25 +14,26 @@ import json
 import re
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import apsw
 import pytest
 import websocket
-
-from appliance import backups, realtime
-from appliance.shop import events
-from appliance.backups.service import STARTUP_DELAY_SECONDS, BackupService
-from appliance.config import Config
-from appliance.store import Database, copies
 from conftest import Api
 from helpers import DbWatch, KeepWriting, assert_error, kardex, make_cliente, make_producto
 from serverproc import ServerProcess
 
-UTC = dt.timezone.utc
+from appliance import backups, realtime
+from appliance.backups.service import STARTUP_DELAY_SECONDS, BackupService
+from appliance.config import Config
+from appliance.shop import events
+from appliance.store import Database, copies
+
+UTC = dt.UTC
 SHOP_TZ = ZoneInfo("America/Mexico_City")
 MANUAL_NAME = re.compile(r"^servitec-(\d{8}-\d{6})-manual\.db$")
 
@@ -63,8 +64,12 @@ def _stop(proc: ServerProcess, *clients: Api) -> None:
 def _staff_token(proc: ServerProcess, owner: Api, rol: str) -> str:
     username = f"{rol}.{uuid.uuid4().hex[:6]}"
     password = f"clave-de-{rol}"
-    owner.ok("POST", "/usuarios", 201, json={"username": username, "nombre": f"Prueba {rol}", "rol": rol,
-                                             "password": password})
+    owner.ok(
+        "POST",
+        "/usuarios",
+        201,
+        json={"username": username, "nombre": f"Prueba {rol}", "rol": rol, "password": password},
+    )
     return proc.login(username, password)
 
 
@@ -110,6 +115,7 @@ def _shop_view(api: Api) -> dict[str, Any]:
 
 # --- WebSocket helpers ------------------------------------------------------------------------------
 
+
 def _socket(proc: ServerProcess, token: str) -> websocket.WebSocket:
     """An open /ws (ws:// or wss:// like the server), past its `conectado` frame."""
     url = proc.url.replace("http", "ws", 1) + f"/ws?token={token}"
@@ -151,6 +157,7 @@ def _wait_for(condition: Callable[[], bool], timeout: float = 15.0) -> None:
 
 # --- one shop with a backup, shared by the tests that only add to it -------------------------------
 
+
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory):
     """A server with staff, a little data made through the API, and one manual backup of it."""
@@ -165,9 +172,22 @@ def shop(tmp_path_factory):
         started = dt.datetime.now(UTC).replace(microsecond=0)
         entry = owner.ok("POST", "/backups", 201)
         finished = dt.datetime.now(UTC)
-        yield SimpleNamespace(proc=proc, owner=owner, tokens=tokens, entry=entry, started=started, finished=finished,
-                              expected_filas={"clientes": 3, "productos": 1, "ordenes": 0, "ventas": 1,
-                                              "movimientos_stock": movimientos, "usuarios": 3})
+        yield SimpleNamespace(
+            proc=proc,
+            owner=owner,
+            tokens=tokens,
+            entry=entry,
+            started=started,
+            finished=finished,
+            expected_filas={
+                "clientes": 3,
+                "productos": 1,
+                "ordenes": 0,
+                "ventas": 1,
+                "movimientos_stock": movimientos,
+                "usuarios": 3,
+            },
+        )
     finally:
         _stop(proc, owner)
 
@@ -197,8 +217,9 @@ def test_owner_backup_is_verified_listed_and_reported_healthy(shop):
     assert status["fecha"] >= entry["creado"] and 0 <= status["edad_horas"] <= 0.1
     dashboard = shop.owner.ok("GET", "/stats/dashboard")["respaldo"]
     assert dashboard["estado"] == "ok" and dashboard["ultimo"] == salud["ultimo"] and dashboard["edad_horas"] <= 0.1
-    creado = shop.owner.ok("GET", "/auditoria", params={"accion": "respaldo_creado",
-                                                        "entidad_id": entry["nombre"]})["items"]
+    creado = shop.owner.ok("GET", "/auditoria", params={"accion": "respaldo_creado", "entidad_id": entry["nombre"]})[
+        "items"
+    ]
     assert [(r["usuario"], r["entidad"]) for r in creado] == [("dueno", "respaldos")]
 
 
@@ -214,21 +235,27 @@ def test_download_is_the_exact_file_and_is_audited(shop):
 
     error = assert_error(shop.owner.get("/backups/servitec-20200101-000000-manual.db"), 404, "no_encontrado")
     assert "No existe el respaldo" in error["message"]
-    assert not shop.owner.ok("GET", "/auditoria", params={"accion": "respaldo_descargado",
-                                                          "entidad_id": "servitec-20200101-000000-manual.db"})["items"]
+    assert not shop.owner.ok(
+        "GET",
+        "/auditoria",
+        params={"accion": "respaldo_descargado", "entidad_id": "servitec-20200101-000000-manual.db"},
+    )["items"]
 
 
-@pytest.mark.parametrize("path", [
-    "/backups/..%2FSERVITEC.DB",
-    "/backups/..%2F..%2Ftoken-secret",
-    "/backups/SERVITEC.DB",
-    "/backups/backups.json",
-    "/backups/servitec-20200101-000000-manual.db.bak",
-    "/backups/servitec-20200101-000000-manual.db%0A",
-    "/backups/servitec-20200101-000000-manual.db%00",
-    "/backups/servitec-2020-manual.db",
-    "/backups/" + "servitec-" * 40,
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/backups/..%2FSERVITEC.DB",
+        "/backups/..%2F..%2Ftoken-secret",
+        "/backups/SERVITEC.DB",
+        "/backups/backups.json",
+        "/backups/servitec-20200101-000000-manual.db.bak",
+        "/backups/servitec-20200101-000000-manual.db%0A",
+        "/backups/servitec-20200101-000000-manual.db%00",
+        "/backups/servitec-2020-manual.db",
+        "/backups/" + "servitec-" * 40,
+    ],
+)
 @pytest.mark.parametrize("method", ["GET", "DELETE", "RESTORE"])
 def test_malformed_names_get_a_json_4xx_never_a_file_or_500(shop, method, path):
     if method == "RESTORE":
@@ -271,8 +298,9 @@ def test_invalid_files_in_the_folder_are_listed_and_refused(shop):
         assert listed[shop.entry["nombre"]]["estado"] == "verificado"  # the good one is unaffected
 
         for name in (truncated, text):
-            error = assert_error(shop.owner.post(f"/backups/{name}/restore", json={"confirmar": name}), 409,
-                                 "respaldo_invalido")
+            error = assert_error(
+                shop.owner.post(f"/backups/{name}/restore", json={"confirmar": name}), 409, "respaldo_invalido"
+            )
             assert error["message"].startswith(f"No se puede restaurar {name}: ")
             assert error["message"].endswith("Los datos actuales no se modificaron.")
         assert watch.state() == before and _shop_view(shop.owner) == view
@@ -324,6 +352,7 @@ def test_backup_notices_reach_the_owner_only(shop):
 
 # --- deleting --------------------------------------------------------------------------------------
 
+
 def test_delete_removes_a_backup_but_never_the_only_verified_one(tmp_path):
     proc, owner = _start(tmp_path / "data")
     try:
@@ -355,6 +384,7 @@ def test_delete_removes_a_backup_but_never_the_only_verified_one(tmp_path):
 
 # --- restoring -------------------------------------------------------------------------------------
 
+
 def test_restore_on_a_live_server(tmp_path):
     proc, owner = _start(tmp_path / "data")
     sockets: list[websocket.WebSocket] = []
@@ -384,8 +414,7 @@ def test_restore_on_a_live_server(tmp_path):
         # A wrong or missing confirmation changes nothing.
         watch = DbWatch(proc.db_path)
         untouched = watch.state()
-        error = assert_error(owner.post(f"/backups/{entry['nombre']}/restore", json={"confirmar": "servitec.db"}),
-                             422)
+        error = assert_error(owner.post(f"/backups/{entry['nombre']}/restore", json={"confirmar": "servitec.db"}), 422)
         assert "confirmar" in error["fields"]
         error = assert_error(owner.post(f"/backups/{entry['nombre']}/restore", json={}), 422)
         assert "confirmar" in error["fields"]
@@ -415,8 +444,12 @@ def test_restore_on_a_live_server(tmp_path):
         for ws in sockets:
             mark = _read_until(ws, _is("base_restaurada"))[-1]
             assert mark["seq"] > seen_seq
-            assert mark["data"] == {"respaldo": entry["nombre"], "creado": entry["creado"],
-                                    "respaldo_previo": previous, "coincide": True}
+            assert mark["data"] == {
+                "respaldo": entry["nombre"],
+                "creado": entry["creado"],
+                "respaldo_previo": previous,
+                "coincide": True,
+            }
             marks.append(mark["seq"])
         assert marks[0] == marks[1]
         tech_api = Api(proc.url, tecnico, proc.verify)
@@ -453,9 +486,11 @@ def test_no_acknowledged_write_is_lost_across_a_restore(tmp_path):
     try:
         make_cliente(owner)
         entry = owner.ok("POST", "/backups", 201)
-        with KeepWriting(lambda: Api(proc.url, proc.token, proc.verify),
-                         lambda client: client.post("/clientes", json={"nombre": f"Cliente {uuid.uuid4().hex[:8]}"}),
-                         threads=3) as writes:
+        with KeepWriting(
+            lambda: Api(proc.url, proc.token, proc.verify),
+            lambda client: client.post("/clientes", json={"nombre": f"Cliente {uuid.uuid4().hex[:8]}"}),
+            threads=3,
+        ) as writes:
             made = writes.made
             _wait_for(lambda: len(made) >= 20)
             restored = owner.ok("POST", f"/backups/{entry['nombre']}/restore", json={"confirmar": entry["nombre"]})
@@ -483,8 +518,12 @@ def test_a_file_copied_in_by_hand_is_listed_unverified_and_restores(tmp_path):
         dropped = make_cliente(owner)
 
         item = _listing(owner)[0][copied]
-        assert (item["estado"], item["valido"], item["verificado"], item["razon"]) == ("sin verificar", True, False,
-                                                                                       None)
+        assert (item["estado"], item["valido"], item["verificado"], item["razon"]) == (
+            "sin verificar",
+            True,
+            False,
+            None,
+        )
         assert (item["tipo"], item["creado"]) == ("manual", "2020-01-01T00:00:00.000000Z")
         restored = owner.ok("POST", f"/backups/{copied}/restore", json={"confirmar": copied})
         assert restored["nombre"] == copied and restored["verificado"] is False
@@ -496,6 +535,7 @@ def test_a_file_copied_in_by_hand_is_listed_unverified_and_restores(tmp_path):
 
 
 # --- failures --------------------------------------------------------------------------------------
+
 
 def test_backup_dir_that_is_a_file_fails_loudly(tmp_path):
     not_a_folder = tmp_path / "respaldos.txt"
@@ -547,10 +587,12 @@ def test_missing_copy_dir_is_reported_and_recovers(tmp_path):
 
 # --- the schedule ----------------------------------------------------------------------------------
 
+
 def _backups_of(api: Api) -> list[dict]:
     return api.ok("GET", "/backups")["items"]
 
 
+@pytest.mark.slow
 def test_schedule_backs_up_changes_at_start_and_only_when_due(tmp_path):
     shop = ServerProcess(tmp_path / "tienda", **_quiet_schedule())
     brand_new = ServerProcess(tmp_path / "nueva", **_quiet_schedule())
@@ -604,6 +646,7 @@ def test_schedule_backs_up_changes_at_start_and_only_when_due(tmp_path):
 
 
 # --- BackupService.due() with a fake clock ---------------------------------------------------------
+
 
 @pytest.fixture
 def in_process(tmp_path):

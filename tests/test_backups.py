@@ -13,23 +13,29 @@ from pathlib import Path
 
 import apsw
 import pytest
-
-from appliance import backups
-from appliance.shop import usuarios
-from appliance.shop import events
-from appliance.shop.errors import Conflict
-from appliance.store import Actor, Database, copies
-from appliance.store.migrations import known_migrations
 from conftest import Api
 from helpers import KeepWriting, make_cliente, make_producto, vender
 from serverproc import ROOT
 
-UTC = dt.timezone.utc
+from appliance import backups
+from appliance.shop import events, usuarios
+from appliance.shop.errors import Conflict
+from appliance.store import Actor, Database, copies
+from appliance.store.migrations import known_migrations
+
+UTC = dt.UTC
 
 
 def cli(server, backup_dir: Path, *args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "appliance", *args], cwd=ROOT, input=stdin, capture_output=True,
-                          text=True, timeout=120, env={**server.env, "BACKUP_DIR": str(backup_dir), **env})
+    return subprocess.run(
+        [sys.executable, "-m", "appliance", *args],
+        cwd=ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**server.env, "BACKUP_DIR": str(backup_dir), **env},
+    )
 
 
 def live_state(db_path: Path) -> tuple[dict[str, int], str]:
@@ -49,15 +55,18 @@ def shop_db(tmp_path) -> Path:
     try:
         with database.write() as tx:
             for n in range(5):
-                tx.execute("INSERT INTO clientes (id, nombre, telefono, busqueda, creado_en, actualizado_en)"
-                           " VALUES (?, ?, '555', ?, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
-                           (f"c{n}", f"Cliente {n}", f"cliente {n}"))
+                tx.execute(
+                    "INSERT INTO clientes (id, nombre, telefono, busqueda, creado_en, actualizado_en)"
+                    " VALUES (?, ?, '555', ?, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+                    (f"c{n}", f"Cliente {n}", f"cliente {n}"),
+                )
     finally:
         database.close()
     return path
 
 
 # --- online backup under load -------------------------------------------------------------------
+
 
 def test_backup_of_a_server_selling_flat_out_has_every_earlier_sale(fresh_server, fresh_api, tmp_path, monkeypatch):
     producto = make_producto(fresh_api, stock=1_000_000, precio=10)
@@ -66,14 +75,22 @@ def test_backup_of_a_server_selling_flat_out_has_every_earlier_sale(fresh_server
     # Small steps, so the copy spans many steps while sales commit between them: without the
     # snapshot held across steps SQLite would restart the copy after each of them.
     monkeypatch.setattr(copies, "STEP_PAGES", 4)
-    with KeepWriting(lambda: Api(fresh_server.url, fresh_server.token, fresh_server.verify),
-                     lambda seller: vender(seller, producto["id"]), threads=4) as sales:
+    with KeepWriting(
+        lambda: Api(fresh_server.url, fresh_server.token, fresh_server.verify),
+        lambda seller: vender(seller, producto["id"]),
+        threads=4,
+    ) as sales:
         while len(sales.made) < 50:
             time.sleep(0.01)
         before = list(sales.made)  # each of these answered 201, so it is on disk before the backup begins
         steps: list[tuple[int, int]] = []
-        entry = backups.create_backup(fresh_server.db_path, tmp_path / "bk", kind="auto", usuario="prueba",
-                                      progress=lambda done, total: steps.append((done, total)))
+        entry = backups.create_backup(
+            fresh_server.db_path,
+            tmp_path / "bk",
+            kind="auto",
+            usuario="prueba",
+            progress=lambda done, total: steps.append((done, total)),
+        )
         during = len(sales.made) - len(before)
     assert not sales.failures, sales.failures[:3]
     assert len(steps) > 10 and steps[-1][0] == steps[-1][1]
@@ -95,6 +112,8 @@ def test_backup_of_a_server_selling_flat_out_has_every_earlier_sale(fresh_server
 
 # --- restore through the CLI --------------------------------------------------------------------
 
+
+@pytest.mark.slow
 def test_cli_backup_while_running_then_restore_only_when_stopped(fresh_server, fresh_api, tmp_path):
     backup_dir = tmp_path / "bk"
     producto = make_producto(fresh_api, stock=100)
@@ -139,6 +158,7 @@ def test_cli_backup_while_running_then_restore_only_when_stopped(fresh_server, f
 
 # --- damaged, foreign and newer files -----------------------------------------------------------
 
+
 def test_truncated_and_text_files_are_listed_invalid_and_never_restored(shop_db, tmp_path):
     backup_dir = tmp_path / "bk"
     good = backups.create_backup(shop_db, backup_dir, now=dt.datetime(2026, 1, 3, tzinfo=UTC))
@@ -157,11 +177,17 @@ def test_truncated_and_text_files_are_listed_invalid_and_never_restored(shop_db,
     assert "incompleto" in truncated["razon"]
     text = listed["servitec-20260101-000000-manual.db"]
     assert text["valido"] is False and text["razon"] == "No es un archivo de base de datos SQLite."
-    assert listed[recorded_then_cut["nombre"]]["valido"] is False and "medía" in listed[recorded_then_cut["nombre"]]["razon"]
+    assert (
+        listed[recorded_then_cut["nombre"]]["valido"] is False
+        and "medía" in listed[recorded_then_cut["nombre"]]["razon"]
+    )
 
     before = live_state(shop_db)
-    for name in ("servitec-20260102-000000-manual.db", "servitec-20260101-000000-manual.db",
-                 recorded_then_cut["nombre"]):
+    for name in (
+        "servitec-20260102-000000-manual.db",
+        "servitec-20260101-000000-manual.db",
+        recorded_then_cut["nombre"],
+    ):
         with pytest.raises(Conflict) as refused:
             backups.restore_backup(shop_db, backup_dir, name)
         assert refused.value.message.startswith(f"No se puede restaurar {name}: ")
@@ -175,12 +201,24 @@ def test_cli_refuses_a_damaged_file_with_a_spanish_error(shop_db, tmp_path):
     backup_dir.mkdir()
     (backup_dir / "servitec-20260101-000000-manual.db").write_text("hola\n")
     env = {"DATA_DIR": str(shop_db.parent), "BACKUP_DIR": str(backup_dir)}
-    done = subprocess.run([sys.executable, "-m", "appliance", "restore", "servitec-20260101-000000-manual.db", "--yes"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60, env={**os.environ, **env})
+    done = subprocess.run(
+        [sys.executable, "-m", "appliance", "restore", "servitec-20260101-000000-manual.db", "--yes"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **env},
+    )
     assert done.returncode == 2
     assert done.stderr.startswith("Error: no se puede restaurar servitec-20260101-000000-manual.db: No es un archivo")
-    missing = subprocess.run([sys.executable, "-m", "appliance", "restore", "../SERVITEC.DB", "--yes"],
-                             cwd=ROOT, capture_output=True, text=True, timeout=60, env={**os.environ, **env})
+    missing = subprocess.run(
+        [sys.executable, "-m", "appliance", "restore", "../SERVITEC.DB", "--yes"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **env},
+    )
     assert missing.returncode == 2 and "Error: No existe el respaldo ../SERVITEC.DB" in missing.stderr
 
 
@@ -250,6 +288,7 @@ def test_restore_in_process_brings_back_exact_data_and_keeps_wal(shop_db, tmp_pa
 
 # --- second destination -------------------------------------------------------------------------
 
+
 def test_copy_dir_receives_a_verified_copy(shop_db, tmp_path):
     copies = tmp_path / "usb"
     copies.mkdir()
@@ -272,26 +311,38 @@ def test_a_missing_or_unwritable_copy_dir_is_reported_not_fatal(shop_db, tmp_pat
 
 
 def test_copy_dir_failure_shows_in_cli(shop_db, tmp_path):
-    env = {**os.environ, "DATA_DIR": str(shop_db.parent), "BACKUP_DIR": str(tmp_path / "bk"),
-           "BACKUP_COPY_DIR": str(tmp_path / "no-conectado")}
-    done = subprocess.run([sys.executable, "-m", "appliance", "backup"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=60, env=env)
+    env = {
+        **os.environ,
+        "DATA_DIR": str(shop_db.parent),
+        "BACKUP_DIR": str(tmp_path / "bk"),
+        "BACKUP_COPY_DIR": str(tmp_path / "no-conectado"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "appliance", "backup"], cwd=ROOT, capture_output=True, text=True, timeout=60, env=env
+    )
     assert done.returncode == 0, done.stderr
     assert "Copia:       FALLÓ: No se pudo copiar a" in done.stdout
 
 
 # --- retention ----------------------------------------------------------------------------------
 
+
 def _entry(moment: dt.datetime, kind: str = "auto", verified: bool = True) -> dict:
-    return {"nombre": f"servitec-{moment:%Y%m%d-%H%M%S}-{kind}.db", "tipo": kind, "creado": moment.isoformat(),
-            "verificado": verified}
+    return {
+        "nombre": f"servitec-{moment:%Y%m%d-%H%M%S}-{kind}.db",
+        "tipo": kind,
+        "creado": moment.isoformat(),
+        "verificado": verified,
+    }
 
 
 def test_retention_over_a_simulated_year_keeps_exactly_the_expected_set():
     start = dt.datetime(2025, 1, 1, tzinfo=UTC)
     six_hours = dt.timedelta(hours=6)
-    extra = [_entry(dt.datetime(2025, 3, 5, 10, 30, tzinfo=UTC), "manual"),
-             _entry(dt.datetime(2025, 7, 9, 8, 0, tzinfo=UTC), "pre-restore")]
+    extra = [
+        _entry(dt.datetime(2025, 3, 5, 10, 30, tzinfo=UTC), "manual"),
+        _entry(dt.datetime(2025, 7, 9, 8, 0, tzinfo=UTC), "pre-restore"),
+    ]
     kept: list[dict] = []
     now = start
     # The scheduler's life: a backup every 6 hours, retention right after each one.
@@ -308,11 +359,27 @@ def test_retention_over_a_simulated_year_keeps_exactly_the_expected_set():
 
     hourly = {at(f"2025-12-{d:02d}", h) for d in range(20, 32) for h in (0, 6, 12, 18)}  # the last 48
     daily = {at(f"2025-12-{d:02d}") for d in range(18, 32)}  # the last 14 days
-    weekly = {at("2025-12-31")} | {at(day) for day in ("2025-12-28", "2025-12-21", "2025-12-14", "2025-12-07",
-                                                       "2025-11-30", "2025-11-23", "2025-11-16")}  # Sundays
-    monthly = {at(day) for day in ("2025-01-31", "2025-02-28", "2025-03-31", "2025-04-30", "2025-05-31",
-                                   "2025-06-30", "2025-07-31", "2025-08-31", "2025-09-30", "2025-10-31",
-                                   "2025-11-30", "2025-12-31")}
+    weekly = {at("2025-12-31")} | {
+        at(day)
+        for day in ("2025-12-28", "2025-12-21", "2025-12-14", "2025-12-07", "2025-11-30", "2025-11-23", "2025-11-16")
+    }  # Sundays
+    monthly = {
+        at(day)
+        for day in (
+            "2025-01-31",
+            "2025-02-28",
+            "2025-03-31",
+            "2025-04-30",
+            "2025-05-31",
+            "2025-06-30",
+            "2025-07-31",
+            "2025-08-31",
+            "2025-09-30",
+            "2025-10-31",
+            "2025-11-30",
+            "2025-12-31",
+        )
+    }
     expected = hourly | daily | weekly | monthly | {e["nombre"] for e in extra}
     assert {e["nombre"] for e in kept} == expected
     assert len(expected) == 48 + 2 + 5 + 10 + 2
@@ -339,8 +406,10 @@ def test_apply_retention_and_delete_remove_files_and_entries(shop_db, tmp_path):
     backup_dir, copies = tmp_path / "bk", tmp_path / "usb"
     copies.mkdir()
     base = dt.datetime(2026, 2, 1, tzinfo=UTC)
-    autos = [backups.create_backup(shop_db, backup_dir, kind="auto", copy_dir=copies, now=base + dt.timedelta(days=d))
-             for d in range(3)]
+    autos = [
+        backups.create_backup(shop_db, backup_dir, kind="auto", copy_dir=copies, now=base + dt.timedelta(days=d))
+        for d in range(3)
+    ]
     manual = backups.create_backup(shop_db, backup_dir, kind="manual", now=base)
     deleted = backups.apply_retention(backup_dir, base + dt.timedelta(days=3), 1, 0, 0, 0, copy_dir=copies)
     assert [e["nombre"] for e in deleted] == [autos[1]["nombre"], autos[0]["nombre"]]
@@ -365,8 +434,9 @@ def test_restore_keeps_staff_accounts_as_they_are_now(shop_db, tmp_path):
             luis = usuarios.create_usuario(tx, {"username": "luis", "nombre": "Luis", "rol": "mostrador"}, "hash-luis")
         entry = backups.create_backup(database.path, backup_dir)
         with database.write() as tx:
-            tx.execute("UPDATE usuarios SET password_hash = 'hash-nuevo', token_version = 7 WHERE id = ?",
-                       (rosa["id"],))
+            tx.execute(
+                "UPDATE usuarios SET password_hash = 'hash-nuevo', token_version = 7 WHERE id = ?", (rosa["id"],)
+            )
             tx.execute("UPDATE usuarios SET activo = 0 WHERE id = ?", (luis["id"],))
             beto = usuarios.create_usuario(tx, {"username": "beto", "nombre": "Beto", "rol": "tecnico"}, "hash-beto")
             tx.execute("DELETE FROM clientes WHERE id = 'c1'")
@@ -387,7 +457,9 @@ def test_restoring_a_backup_from_another_pc_keeps_its_accounts_and_skips_clashin
     foreign = Database(other)
     try:
         with foreign.write() as tx:
-            old_rosa = usuarios.create_usuario(tx, {"username": "rosa", "nombre": "Rosa", "rol": "dueno"}, "hash-pc-vieja")
+            old_rosa = usuarios.create_usuario(
+                tx, {"username": "rosa", "nombre": "Rosa", "rol": "dueno"}, "hash-pc-vieja"
+            )
     finally:
         foreign.close()
     entry = backups.create_backup(other, backup_dir)

@@ -5,16 +5,18 @@ from __future__ import annotations
 import json
 
 import apsw
-
 from conftest import Api
 
 
 def _changes(server, since: int = 0) -> list[dict]:
     conn = apsw.Connection(str(server.db_path), flags=apsw.SQLITE_OPEN_READONLY)
     try:
-        cursor = conn.execute("SELECT seq, evento, entidad, entidad_id, version, op, datos FROM cambios WHERE seq > ? ORDER BY seq", (since,))
+        cursor = conn.execute(
+            "SELECT seq, evento, entidad, entidad_id, version, op, datos FROM cambios WHERE seq > ? ORDER BY seq",
+            (since,),
+        )
         names = [d[0] for d in cursor.getdescription()]
-        return [dict(zip(names, row)) for row in cursor]
+        return [dict(zip(names, row, strict=True)) for row in cursor]
     finally:
         conn.close()
 
@@ -31,8 +33,9 @@ def test_each_write_records_its_event_with_the_new_version(fresh_server):
     producto = api.ok("POST", "/inventario", 201, json={"nombre": "Mica 9H", "precio_venta": 99, "stock": 5})
     api.ok("PUT", f"/inventario/{producto['id']}", json={"precio_venta": 120})
     api.ok("PUT", f"/inventario/{producto['id']}/stock", json={"motivo": "compra", "cantidad": 3})
-    orden = api.ok("POST", "/ordenes", 201, json={"cliente_id": cliente["id"], "equipo": "celular",
-                                                   "falla_reportada": "No carga"})
+    orden = api.ok(
+        "POST", "/ordenes", 201, json={"cliente_id": cliente["id"], "equipo": "celular", "falla_reportada": "No carga"}
+    )
     api.ok("PUT", f"/ordenes/{orden['id']}/estado", json={"estado": "diagnostico"})
     api.ok("POST", f"/ordenes/{orden['id']}/partes", 201, json={"tipo": "parte", "producto_id": producto["id"]})
     venta = api.ok("POST", "/ventas", 201, json={"items": [{"producto_id": producto["id"], "cantidad": 2}]})
@@ -64,7 +67,12 @@ def test_each_write_records_its_event_with_the_new_version(fresh_server):
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
     stock_events = [json.loads(r["datos"]) for r in rows if r["evento"] == "stock_actualizado"]
     assert [(e["stock"], e["delta"], e["motivo"]) for e in stock_events] == [
-        (5, 5, "conteo"), (8, 3, "compra"), (7, -1, "orden"), (5, -2, "venta"), (7, 2, "devolucion")]
+        (5, 5, "conteo"),
+        (8, 3, "compra"),
+        (7, -1, "orden"),
+        (5, -2, "venta"),
+        (7, 2, "devolucion"),
+    ]
     assert all(e["id"] == producto["id"] for e in stock_events)
     created = json.loads(rows[0]["datos"])
     assert created["id"] == cliente["id"] and created["nombre"] == "Ana López"
@@ -77,8 +85,9 @@ def test_refused_writes_leave_no_change_log_row(fresh_server):
     before = _last_seq(fresh_server)
     # A sale whose second line is short of stock: the first line must not be half-written.
     otro = producto["id"]
-    response = api.post("/ventas", json={"items": [{"producto_id": otro, "cantidad": 1},
-                                                   {"producto_id": otro, "cantidad": 1}]})
+    response = api.post(
+        "/ventas", json={"items": [{"producto_id": otro, "cantidad": 1}, {"producto_id": otro, "cantidad": 1}]}
+    )
     assert response.status_code == 409 and response.json()["error"]["code"] == "stock_insuficiente"
     assert api.post("/clientes", json={"nombre": ""}).status_code == 422
     assert api.put(f"/clientes/{cliente['id']}", json={"nombre": "X", "version": 7}).status_code == 409

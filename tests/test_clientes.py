@@ -22,8 +22,14 @@ def test_status_endpoint(api):
 
 
 def test_create_and_get_round_trip(api, unique):
-    body = {"nombre": f"Ana López {unique}", "telefono": "(55) 1234-5678", "email": f"ana.{unique}@correo.mx",
-            "direccion": "Av. Juárez 12, Centro", "rfc": "loan800101ab1", "notas": "Prefiere WhatsApp"}
+    body = {
+        "nombre": f"Ana López {unique}",
+        "telefono": "(55) 1234-5678",
+        "email": f"ana.{unique}@correo.mx",
+        "direccion": "Av. Juárez 12, Centro",
+        "rfc": "loan800101ab1",
+        "notas": "Prefiere WhatsApp",
+    }
     created = api.ok("POST", "/clientes", 201, json=body)
     uuid.UUID(created["id"])
     assert created["version"] == 1
@@ -51,8 +57,13 @@ def test_create_with_client_made_id_and_duplicate(api, unique):
 def test_search_is_accent_and_case_insensitive(api, unique):
     jose = make_cliente(api, nombre=f"José Núñez {unique}")
     make_cliente(api, nombre=f"Josefina Ruiz {unique}")
-    for query in (f"jose nunez {unique}", f"NUÑEZ {unique}", f"{unique} núñez josé", f"JOSÉ NÚÑEZ {unique.upper()}",
-                  f"nunez {unique}"):
+    for query in (
+        f"jose nunez {unique}",
+        f"NUÑEZ {unique}",
+        f"{unique} núñez josé",
+        f"JOSÉ NÚÑEZ {unique.upper()}",
+        f"nunez {unique}",
+    ):
         page = api.ok("GET", "/clientes", params={"q": query})
         assert ids(page) == [jose["id"]], query
     both = api.ok("GET", "/clientes", params={"q": f"jose {unique}"})
@@ -62,8 +73,9 @@ def test_search_is_accent_and_case_insensitive(api, unique):
 
 def test_search_by_phone_digits_and_email(api, unique):
     digits = str(uuid.uuid4().int)[:8]
-    cliente = make_cliente(api, nombre=f"Carla {unique}", telefono=f"55 {digits[:4]}-{digits[4:]}",
-                           email=f"Carla.{unique}@Example.COM")
+    cliente = make_cliente(
+        api, nombre=f"Carla {unique}", telefono=f"55 {digits[:4]}-{digits[4:]}", email=f"Carla.{unique}@Example.COM"
+    )
     assert ids(api.ok("GET", "/clientes", params={"q": digits})) == [cliente["id"]]
     assert ids(api.ok("GET", "/clientes", params={"q": f"{digits[:4]}-{digits[4:]}"})) == [cliente["id"]]
     assert ids(api.ok("GET", "/clientes", params={"q": f"carla.{unique}@example.com"})) == [cliente["id"]]
@@ -122,8 +134,9 @@ def test_update_cannot_blank_the_name(api, unique):
 def test_stale_version_in_body_is_refused(api, unique):
     cliente = make_cliente(api, nombre=f"Ver {unique}")
     api.ok("PUT", f"/clientes/{cliente['id']}", json={"notas": "primera", "version": 1})
-    error = assert_error(api.put(f"/clientes/{cliente['id']}", json={"notas": "tarde", "version": 1}), 409,
-                         "version_obsoleta")
+    error = assert_error(
+        api.put(f"/clientes/{cliente['id']}", json={"notas": "tarde", "version": 1}), 409, "version_obsoleta"
+    )
     assert "version" in error["fields"]
     current = api.ok("GET", f"/clientes/{cliente['id']}")
     assert current["notas"] == "primera" and current["version"] == 2
@@ -134,14 +147,16 @@ def test_stale_version_in_body_is_refused(api, unique):
 def test_stale_if_match_header_is_refused(api, unique):
     cliente = make_cliente(api, nombre=f"IfMatch {unique}")
     api.ok("PUT", f"/clientes/{cliente['id']}", json={"notas": "x"}, headers={"If-Match": '"1"'})
-    assert_error(api.put(f"/clientes/{cliente['id']}", json={"notas": "y"}, headers={"If-Match": '"1"'}), 409,
-                 "version_obsoleta")
+    assert_error(
+        api.put(f"/clientes/{cliente['id']}", json={"notas": "y"}, headers={"If-Match": '"1"'}), 409, "version_obsoleta"
+    )
     assert api.ok("GET", f"/clientes/{cliente['id']}")["notas"] == "x"
     updated = api.ok("PUT", f"/clientes/{cliente['id']}", json={"notas": "z"}, headers={"If-Match": 'W/"2"'})
     assert updated["version"] == 3
     # Header and body must agree; a header that is not a version is refused.
-    assert_error(api.put(f"/clientes/{cliente['id']}", json={"notas": "w", "version": 3},
-                         headers={"If-Match": '"2"'}), 422)
+    assert_error(
+        api.put(f"/clientes/{cliente['id']}", json={"notas": "w", "version": 3}, headers={"If-Match": '"2"'}), 422
+    )
     assert_error(api.put(f"/clientes/{cliente['id']}", json={"notas": "w"}, headers={"If-Match": '"abc"'}), 422)
     assert api.ok("GET", f"/clientes/{cliente['id']}")["version"] == 3
 
@@ -204,8 +219,15 @@ def test_historial_lists_orders_and_purchases(api, unique):
     producto = make_producto(api, stock=5, precio=120)
     v1 = vender(api, producto["id"], 2, cliente_id=cliente["id"]).json()
     # A sale charging an order belongs to the order's customer even without cliente_id.
-    v2 = api.ok("POST", "/ventas", 201, json={"orden_id": o2["id"], "items": [
-        {"descripcion": f"Reparación orden {o2['folio']}", "cantidad": 1, "precio_unitario": 450}]})
+    v2 = api.ok(
+        "POST",
+        "/ventas",
+        201,
+        json={
+            "orden_id": o2["id"],
+            "items": [{"descripcion": f"Reparación orden {o2['folio']}", "cantidad": 1, "precio_unitario": 450}],
+        },
+    )
     assert v2["cliente_id"] == cliente["id"]
     vender(api, producto["id"], 1, cliente_id=otro["id"])
 
@@ -213,8 +235,12 @@ def test_historial_lists_orders_and_purchases(api, unique):
     assert historial["cliente"]["id"] == cliente["id"]
     assert [o["id"] for o in historial["ordenes"]] == [o2["id"], o1["id"]]  # newest first
     first = historial["ordenes"][1]
-    assert (first["folio"], first["marca"], first["modelo"], first["estado"]) == (o1["folio"], "Samsung", "A52",
-                                                                                   "recibido")
+    assert (first["folio"], first["marca"], first["modelo"], first["estado"]) == (
+        o1["folio"],
+        "Samsung",
+        "A52",
+        "recibido",
+    )
     assert historial["ordenes"][0]["costo_final"] == 450
     assert [v["id"] for v in historial["ventas"]] == [v2["id"], v1["id"]]
     assert historial["ventas"][1]["total"] == 240

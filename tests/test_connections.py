@@ -7,7 +7,6 @@ import time
 
 import pytest
 import requests
-
 from serverproc import ServerProcess
 
 
@@ -27,7 +26,9 @@ def _read_response(sock: socket.socket) -> bytes:
         assert chunk, f"connection closed before a whole response: {data!r}"
         data += chunk
     head, body = data.split(b"\r\n\r\n", 1)
-    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
+    length = int(
+        next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+    )
     while len(body) < length:
         body += sock.recv(4096)
     return head
@@ -40,6 +41,7 @@ def _closed_after(sock: socket.socket) -> float:
     return time.monotonic() - started
 
 
+@pytest.mark.slow
 def test_idle_keepalive_connection_is_closed_after_idle_timeout(short_timeout_server):
     sock = socket.create_connection(("127.0.0.1", short_timeout_server.port))
     sock.sendall(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n")
@@ -47,6 +49,7 @@ def test_idle_keepalive_connection_is_closed_after_idle_timeout(short_timeout_se
     assert 4 <= _closed_after(sock) < 10
 
 
+@pytest.mark.slow
 def test_stalled_request_is_dropped_without_a_traceback(short_timeout_server):
     sock = socket.create_connection(("127.0.0.1", short_timeout_server.port))
     sock.sendall(b"GET / HTTP/1.1\r\nHo")
@@ -61,7 +64,12 @@ def test_many_idle_connections_do_not_block_others(short_timeout_server):
     idle = [socket.create_connection(("127.0.0.1", short_timeout_server.port)) for _ in range(200)]
     try:
         started = time.monotonic()
-        assert requests.get(short_timeout_server.url + "/clientes", headers=short_timeout_server.headers, timeout=5).status_code == 200
+        assert (
+            requests.get(
+                short_timeout_server.url + "/clientes", headers=short_timeout_server.headers, timeout=5
+            ).status_code
+            == 200
+        )
         assert time.monotonic() - started < 2
     finally:
         for sock in idle:

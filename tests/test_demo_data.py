@@ -8,6 +8,7 @@ every invariant the domain code keeps on every row, not just on a sample.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import os
 import re
@@ -19,14 +20,16 @@ from pathlib import Path
 
 import apsw
 import pytest
+from conftest import Api
+from serverproc import ROOT, ServerProcess
 
-from appliance.shop import clock
 from appliance.demo_data import _iso
+from appliance.shop import clock
 from appliance.shop.money import split_iva
 from appliance.shop.ordenes import TRANSITIONS
 from appliance.shop.text import search_text
-from conftest import Api
-from serverproc import ROOT, ServerProcess
+
+pytestmark = pytest.mark.slow  # seeds thousands of records
 
 DEMO = {"clientes": 300, "ordenes": 800, "productos": 100, "ventas": 300}
 RFC = re.compile(r"^[A-ZÑ&]{3,4}[0-9]{6}[A-Z0-9]{3}$")
@@ -36,8 +39,14 @@ ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 def run_demo(data_dir: Path, **counts: int) -> dict[str, int]:
     """Run the real command; return what it says it added ({"clientes": 300, ...})."""
     args = [f"--{name}={count}" for name, count in counts.items()]
-    result = subprocess.run([sys.executable, "-m", "appliance", "demo-data", *args], cwd=ROOT,
-                            env={**os.environ, "DATA_DIR": str(data_dir)}, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "appliance", "demo-data", *args],
+        cwd=ROOT,
+        env={**os.environ, "DATA_DIR": str(data_dir)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     return {name: int(count) for count, name in re.findall(r"(\d+) ([^,\n]+)", result.stdout)}
 
@@ -67,11 +76,13 @@ def assert_invariants(db_path: Path) -> None:
             columns = [d[0] for d in cursor.getdescription()]
         except apsw.ExecutionCompleteError:
             return []
-        return [dict(zip(columns, row)) for row in cursor]
+        return [dict(zip(columns, row, strict=True)) for row in cursor]
 
-    for table, fields in (("clientes", ("nombre", "telefono", "email")),
-                          ("productos", ("codigo", "nombre", "categoria")),
-                          ("ordenes", ("folio", "equipo", "marca", "modelo", "numero_serie"))):
+    for table, fields in (
+        ("clientes", ("nombre", "telefono", "email")),
+        ("productos", ("codigo", "nombre", "categoria")),
+        ("ordenes", ("folio", "equipo", "marca", "modelo", "numero_serie")),
+    ):
         for row in rows(f"SELECT id, busqueda, creado_en, actualizado_en, {', '.join(fields)} FROM {table}"):
             assert str(uuid.UUID(row["id"])) == row["id"]
             assert row["busqueda"] == search_text(*(row[f] for f in fields)), row
@@ -81,8 +92,10 @@ def assert_invariants(db_path: Path) -> None:
         assert c["telefono"] is None or len(re.sub(r"\D", "", c["telefono"])) == 10, c
         assert c["email"] is None or re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", c["email"]), c
         assert c["rfc"] is None or RFC.match(c["rfc"]), c
-    first_visit = {r["cliente_id"]: r["primera"] for r in rows(
-        "SELECT cliente_id, MIN(creado_en) AS primera FROM ordenes GROUP BY cliente_id")}
+    first_visit = {
+        r["cliente_id"]: r["primera"]
+        for r in rows("SELECT cliente_id, MIN(creado_en) AS primera FROM ordenes GROUP BY cliente_id")
+    }
     for c in rows("SELECT id, creado_en FROM clientes"):
         assert c["creado_en"] <= first_visit.get(c["id"], c["creado_en"]), "customer registered after an order"
 
@@ -103,14 +116,18 @@ def assert_invariants(db_path: Path) -> None:
     history: dict[str, list[dict]] = {}
     for h in rows("SELECT orden_id, de_estado, a_estado, fecha FROM orden_historial ORDER BY id"):
         history.setdefault(h["orden_id"], []).append(h)
-    paid = {r["orden_id"]: r["pagado"] for r in rows(
-        "SELECT v.orden_id, SUM(i.importe) AS pagado FROM ventas v JOIN venta_items i ON i.venta_id = v.id"
-        " WHERE v.orden_id IS NOT NULL AND i.producto_id IS NULL GROUP BY v.orden_id")}
+    paid = {
+        r["orden_id"]: r["pagado"]
+        for r in rows(
+            "SELECT v.orden_id, SUM(i.importe) AS pagado FROM ventas v JOIN venta_items i ON i.venta_id = v.id"
+            " WHERE v.orden_id IS NOT NULL AND i.producto_id IS NULL GROUP BY v.orden_id"
+        )
+    }
     for o in rows("SELECT * FROM ordenes"):
         steps = history[o["id"]]
         assert (steps[0]["de_estado"], steps[0]["a_estado"]) == (None, "recibido")
         assert steps[0]["fecha"] == o["creado_en"] and steps[-1]["fecha"] == o["actualizado_en"]
-        for before, after in zip(steps, steps[1:]):
+        for before, after in itertools.pairwise(steps):
             assert after["de_estado"] == before["a_estado"] and after["a_estado"] in TRANSITIONS[before["a_estado"]]
             assert before["fecha"] <= after["fecha"]
         assert steps[-1]["a_estado"] == o["estado"] and o["version"] == 1
@@ -147,15 +164,19 @@ def assert_invariants(db_path: Path) -> None:
         assert folios == list(range(1, len(folios) + 1))
         assert rows(f"SELECT ultimo FROM folios WHERE serie = '{serie}'")[0]["ultimo"] == len(folios)
     for table in ("clientes", "productos", "ordenes", "ventas"):
-        created = rows(f"SELECT COUNT(DISTINCT entidad_id) AS n, COUNT(*) AS total FROM cambios"
-                       f" WHERE entidad = '{table}' AND op = 'crear'")[0]
+        created = rows(
+            f"SELECT COUNT(DISTINCT entidad_id) AS n, COUNT(*) AS total FROM cambios"
+            f" WHERE entidad = '{table}' AND op = 'crear'"
+        )[0]
         assert created["n"] == created["total"] == rows(f"SELECT COUNT(*) AS n FROM {table}")[0]["n"]
     # In causal order: a sync client replaying the log meets a customer or product before its orders and sales.
     creation = {r["entidad_id"]: r["seq"] for r in rows("SELECT entidad_id, seq FROM cambios WHERE op = 'crear'")}
-    for pair in rows("SELECT o.id AS hijo, o.cliente_id AS padre FROM ordenes o"
-                     " UNION ALL SELECT v.id, v.cliente_id FROM ventas v WHERE v.cliente_id IS NOT NULL"
-                     " UNION ALL SELECT v.id, v.orden_id FROM ventas v WHERE v.orden_id IS NOT NULL"
-                     " UNION ALL SELECT i.venta_id, i.producto_id FROM venta_items i WHERE i.producto_id IS NOT NULL"):
+    for pair in rows(
+        "SELECT o.id AS hijo, o.cliente_id AS padre FROM ordenes o"
+        " UNION ALL SELECT v.id, v.cliente_id FROM ventas v WHERE v.cliente_id IS NOT NULL"
+        " UNION ALL SELECT v.id, v.orden_id FROM ventas v WHERE v.orden_id IS NOT NULL"
+        " UNION ALL SELECT i.venta_id, i.producto_id FROM venta_items i WHERE i.producto_id IS NOT NULL"
+    ):
         assert creation[pair["padre"]] < creation[pair["hijo"]], pair
     conn.close()
 
@@ -239,8 +260,12 @@ def test_new_records_continue_after_the_demo_data(demo):
     server, _ = demo
     api = Api(server.url, server.token)
     cliente = api.ok("GET", "/clientes", params={"limit": 1})["items"][0]
-    orden = api.ok("POST", "/ordenes", 201, json={"cliente_id": cliente["id"], "equipo": "celular",
-                                                   "falla_reportada": "No enciende"})
+    orden = api.ok(
+        "POST",
+        "/ordenes",
+        201,
+        json={"cliente_id": cliente["id"], "equipo": "celular", "falla_reportada": "No enciende"},
+    )
     assert orden["folio"] == DEMO["ordenes"] + 1
 
     producto = next(p for p in count_all(api, "/inventario") if p["stock"] >= 2)
@@ -282,15 +307,25 @@ def test_same_seed_same_data(tmp_path):
     dumps = []
     for name in ("a", "b"):
         conn = apsw.Connection(str(tmp_path / name / "SERVITEC.DB"), flags=apsw.SQLITE_OPEN_READONLY)
-        dumps.append((list(conn.execute("SELECT id, nombre, telefono, email, rfc FROM clientes ORDER BY id")),
-                      list(conn.execute("SELECT id, codigo, nombre, precio_venta, stock FROM productos ORDER BY id"))))
+        dumps.append(
+            (
+                list(conn.execute("SELECT id, nombre, telefono, email, rfc FROM clientes ORDER BY id")),
+                list(conn.execute("SELECT id, codigo, nombre, precio_venta, stock FROM productos ORDER BY id")),
+            )
+        )
         conn.close()
     assert dumps[0] == dumps[1]
 
 
 def test_refuses_negative_counts(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "appliance", "demo-data", "--clientes", "-1"], cwd=ROOT,
-                            env={**os.environ, "DATA_DIR": str(tmp_path)}, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "appliance", "demo-data", "--clientes", "-1"],
+        cwd=ROOT,
+        env={**os.environ, "DATA_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2 and "--clientes" in result.stderr
 
 

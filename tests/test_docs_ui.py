@@ -20,16 +20,36 @@ from dataclasses import dataclass, field
 import pytest
 import requests
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Route, sync_playwright
-
 from serverproc import OWNER, OWNER_PASSWORD
 
+pytestmark = pytest.mark.browser  # Chromium through Playwright
+
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 LAN_NAME = "servitec.test"
-SWAGGER_FILES = ("/swagger/js/swagger-ui-bundle.js", "/swagger/js/swagger-ui-standalone-preset.js",
-                 "/swagger/css/swagger-ui.css")
-TAGS = ["Usuarios y sesión", "Clientes", "Inventario", "Órdenes de servicio", "Ventas", "Estadísticas", "Sincronización", "Respaldos"]
+SWAGGER_FILES = (
+    "/swagger/js/swagger-ui-bundle.js",
+    "/swagger/js/swagger-ui-standalone-preset.js",
+    "/swagger/css/swagger-ui.css",
+)
+TAGS = [
+    "Usuarios y sesión",
+    "Clientes",
+    "Inventario",
+    "Órdenes de servicio",
+    "Ventas",
+    "Estadísticas",
+    "Sincronización",
+    "Respaldos",
+]
 BROKEN_RENDER_TEXTS = ("Could not render", "Resolver error", "Failed to load API definition", "Unable to render")
 
 
@@ -70,8 +90,9 @@ class DocsPage:
 def browser() -> Browser:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=CHROMIUM_ARGS + [f"--host-resolver-rules=MAP {LAN_NAME} 127.0.0.1"],
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {LAN_NAME} 127.0.0.1"],
         )
         yield browser
         browser.close()
@@ -92,8 +113,12 @@ def docs(request, browser, server) -> DocsPage:
     page = context.new_page()
     docs = DocsPage(page, origin)
     page.route("**/*", docs.route)
-    page.on("response", lambda r: docs.responses.__setitem__(r.url.removeprefix(origin), r.status)
-            if r.url.startswith(origin + "/") else None)
+    page.on(
+        "response",
+        lambda r: (
+            docs.responses.__setitem__(r.url.removeprefix(origin), r.status) if r.url.startswith(origin + "/") else None
+        ),
+    )
     page.on("pageerror", lambda error: docs.page_errors.append(str(error)))
     page.on("console", docs.console)
     docs.headers = page.goto(origin + "/docs").headers
@@ -103,8 +128,12 @@ def docs(request, browser, server) -> DocsPage:
 
 
 def _operations(spec: dict) -> list[tuple[str, str]]:
-    return [(method, path) for path, item in spec["paths"].items() for method in item
-            if method in ("get", "post", "put", "delete", "patch")]
+    return [
+        (method, path)
+        for path, item in spec["paths"].items()
+        for method in item
+        if method in ("get", "post", "put", "delete", "patch")
+    ]
 
 
 def _operation_block(page: Page, method: str, path: str):
@@ -125,8 +154,10 @@ def _sign_in(page: Page) -> None:
 
 
 def _inline_script_hashes(html: str) -> list[str]:
-    return [f"'sha256-{base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()}'"
-            for script in re.findall(r"<script>(.*?)</script>", html, re.DOTALL)]
+    return [
+        f"'sha256-{base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()}'"
+        for script in re.findall(r"<script>(.*?)</script>", html, re.DOTALL)
+    ]
 
 
 def test_docs_run_under_a_content_security_policy(docs, server):
@@ -149,8 +180,14 @@ def test_docs_run_under_a_content_security_policy(docs, server):
 
 
 def test_every_response_says_nosniff(server):
-    for path, headers in (("/", {}), ("/openapi.json", {}), (SWAGGER_FILES[0], {}), ("/clientes", {}),
-                          ("/clientes", server.headers), ("/no-existe", server.headers)):
+    for path, headers in (
+        ("/", {}),
+        ("/openapi.json", {}),
+        (SWAGGER_FILES[0], {}),
+        ("/clientes", {}),
+        ("/clientes", server.headers),
+        ("/no-existe", server.headers),
+    ):
         response = requests.get(server.url + path, headers=headers, timeout=10, verify=server.verify)
         assert response.headers.get("X-Content-Type-Options") == "nosniff", (path, response.headers)
         assert "Content-Security-Policy" not in response.headers, path  # not HTML: nothing to run
@@ -170,8 +207,11 @@ def test_docs_and_swagger_files_come_from_the_appliance(docs, server):
 def test_docs_render_every_operation(docs, spec):
     page = docs.page
     assert page.locator(".swagger-ui .info .title").inner_text().startswith("ServitecManager API")
-    missing = [f"{method.upper()} {path}" for method, path in _operations(spec)
-               if _operation_block(page, method, path).count() != 1]
+    missing = [
+        f"{method.upper()} {path}"
+        for method, path in _operations(spec)
+        if _operation_block(page, method, path).count() != 1
+    ]
     assert not missing, f"operations of /openapi.json without their block in /docs: {missing}"
     assert page.locator(".swagger-ui .opblock").count() == len(_operations(spec))
     tags = [t.strip() for t in page.locator(".swagger-ui .opblock-tag").all_inner_texts()]
@@ -204,8 +244,9 @@ def test_try_it_out_creates_a_customer(docs, server, tmp_path):
     assert status.inner_text().strip() == "201", block.locator(".live-responses-table").inner_text()
     created = json.loads(block.locator(".live-responses-table .response-col_description pre").first.inner_text())
     assert created["nombre"] == "Prueba Docs"
-    stored = requests.get(f"{server.url}/clientes/{created['id']}", headers=server.headers, timeout=10,
-                          verify=server.verify)
+    stored = requests.get(
+        f"{server.url}/clientes/{created['id']}", headers=server.headers, timeout=10, verify=server.verify
+    )
     assert stored.status_code == 200 and stored.json()["nombre"] == "Prueba Docs"
     screenshot = tmp_path / "docs.png"
     page.screenshot(path=str(screenshot), full_page=True)

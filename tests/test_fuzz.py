@@ -53,8 +53,9 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-
 from serverproc import OWNER, OWNER_PASSWORD, ServerProcess
+
+pytestmark = pytest.mark.slow  # hundreds of generated requests per operation
 
 # Examples per operation for the schema-driven fuzzing phase (the coverage phase adds its own
 # deterministic boundary cases on top), and per operation/endpoint for the other tests.
@@ -84,24 +85,48 @@ SCHEMATHESIS_CONFIG = {
 }
 
 # Besides our own checks (no 5xx, error shape): what Schemathesis verifies on every response.
-SCHEMATHESIS_CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-                       response_schema_conformance]
+SCHEMATHESIS_CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 
 HYPOTHESIS_SETTINGS = dict(
     deadline=None,
     derandomize=True,
     database=None,
     print_blob=False,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large,
-                           HealthCheck.large_base_example],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+        HealthCheck.large_base_example,
+    ],
 )
 
 # Every table of the store; the snapshot also picks up any table added later.
-DOMAIN_TABLES = ("cambios", "clientes", "productos", "movimientos_stock", "ordenes", "orden_historial",
-                 "orden_partes", "ventas", "venta_items", "venta_pagos", "folios")
+DOMAIN_TABLES = (
+    "cambios",
+    "clientes",
+    "productos",
+    "movimientos_stock",
+    "ordenes",
+    "orden_historial",
+    "orden_partes",
+    "ventas",
+    "venta_items",
+    "venta_pagos",
+    "folios",
+)
 
-RESOURCE_PREFIXES = {"clientes": "/clientes/", "productos": "/inventario/", "ordenes": "/ordenes/",
-                     "ventas": "/ventas/", "usuarios": "/usuarios/"}
+RESOURCE_PREFIXES = {
+    "clientes": "/clientes/",
+    "productos": "/inventario/",
+    "ordenes": "/ordenes/",
+    "ventas": "/ventas/",
+    "usuarios": "/usuarios/",
+}
 
 # The highest LOGIN_MAX_FAILURES config.py allows: the few hundred wrong passwords the fuzz sends
 # stay below half of it, where each failure starts to cost a second.
@@ -127,16 +152,21 @@ def assert_error_shape(response: requests.Response | Any, what: str) -> None:
     """`{"error": {"code": str, "message": non-empty str, "fields": {str: str}}}` and nothing else."""
     __tracebackhide__ = True
     content_type = _content_type(response)
-    assert content_type.startswith("application/json"), f"{what}: {response.status_code} is not JSON ({content_type!r}): {response.text[:300]!r}"
+    assert content_type.startswith("application/json"), (
+        f"{what}: {response.status_code} is not JSON ({content_type!r}): {response.text[:300]!r}"
+    )
     body = response.json()
     assert isinstance(body, dict) and set(body) == {"error"}, f"{what}: unexpected error body {body!r}"
     error = body["error"]
-    assert isinstance(error, dict) and set(error) == {"code", "message", "fields"}, f"{what}: unexpected error {error!r}"
+    assert isinstance(error, dict) and set(error) == {"code", "message", "fields"}, (
+        f"{what}: unexpected error {error!r}"
+    )
     assert isinstance(error["code"], str) and error["code"], f"{what}: bad code in {error!r}"
     assert isinstance(error["message"], str) and error["message"].strip(), f"{what}: empty message in {error!r}"
     assert isinstance(error["fields"], dict), f"{what}: fields is not an object in {error!r}"
-    assert all(isinstance(k, str) and isinstance(v, str) for k, v in error["fields"].items()), \
+    assert all(isinstance(k, str) and isinstance(v, str) for k, v in error["fields"].items()), (
         f"{what}: fields must map names to messages: {error!r}"
+    )
 
 
 def is_login(case: schemathesis.Case) -> bool:
@@ -149,8 +179,9 @@ def check_case_response(case: schemathesis.Case, response: Any) -> None:
     __tracebackhide__ = True
     what = f"{case.method} {case.formatted_path}\n  reproduce: {case.as_curl_command()}"
     assert response.status_code < 500, f"{what}\n  -> {response.status_code}: {response.text[:500]}"
-    assert response.status_code != 401 or is_login(case), \
+    assert response.status_code != 401 or is_login(case), (
         f"{what}\n  -> 401: the fuzz's token stopped working, later requests would test only the gate: {response.text}"
+    )
     if 400 <= response.status_code < 500 and case.method.upper() != "HEAD":  # HEAD answers carry no body
         assert_error_shape(response, what)
     if response.status_code == 405:
@@ -178,26 +209,79 @@ def seed_records(server: ServerProcess, tag: str = "A") -> dict[str, list[str]]:
     """A few real customers, products, orders (one with a part) and sales, and a technician's
     account, to aim at."""
     s, base = owner_session(server), server.url
-    clientes = [_post(s, base, "/clientes", {"nombre": f"Cliente Fuzz {i}", "telefono": f"555-010{i}"})["id"]
-                for i in range(3)]
-    productos = [_post(s, base, "/inventario", {"nombre": f"Refacción Fuzz {i}", "codigo": f"FZ-{tag}-{i}",
-                                                "categoria": "Pantallas", "precio_compra": 50, "precio_venta": 120.5,
-                                                "stock": 1000, "stock_minimo": 2})["id"]
-                 for i in range(3)]
-    ordenes = [_post(s, base, "/ordenes", {"cliente_id": clientes[i % 3], "equipo": "celular", "marca": "Motorola",
-                                           "falla_reportada": "No enciende", "presupuesto": 450, "anticipo": 100})["id"]
-               for i in range(3)]
+    clientes = [
+        _post(s, base, "/clientes", {"nombre": f"Cliente Fuzz {i}", "telefono": f"555-010{i}"})["id"] for i in range(3)
+    ]
+    productos = [
+        _post(
+            s,
+            base,
+            "/inventario",
+            {
+                "nombre": f"Refacción Fuzz {i}",
+                "codigo": f"FZ-{tag}-{i}",
+                "categoria": "Pantallas",
+                "precio_compra": 50,
+                "precio_venta": 120.5,
+                "stock": 1000,
+                "stock_minimo": 2,
+            },
+        )["id"]
+        for i in range(3)
+    ]
+    ordenes = [
+        _post(
+            s,
+            base,
+            "/ordenes",
+            {
+                "cliente_id": clientes[i % 3],
+                "equipo": "celular",
+                "marca": "Motorola",
+                "falla_reportada": "No enciende",
+                "presupuesto": 450,
+                "anticipo": 100,
+            },
+        )["id"]
+        for i in range(3)
+    ]
     _post(s, base, f"/ordenes/{ordenes[0]}/partes", {"tipo": "parte", "producto_id": productos[0], "cantidad": 1})
-    _post(s, base, f"/ordenes/{ordenes[0]}/partes", {"tipo": "mano_obra", "descripcion": "Cambio de centro de carga",
-                                                     "precio_unitario": 200})
-    ventas = [_post(s, base, "/ventas", {"cliente_id": clientes[i % 3],
-                                         "items": [{"producto_id": productos[i % 3], "cantidad": 1},
-                                                   {"descripcion": "Funda", "cantidad": 2, "precio_unitario": 30}],
-                                         "pagos": [{"metodo": "efectivo", "monto": 500}]})["id"]
-              for i in range(3)]
+    _post(
+        s,
+        base,
+        f"/ordenes/{ordenes[0]}/partes",
+        {"tipo": "mano_obra", "descripcion": "Cambio de centro de carga", "precio_unitario": 200},
+    )
+    ventas = [
+        _post(
+            s,
+            base,
+            "/ventas",
+            {
+                "cliente_id": clientes[i % 3],
+                "items": [
+                    {"producto_id": productos[i % 3], "cantidad": 1},
+                    {"descripcion": "Funda", "cantidad": 2, "precio_unitario": 30},
+                ],
+                "pagos": [{"metodo": "efectivo", "monto": 500}],
+            },
+        )["id"]
+        for i in range(3)
+    ]
     # The account fuzzing edits (role, active flag, password, sessions): never the owner's.
-    usuarios = [_post(s, base, "/usuarios", {"username": f"objetivo-{tag.lower()}", "nombre": "Técnico Fuzz",
-                                             "rol": "tecnico", "password": "clave-del-tecnico-objetivo"})["id"]]
+    usuarios = [
+        _post(
+            s,
+            base,
+            "/usuarios",
+            {
+                "username": f"objetivo-{tag.lower()}",
+                "nombre": "Técnico Fuzz",
+                "rol": "tecnico",
+                "password": "clave-del-tecnico-objetivo",
+            },
+        )["id"]
+    ]
     return {"clientes": clientes, "productos": productos, "ordenes": ordenes, "ventas": ventas, "usuarios": usuarios}
 
 
@@ -236,8 +320,12 @@ def db_snapshot(db_path) -> dict[str, tuple[int, str]]:
 def api_counts(server: ServerProcess) -> dict[str, int]:
     """What a client sees: list sizes (all fit in one page here)."""
     session, counts = owner_session(server), {}
-    for name, path in (("clientes", "/clientes"), ("productos", "/inventario?incluir_inactivos=true"),
-                       ("ordenes", "/ordenes"), ("ventas", "/ventas")):
+    for name, path in (
+        ("clientes", "/clientes"),
+        ("productos", "/inventario?incluir_inactivos=true"),
+        ("ordenes", "/ordenes"),
+        ("ventas", "/ventas"),
+    ):
         sep = "&" if "?" in path else "?"
         body = session.get(f"{server.url}{path}{sep}limit=500", timeout=10).json()
         assert body["has_more"] is False
@@ -282,15 +370,42 @@ def test_schema_covers_every_endpoint(fuzz_schema):
     ops = operations(fuzz_schema)
     labels = {op.label for op in ops}
     expected = {
-        "POST /token", "GET /usuarios", "POST /usuarios", "GET /usuarios/me", "PUT /usuarios/me/password",
-        "PUT /usuarios/{id}", "GET /auditoria",
-        "GET /clientes", "POST /clientes", "GET /clientes/{id}", "PUT /clientes/{id}", "DELETE /clientes/{id}",
-        "GET /clientes/{id}/historial", "GET /inventario", "POST /inventario", "GET /inventario/{id}",
-        "PUT /inventario/{id}", "PUT /inventario/{id}/stock", "GET /inventario/{id}/movimientos", "GET /ordenes",
-        "POST /ordenes", "GET /ordenes/{id}", "PUT /ordenes/{id}", "PUT /ordenes/{id}/estado",
-        "POST /ordenes/{id}/partes", "GET /ventas", "POST /ventas", "GET /ventas/{id}", "POST /ventas/{id}/cancelar",
-        "GET /stats/dashboard", "GET /sync/changes", "POST /sync/push",
-        "GET /backups", "POST /backups", "GET /backups/{nombre}", "DELETE /backups/{nombre}",
+        "POST /token",
+        "GET /usuarios",
+        "POST /usuarios",
+        "GET /usuarios/me",
+        "PUT /usuarios/me/password",
+        "PUT /usuarios/{id}",
+        "GET /auditoria",
+        "GET /clientes",
+        "POST /clientes",
+        "GET /clientes/{id}",
+        "PUT /clientes/{id}",
+        "DELETE /clientes/{id}",
+        "GET /clientes/{id}/historial",
+        "GET /inventario",
+        "POST /inventario",
+        "GET /inventario/{id}",
+        "PUT /inventario/{id}",
+        "PUT /inventario/{id}/stock",
+        "GET /inventario/{id}/movimientos",
+        "GET /ordenes",
+        "POST /ordenes",
+        "GET /ordenes/{id}",
+        "PUT /ordenes/{id}",
+        "PUT /ordenes/{id}/estado",
+        "POST /ordenes/{id}/partes",
+        "GET /ventas",
+        "POST /ventas",
+        "GET /ventas/{id}",
+        "POST /ventas/{id}/cancelar",
+        "GET /stats/dashboard",
+        "GET /sync/changes",
+        "POST /sync/push",
+        "GET /backups",
+        "POST /backups",
+        "GET /backups/{nombre}",
+        "DELETE /backups/{nombre}",
         "POST /backups/{nombre}/restore",
     }
     assert expected <= labels, f"missing from /openapi.json: {sorted(expected - labels)}"
@@ -303,8 +418,9 @@ def test_schema_covers_every_endpoint(fuzz_schema):
 
 def _existing_id_strategy(operation, ids: list[str], modes: tuple[GenerationMode, ...]):
     ids_strategy = st.sampled_from(ids)
-    return st.one_of(*[ids_strategy.flatmap(lambda i, m=mode: operation.as_strategy(m, path_parameters={"id": i}))
-                       for mode in modes])
+    return st.one_of(
+        *[ids_strategy.flatmap(lambda i, m=mode: operation.as_strategy(m, path_parameters={"id": i})) for mode in modes]
+    )
 
 
 def _has_inputs_besides_path(operation) -> bool:
@@ -317,8 +433,11 @@ def test_operations_on_existing_records(fuzz_schema, fuzz_records, resource):
     targets = [op for op in operations(fuzz_schema) if "{id}" in op.path and resource_of(op.path) == resource]
     assert targets, resource
     for operation in targets:
-        modes = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE) if _has_inputs_besides_path(operation) \
+        modes = (
+            (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+            if _has_inputs_besides_path(operation)
             else (GenerationMode.POSITIVE,)
+        )
 
         @settings(max_examples=EXISTING_MAX_EXAMPLES, **HYPOTHESIS_SETTINGS)
         @given(case=_existing_id_strategy(operation, fuzz_records[resource], modes))
@@ -371,8 +490,11 @@ def test_invalid_input_changes_nothing(server_with):
 
     assert not accepted, "invalid input was accepted by a write:\n" + "\n".join(accepted)
     after_db = db_snapshot(fresh_server.db_path)
-    changed = {table: (before_db.get(table), after_db.get(table)) for table in set(before_db) | set(after_db)
-               if before_db.get(table) != after_db.get(table)}
+    changed = {
+        table: (before_db.get(table), after_db.get(table))
+        for table in set(before_db) | set(after_db)
+        if before_db.get(table) != after_db.get(table)
+    }
     assert not changed, f"invalid input changed the database (table: (rows, digest) before/after): {changed}"
     assert api_counts(fresh_server) == before_api
 
@@ -450,60 +572,127 @@ def invalid_reason(value: Any, spec: dict[str, F]) -> str | None:
 TEXT, OPT_ID = F("text"), F("id")
 MONEY = F("money")
 PIEZAS = F("int", lo=0, hi=1_000_000)
-CLIENTE = {"id": OPT_ID, "nombre": F("text", required=True), "telefono": TEXT, "email": TEXT, "direccion": TEXT,
-           "rfc": TEXT, "notas": TEXT}
-PRODUCTO = {"id": OPT_ID, "codigo": TEXT, "nombre": F("text", required=True), "categoria": TEXT,
-            "precio_compra": MONEY, "precio_venta": MONEY, "stock": PIEZAS, "stock_minimo": PIEZAS,
-            "activo": F("bool")}
+CLIENTE = {
+    "id": OPT_ID,
+    "nombre": F("text", required=True),
+    "telefono": TEXT,
+    "email": TEXT,
+    "direccion": TEXT,
+    "rfc": TEXT,
+    "notas": TEXT,
+}
+PRODUCTO = {
+    "id": OPT_ID,
+    "codigo": TEXT,
+    "nombre": F("text", required=True),
+    "categoria": TEXT,
+    "precio_compra": MONEY,
+    "precio_venta": MONEY,
+    "stock": PIEZAS,
+    "stock_minimo": PIEZAS,
+    "activo": F("bool"),
+}
 PUNTO = {"punto": F("text", required=True), "estado": F("text", required=True)}
 EQUIPOS = ("celular", "laptop", "pc", "tablet", "consola", "otro")
 PRIORIDADES = ("baja", "normal", "alta", "urgente")
-ORDEN = {"id": OPT_ID, "cliente_id": F("id", required=True), "equipo": F("enum", required=True, choices=EQUIPOS),
-         "falla_reportada": F("text", required=True), "condicion": F("list", nullable=False, item=PUNTO, max_items=30),
-         "anticipo": MONEY, "prioridad": F("enum", nullable=False, choices=PRIORIDADES),
-         "garantia_dias": F("int", nullable=False, lo=0, hi=3650), "marca": TEXT, "modelo": TEXT, "numero_serie": TEXT,
-         "color": TEXT, "accesorios": TEXT, "contrasena": TEXT, "diagnostico": TEXT, "presupuesto": MONEY,
-         "costo_final": MONEY, "tecnico_id": OPT_ID, "fecha_promesa": F("datetime"), "notas": TEXT}
-ITEM = {"producto_id": OPT_ID, "descripcion": TEXT, "cantidad": F("int", required=True, lo=1, hi=100_000),
-        "precio_unitario": MONEY, "descuento": MONEY}
-PAGO = {"metodo": F("enum", required=True, choices=("efectivo", "tarjeta", "transferencia")),
-        "monto": F("money", required=True), "referencia": TEXT}
-VENTA = {"id": OPT_ID, "cliente_id": OPT_ID, "orden_id": OPT_ID,
-         "items": F("list", required=True, item=ITEM, min_items=1, max_items=100),
-         "pagos": F("list", item=PAGO, max_items=10), "notas": TEXT}
-STOCK = {"motivo": F("enum", required=True, choices=("compra", "ajuste", "merma", "devolucion", "conteo")),
-         "cantidad": F("int", lo=-1_000_000, hi=1_000_000), "stock": PIEZAS, "nota": TEXT}
-ESTADOS = ("recibido", "diagnostico", "esperando_aprobacion", "en_reparacion", "esperando_refaccion", "listo",
-           "entregado", "cancelado")
-ESTADO = {"estado": F("enum", required=True, choices=ESTADOS), "nota": TEXT, "registrar_adeudo": F("bool", nullable=False),
-          "version": F("int", lo=1, hi=2_000_000_000)}
+ORDEN = {
+    "id": OPT_ID,
+    "cliente_id": F("id", required=True),
+    "equipo": F("enum", required=True, choices=EQUIPOS),
+    "falla_reportada": F("text", required=True),
+    "condicion": F("list", nullable=False, item=PUNTO, max_items=30),
+    "anticipo": MONEY,
+    "prioridad": F("enum", nullable=False, choices=PRIORIDADES),
+    "garantia_dias": F("int", nullable=False, lo=0, hi=3650),
+    "marca": TEXT,
+    "modelo": TEXT,
+    "numero_serie": TEXT,
+    "color": TEXT,
+    "accesorios": TEXT,
+    "contrasena": TEXT,
+    "diagnostico": TEXT,
+    "presupuesto": MONEY,
+    "costo_final": MONEY,
+    "tecnico_id": OPT_ID,
+    "fecha_promesa": F("datetime"),
+    "notas": TEXT,
+}
+ITEM = {
+    "producto_id": OPT_ID,
+    "descripcion": TEXT,
+    "cantidad": F("int", required=True, lo=1, hi=100_000),
+    "precio_unitario": MONEY,
+    "descuento": MONEY,
+}
+PAGO = {
+    "metodo": F("enum", required=True, choices=("efectivo", "tarjeta", "transferencia")),
+    "monto": F("money", required=True),
+    "referencia": TEXT,
+}
+VENTA = {
+    "id": OPT_ID,
+    "cliente_id": OPT_ID,
+    "orden_id": OPT_ID,
+    "items": F("list", required=True, item=ITEM, min_items=1, max_items=100),
+    "pagos": F("list", item=PAGO, max_items=10),
+    "notas": TEXT,
+}
+STOCK = {
+    "motivo": F("enum", required=True, choices=("compra", "ajuste", "merma", "devolucion", "conteo")),
+    "cantidad": F("int", lo=-1_000_000, hi=1_000_000),
+    "stock": PIEZAS,
+    "nota": TEXT,
+}
+ESTADOS = (
+    "recibido",
+    "diagnostico",
+    "esperando_aprobacion",
+    "en_reparacion",
+    "esperando_refaccion",
+    "listo",
+    "entregado",
+    "cancelado",
+)
+ESTADO = {
+    "estado": F("enum", required=True, choices=ESTADOS),
+    "nota": TEXT,
+    "registrar_adeudo": F("bool", nullable=False),
+    "version": F("int", lo=1, hi=2_000_000_000),
+}
 
-JSON_SCALARS = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
-                | st.text(max_size=20))
-JSON_VALUES = st.recursive(JSON_SCALARS, lambda inner: st.lists(inner, max_size=3)
-                           | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=8)
+JSON_SCALARS = (
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20)
+)
+JSON_VALUES = st.recursive(
+    JSON_SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
 
 
 def _value_for(f: F, ids: dict[str, list[str]], name: str) -> st.SearchStrategy:
     """A plausible value of the field's kind (often valid, sometimes at or past a boundary)."""
     if f.kind == "text":
-        plausible = st.text(max_size=40) | st.sampled_from(["Juan Pérez", "  con espacios  ", "", "   ",
-                                                            "x" * 121, "PEJU800101AB1", "555-1234",
-                                                            "juan@example.mx"])
+        plausible = st.text(max_size=40) | st.sampled_from(
+            ["Juan Pérez", "  con espacios  ", "", "   ", "x" * 121, "PEJU800101AB1", "555-1234", "juan@example.mx"]
+        )
     elif f.kind == "id":
         pool = {"cliente_id": "clientes", "orden_id": "ordenes", "producto_id": "productos"}.get(name)
         plausible = st.sampled_from(ids[pool]) if pool else st.from_regex(r"\A[A-Za-z0-9_-]{1,64}\Z")
         plausible = plausible | st.sampled_from(["no-existe", "", "../etc", "a" * 65])
     elif f.kind == "money":
-        plausible = (st.decimals(0, 10_000, places=2).map(float) | st.integers(0, 10_000)
-                     | st.sampled_from(["12.50", "0.001", -1, 1e12, "abc", 99999999.99]))
+        plausible = (
+            st.decimals(0, 10_000, places=2).map(float)
+            | st.integers(0, 10_000)
+            | st.sampled_from(["12.50", "0.001", -1, 1e12, "abc", 99999999.99])
+        )
     elif f.kind == "int":
         lo, hi = f.lo if f.lo is not None else -10, f.hi if f.hi is not None else 10
         plausible = st.integers(lo, min(hi, lo + 50)) | st.sampled_from([lo - 1, hi, hi + 1, 2.0, "5"])
     elif f.kind == "bool":
         plausible = st.booleans() | st.sampled_from(["true", 1, 0])
     elif f.kind == "enum":
-        plausible = st.sampled_from(list(f.choices) + ["no_valido", f.choices[0].upper()])
+        plausible = st.sampled_from([*list(f.choices), "no_valido", f.choices[0].upper()])
     elif f.kind == "datetime":
         plausible = st.sampled_from(["2027-01-15T17:00", "2027-01-15T17:00:00Z", "mañana", "2027-13-45", 0])
     elif f.kind == "list":
@@ -515,9 +704,11 @@ def _value_for(f: F, ids: dict[str, list[str]], name: str) -> st.SearchStrategy:
 
 
 SAFE_TEXT = st.text(st.characters(codec="utf-8"), min_size=1, max_size=40).filter(lambda t: t.strip())
-VALID_TEXT = {"telefono": st.from_regex(r"\A[0-9+()\-. ]{1,30}\Z"),
-              "email": st.from_regex(r"\A[a-z0-9._]{1,20}@[a-z0-9]{1,20}\.mx\Z"),
-              "rfc": st.from_regex(r"\A[A-Z]{3,4}[0-9]{6}[A-Z0-9]{3}\Z")}
+VALID_TEXT = {
+    "telefono": st.from_regex(r"\A[0-9+()\-. ]{1,30}\Z"),
+    "email": st.from_regex(r"\A[a-z0-9._]{1,20}@[a-z0-9]{1,20}\.mx\Z"),
+    "rfc": st.from_regex(r"\A[A-Z]{3,4}[0-9]{6}[A-Z0-9]{3}\Z"),
+}
 VALID_DATETIMES = ["2027-01-15T17:00", "2027-01-15T17:00:00Z", "2027-01-15 09:30:00-06:00", "2027-02-01"]
 
 
@@ -547,18 +738,28 @@ def _valid_value(f: F, ids: dict[str, list[str]], name: str) -> st.SearchStrateg
 def valid_body(spec: dict[str, F], ids: dict[str, list[str]]) -> st.SearchStrategy:
     """Required fields and some optional ones, all valid; a sale's lines sell products or services."""
     if spec is ITEM:
-        product = st.fixed_dictionaries({"producto_id": st.sampled_from(ids["productos"]),
-                                         "cantidad": st.integers(1, 3)})
-        service = st.fixed_dictionaries({"descripcion": SAFE_TEXT, "cantidad": st.integers(1, 3),
-                                         "precio_unitario": _valid_value(MONEY, ids, "precio_unitario")})
+        product = st.fixed_dictionaries(
+            {"producto_id": st.sampled_from(ids["productos"]), "cantidad": st.integers(1, 3)}
+        )
+        service = st.fixed_dictionaries(
+            {
+                "descripcion": SAFE_TEXT,
+                "cantidad": st.integers(1, 3),
+                "precio_unitario": _valid_value(MONEY, ids, "precio_unitario"),
+            }
+        )
         return product | service
     if spec is VENTA:  # payments left out: exact cash
-        return st.fixed_dictionaries({"items": st.lists(valid_body(ITEM, ids), min_size=1, max_size=3)},
-                                     optional={"cliente_id": _valid_value(OPT_ID, ids, "cliente_id"),
-                                               "notas": SAFE_TEXT})
+        return st.fixed_dictionaries(
+            {"items": st.lists(valid_body(ITEM, ids), min_size=1, max_size=3)},
+            optional={"cliente_id": _valid_value(OPT_ID, ids, "cliente_id"), "notas": SAFE_TEXT},
+        )
     required = {name: _valid_value(f, ids, name) for name, f in spec.items() if f.required}
-    optional = {name: _valid_value(f, ids, name) for name, f in spec.items()
-                if not f.required and name not in ("id", "version", "stock", "cantidad")}
+    optional = {
+        name: _valid_value(f, ids, name)
+        for name, f in spec.items()
+        if not f.required and name not in ("id", "version", "stock", "cantidad")
+    }
     return st.fixed_dictionaries(required, optional=optional)
 
 
@@ -567,7 +768,7 @@ _DROP = object()
 
 def mutated(body: st.SearchStrategy, spec: dict[str, F]) -> st.SearchStrategy:
     """A valid body with one or two fields dropped, replaced by random JSON or added."""
-    names = sorted(spec) + ["campo_x", ""]
+    names = [*sorted(spec), "campo_x", ""]
 
     def mutate(draw_pair):
         value, edits = draw_pair
@@ -591,7 +792,10 @@ def body_strategy(spec: dict[str, F], ids: dict[str, list[str]]) -> st.SearchStr
     with_required = st.fixed_dictionaries(required, optional=optional)
     extra = st.dictionaries(st.text(max_size=10), JSON_VALUES, max_size=2)
     return st.one_of(
-        with_required, with_required, with_required, known,
+        with_required,
+        with_required,
+        with_required,
+        known,
         st.tuples(with_required, extra).map(lambda pair: {**pair[1], **pair[0]}),
     )
 
@@ -599,8 +803,14 @@ def body_strategy(spec: dict[str, F], ids: dict[str, list[str]]) -> st.SearchStr
 def payload_strategy(spec: dict[str, F], ids: dict[str, list[str]]) -> st.SearchStrategy:
     """Valid bodies, valid bodies with a field or two broken, field-by-field mixes, any JSON at all."""
     valid = valid_body(spec, ids)
-    return st.one_of(valid, mutated(valid, spec), mutated(valid, spec), body_strategy(spec, ids),
-                     body_strategy(spec, ids), JSON_VALUES)
+    return st.one_of(
+        valid,
+        mutated(valid, spec),
+        mutated(valid, spec),
+        body_strategy(spec, ids),
+        body_strategy(spec, ids),
+        JSON_VALUES,
+    )
 
 
 # Blank, as the OpenAPI document spells it for optional text (stored as null).
@@ -619,7 +829,7 @@ def _amount(value: Any) -> float | None:
     try:
         return float(Decimal(str(value).strip()))
     except InvalidOperation:  # pragma: no cover - the server refused it then
-        raise AssertionError(f"accepted amount {value!r}")
+        raise AssertionError(f"accepted amount {value!r}") from None
 
 
 def assert_fields_round_trip(sent: dict, record: dict, spec: dict[str, F]) -> None:
@@ -668,8 +878,17 @@ class RandomJsonClient:
         return response
 
     def new_orden(self) -> str:
-        orden = _post(self.session, self.base, "/ordenes", {"cliente_id": self.ids["clientes"][0], "equipo": "laptop",
-                                                            "falla_reportada": "Pantalla rota", "presupuesto": 900})
+        orden = _post(
+            self.session,
+            self.base,
+            "/ordenes",
+            {
+                "cliente_id": self.ids["clientes"][0],
+                "equipo": "laptop",
+                "falla_reportada": "Pantalla rota",
+                "presupuesto": 900,
+            },
+        )
         return orden["id"]
 
     def get(self, path: str) -> dict:
@@ -717,8 +936,9 @@ def test_random_json_post_ordenes(random_json, data):
     payload, created = _post_and_read_back(random_json, data, "/ordenes", ORDEN)
     if created:
         assert created["estado"] == "recibido"
-        assert [p["punto"].strip() for p in created["condicion"]] == \
-            [p["punto"].strip() for p in payload.get("condicion") or []]
+        assert [p["punto"].strip() for p in created["condicion"]] == [
+            p["punto"].strip() for p in payload.get("condicion") or []
+        ]
 
 
 @settings(max_examples=RANDOM_JSON_MAX_EXAMPLES, **HYPOTHESIS_SETTINGS)
@@ -728,8 +948,9 @@ def test_random_json_post_ventas(random_json, data):
     response = random_json.send("POST", "/ventas", payload, VENTA)
     if response.status_code == 201:
         created = response.json()
-        assert [(i["producto_id"], i["cantidad"]) for i in created["items"]] == \
-            [(i.get("producto_id"), i["cantidad"]) for i in payload["items"]]
+        assert [(i["producto_id"], i["cantidad"]) for i in created["items"]] == [
+            (i.get("producto_id"), i["cantidad"]) for i in payload["items"]
+        ]
         assert created["estado"] == "completada"
         assert created["pagado"] >= created["total"] - 0.005
         assert random_json.get(f"/ventas/{created['id']}") == created
@@ -787,14 +1008,21 @@ FORM_TEXT = st.text(max_size=70)
 @pytest.fixture(scope="module")
 def login_accounts(fuzz_server) -> dict[str, tuple[str, bool]]:
     """username -> (password, active): the owner, a counter worker and a deactivated technician."""
-    accounts = {OWNER: (OWNER_PASSWORD, True), "mostrador-login": ("clave-del-mostrador", True),
-                "tecnico-de-baja": ("clave-del-tecnico-de-baja", False)}
+    accounts = {
+        OWNER: (OWNER_PASSWORD, True),
+        "mostrador-login": ("clave-del-mostrador", True),
+        "tecnico-de-baja": ("clave-del-tecnico-de-baja", False),
+    }
     session = owner_session(fuzz_server)
     for username, (password, active) in accounts.items():
         if username == OWNER:
             continue
-        created = _post(session, fuzz_server.url, "/usuarios", {"username": username, "nombre": username,
-                                                                "rol": "mostrador", "password": password})
+        created = _post(
+            session,
+            fuzz_server.url,
+            "/usuarios",
+            {"username": username, "nombre": username, "rol": "mostrador", "password": password},
+        )
         if not active:
             response = session.put(f"{fuzz_server.url}/usuarios/{created['id']}", json={"activo": False}, timeout=10)
             assert response.status_code == 200, response.text
@@ -827,9 +1055,19 @@ def test_login_forms(fuzz_server, login_accounts, data):
         right = account[0]
         passwords.insert(0, st.sampled_from([right, right, right.upper(), f" {right}", right + "x"]))
     password = data.draw(st.one_of(*passwords), label="password")
-    extras = data.draw(st.fixed_dictionaries({}, optional={
-        "grant_type": st.sampled_from(["password", "password", "client_credentials"]) | FORM_TEXT,
-        "scope": FORM_TEXT, "client_id": FORM_TEXT, "client_secret": FORM_TEXT, "campo_x": FORM_TEXT}), label="extras")
+    extras = data.draw(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "grant_type": st.sampled_from(["password", "password", "client_credentials"]) | FORM_TEXT,
+                "scope": FORM_TEXT,
+                "client_id": FORM_TEXT,
+                "client_secret": FORM_TEXT,
+                "campo_x": FORM_TEXT,
+            },
+        ),
+        label="extras",
+    )
     form = {"username": username, "password": password, **extras}
 
     before = _last_audit(session, base)
@@ -839,8 +1077,9 @@ def test_login_forms(fuzz_server, login_accounts, data):
         response = requests.post(base + "/token", data=form, timeout=15)
     after = _last_audit(session, base)
 
-    well_formed = 1 <= len(username) <= 64 and 1 <= len(password) <= 256 \
-        and extras.get("grant_type", "password") == "password"
+    well_formed = (
+        1 <= len(username) <= 64 and 1 <= len(password) <= 256 and extras.get("grant_type", "password") == "password"
+    )
     if not well_formed:
         expected, code = 422, "validacion"
     elif account is None or password != account[0]:
@@ -856,13 +1095,17 @@ def test_login_forms(fuzz_server, login_accounts, data):
         assert response.json()["error"]["code"] == code, (what, response.text)
     else:
         token = response.json()
-        me = requests.get(base + "/usuarios/me", headers={"Authorization": f"Bearer {token['access_token']}"},
-                          timeout=10)
-        assert me.status_code == 200 and me.json()["username"] == username.strip().casefold() \
-            == token["usuario"]["username"], (what, me.text)
+        me = requests.get(
+            base + "/usuarios/me", headers={"Authorization": f"Bearer {token['access_token']}"}, timeout=10
+        )
+        assert (
+            me.status_code == 200
+            and me.json()["username"] == username.strip().casefold() == token["usuario"]["username"]
+        ), (what, me.text)
 
-    audited = {401: "inicio_sesion_fallido", 200: "inicio_sesion",
-               403: "inicio_sesion_cuenta_inactiva"}.get(response.status_code)
+    audited = {401: "inicio_sesion_fallido", 200: "inicio_sesion", 403: "inicio_sesion_cuenta_inactiva"}.get(
+        response.status_code
+    )
     if audited:
         assert after["id"] == before["id"] + 1 and after["accion"] == audited, (what, before, after)
     else:
@@ -874,9 +1117,21 @@ def test_login_takes_the_password_as_typed(fuzz_server, password):
     """The password the owner gave an account signs in, and no other spelling of it does (flask-openapi3
     would JSON-decode form fields: 12345678 into a number, "clave" into clave)."""
     username = f"tecleo-{hashlib.sha256(password.encode()).hexdigest()[:8]}"
-    _post(owner_session(fuzz_server), fuzz_server.url, "/usuarios",
-          {"username": username, "nombre": "Tecleo", "rol": "mostrador", "password": password})
-    assert requests.post(fuzz_server.url + "/token", data={"username": username, "password": password},
-                         timeout=15).status_code == 200
-    assert requests.post(fuzz_server.url + "/token", data={"username": username, "password": json.dumps(password)},
-                         timeout=15).status_code == 401
+    _post(
+        owner_session(fuzz_server),
+        fuzz_server.url,
+        "/usuarios",
+        {"username": username, "nombre": "Tecleo", "rol": "mostrador", "password": password},
+    )
+    assert (
+        requests.post(
+            fuzz_server.url + "/token", data={"username": username, "password": password}, timeout=15
+        ).status_code
+        == 200
+    )
+    assert (
+        requests.post(
+            fuzz_server.url + "/token", data={"username": username, "password": json.dumps(password)}, timeout=15
+        ).status_code
+        == 401
+    )

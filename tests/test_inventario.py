@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 import pytest
-
 from helpers import assert_error, assert_ledger_consistent, kardex, make_producto, stock_of, vender
 
 
@@ -14,8 +13,15 @@ def ids(page):
 
 
 def test_create_and_get(api, unique):
-    body = {"codigo": f"750{unique}", "nombre": f"Pantalla iPhone 11 {unique}", "categoria": "Pantallas",
-            "precio_compra": 850.5, "precio_venta": 1499.99, "stock": 4, "stock_minimo": 2}
+    body = {
+        "codigo": f"750{unique}",
+        "nombre": f"Pantalla iPhone 11 {unique}",
+        "categoria": "Pantallas",
+        "precio_compra": 850.5,
+        "precio_venta": 1499.99,
+        "stock": 4,
+        "stock_minimo": 2,
+    }
     producto = api.ok("POST", "/inventario", 201, json=body)
     uuid.UUID(producto["id"])
     for field in ("codigo", "nombre", "categoria", "precio_compra", "precio_venta", "stock", "stock_minimo"):
@@ -30,8 +36,15 @@ def test_create_and_get(api, unique):
 
 def test_defaults(api, unique):
     producto = api.ok("POST", "/inventario", 201, json={"nombre": f"Mica {unique}"})
-    assert (producto["codigo"], producto["categoria"], producto["precio_compra"], producto["precio_venta"],
-            producto["stock"], producto["stock_minimo"], producto["activo"]) == (None, None, 0, 0, 0, 0, True)
+    assert (
+        producto["codigo"],
+        producto["categoria"],
+        producto["precio_compra"],
+        producto["precio_venta"],
+        producto["stock"],
+        producto["stock_minimo"],
+        producto["activo"],
+    ) == (None, None, 0, 0, 0, 0, True)
     assert producto["bajo_stock"] is True  # 0 <= 0
     page = kardex(api, producto["id"])
     assert page["items"] == [] and page["suma_movimientos"] == 0
@@ -39,8 +52,9 @@ def test_defaults(api, unique):
 
 def test_duplicate_codigo_is_refused(api, unique):
     first = make_producto(api, codigo=f"SKU-{unique}")
-    error = assert_error(api.post("/inventario", json={"nombre": f"Otro {unique}", "codigo": f"SKU-{unique}"}),
-                         409, "codigo_duplicado")
+    error = assert_error(
+        api.post("/inventario", json={"nombre": f"Otro {unique}", "codigo": f"SKU-{unique}"}), 409, "codigo_duplicado"
+    )
     assert first["nombre"] in error["message"]
     assert ids(api.ok("GET", "/inventario", params={"q": unique})) == [first["id"]]
     other = make_producto(api, codigo=f"SKU2-{unique}")
@@ -53,15 +67,19 @@ def test_duplicate_codigo_is_refused(api, unique):
 def test_list_search_category_and_low_stock(api, unique):
     categoria = f"Cat-{unique}"
     bateria = make_producto(api, nombre=f"Batería Motorola {unique}", categoria=categoria, stock=1, stock_minimo=3)
-    cable = make_producto(api, nombre=f"Cable USB-C {unique}", categoria=categoria, stock=10, stock_minimo=2,
-                          codigo=f"CB{unique}")
+    cable = make_producto(
+        api, nombre=f"Cable USB-C {unique}", categoria=categoria, stock=10, stock_minimo=2, codigo=f"CB{unique}"
+    )
     justo = make_producto(api, nombre=f"Cargador {unique}", categoria=categoria, stock=2, stock_minimo=2)
     make_producto(api, nombre=f"Funda {unique}", categoria=f"Otra-{unique}", stock=0, stock_minimo=1)
 
     assert ids(api.ok("GET", "/inventario", params={"q": f"BATERIA {unique}"})) == [bateria["id"]]
     assert ids(api.ok("GET", "/inventario", params={"q": f"cb{unique}"})) == [cable["id"]]  # by codigo
-    assert ids(api.ok("GET", "/inventario", params={"q": f"{categoria.lower()}"})) == [bateria["id"], cable["id"],
-                                                                                         justo["id"]]
+    assert ids(api.ok("GET", "/inventario", params={"q": f"{categoria.lower()}"})) == [
+        bateria["id"],
+        cable["id"],
+        justo["id"],
+    ]
     listed = api.ok("GET", "/inventario", params={"categoria": categoria})
     assert ids(listed) == [bateria["id"], cable["id"], justo["id"]]  # by nombre
     low = api.ok("GET", "/inventario", params={"categoria": categoria, "bajo_stock": "true"})
@@ -77,17 +95,24 @@ def test_list_search_category_and_low_stock(api, unique):
 
 def test_update_product_and_versions(api, unique):
     producto = make_producto(api, nombre=f"Flex {unique}", precio=200)
-    updated = api.ok("PUT", f"/inventario/{producto['id']}", json={"precio_venta": 249.9, "categoria": "Flex",
-                                                                   "version": 1})
+    updated = api.ok(
+        "PUT", f"/inventario/{producto['id']}", json={"precio_venta": 249.9, "categoria": "Flex", "version": 1}
+    )
     assert updated["precio_venta"] == 249.9 and updated["categoria"] == "Flex" and updated["version"] == 2
     assert updated["stock"] == producto["stock"]
-    assert_error(api.put(f"/inventario/{producto['id']}", json={"precio_venta": 1, "version": 1}), 409,
-                 "version_obsoleta")
-    assert_error(api.put(f"/inventario/{producto['id']}", json={"precio_venta": 1}, headers={"If-Match": '"1"'}),
-                 409, "version_obsoleta")
+    assert_error(
+        api.put(f"/inventario/{producto['id']}", json={"precio_venta": 1, "version": 1}), 409, "version_obsoleta"
+    )
+    assert_error(
+        api.put(f"/inventario/{producto['id']}", json={"precio_venta": 1}, headers={"If-Match": '"1"'}),
+        409,
+        "version_obsoleta",
+    )
     assert api.ok("GET", f"/inventario/{producto['id']}") == updated
-    assert api.ok("PUT", f"/inventario/{producto['id']}", json={"precio_venta": 1},
-                  headers={"If-Match": '"2"'})["version"] == 3
+    assert (
+        api.ok("PUT", f"/inventario/{producto['id']}", json={"precio_venta": 1}, headers={"If-Match": '"2"'})["version"]
+        == 3
+    )
     # Required columns cannot be nulled; stock cannot be edited here (only through the ledger).
     assert_error(api.put(f"/inventario/{producto['id']}", json={"nombre": None}), 422)
     assert_error(api.put(f"/inventario/{producto['id']}", json={"precio_venta": None}), 422)
@@ -112,16 +137,24 @@ def test_deactivate_hides_and_blocks_sales(api, unique):
     assert stock_of(api, producto["id"]) == 4
 
 
-@pytest.mark.parametrize("motivo, cantidad", [("compra", 5), ("devolucion", 2), ("merma", -3), ("ajuste", -1),
-                                              ("ajuste", 4)])
+@pytest.mark.parametrize(
+    "motivo, cantidad", [("compra", 5), ("devolucion", 2), ("merma", -3), ("ajuste", -1), ("ajuste", 4)]
+)
 def test_stock_adjustment_by_motivo(api, motivo, cantidad):
     producto = make_producto(api, stock=10)
-    result = api.ok("PUT", f"/inventario/{producto['id']}/stock",
-                    json={"motivo": motivo, "cantidad": cantidad, "nota": f"prueba {motivo}"})
+    result = api.ok(
+        "PUT",
+        f"/inventario/{producto['id']}/stock",
+        json={"motivo": motivo, "cantidad": cantidad, "nota": f"prueba {motivo}"},
+    )
     assert result["producto"]["stock"] == 10 + cantidad
     movimiento = result["movimiento"]
     assert (movimiento["delta"], movimiento["motivo"], movimiento["stock_resultante"], movimiento["nota"]) == (
-        cantidad, motivo, 10 + cantidad, f"prueba {motivo}")
+        cantidad,
+        motivo,
+        10 + cantidad,
+        f"prueba {motivo}",
+    )
     page = assert_ledger_consistent(api, producto["id"])
     assert page["items"][0] == movimiento
     assert stock_of(api, producto["id"]) == 10 + cantidad
@@ -142,25 +175,28 @@ def test_stock_count_sets_the_counted_stock(api):
     assert [m["delta"] for m in page["items"]] == [-12, 5, -3, 10]
 
 
-@pytest.mark.parametrize("body, status, code", [
-    ({"motivo": "compra", "cantidad": -2}, 422, None),
-    ({"motivo": "compra", "cantidad": 0}, 422, None),
-    ({"motivo": "devolucion", "cantidad": -1}, 422, None),
-    ({"motivo": "merma", "cantidad": 2}, 422, None),
-    ({"motivo": "merma", "cantidad": -4}, 409, "stock_insuficiente"),
-    ({"motivo": "ajuste", "cantidad": -4}, 409, "stock_insuficiente"),
-    ({"motivo": "ajuste", "cantidad": 0}, 422, None),
-    ({"motivo": "ajuste"}, 422, None),
-    ({"motivo": "compra", "stock": 5}, 422, None),
-    ({"motivo": "compra", "cantidad": 1, "stock": 5}, 422, None),
-    ({"motivo": "conteo", "cantidad": 3}, 422, None),
-    ({"motivo": "conteo", "stock": 3, "cantidad": 3}, 422, None),
-    ({"motivo": "conteo"}, 422, None),
-    ({"motivo": "conteo", "stock": -1}, 422, None),
-    ({"motivo": "venta", "cantidad": -1}, 422, None),
-    ({"motivo": "orden", "cantidad": -1}, 422, None),
-    ({"cantidad": 1}, 422, None),
-])
+@pytest.mark.parametrize(
+    "body, status, code",
+    [
+        ({"motivo": "compra", "cantidad": -2}, 422, None),
+        ({"motivo": "compra", "cantidad": 0}, 422, None),
+        ({"motivo": "devolucion", "cantidad": -1}, 422, None),
+        ({"motivo": "merma", "cantidad": 2}, 422, None),
+        ({"motivo": "merma", "cantidad": -4}, 409, "stock_insuficiente"),
+        ({"motivo": "ajuste", "cantidad": -4}, 409, "stock_insuficiente"),
+        ({"motivo": "ajuste", "cantidad": 0}, 422, None),
+        ({"motivo": "ajuste"}, 422, None),
+        ({"motivo": "compra", "stock": 5}, 422, None),
+        ({"motivo": "compra", "cantidad": 1, "stock": 5}, 422, None),
+        ({"motivo": "conteo", "cantidad": 3}, 422, None),
+        ({"motivo": "conteo", "stock": 3, "cantidad": 3}, 422, None),
+        ({"motivo": "conteo"}, 422, None),
+        ({"motivo": "conteo", "stock": -1}, 422, None),
+        ({"motivo": "venta", "cantidad": -1}, 422, None),
+        ({"motivo": "orden", "cantidad": -1}, 422, None),
+        ({"cantidad": 1}, 422, None),
+    ],
+)
 def test_refused_stock_adjustments_write_nothing(api, body, status, code):
     producto = make_producto(api, stock=3)
     before = kardex(api, producto["id"])
@@ -179,7 +215,12 @@ def test_kardex_newest_first_with_references(api):
     api.ok("POST", f"/ventas/{venta['id']}/cancelar", json={"motivo": "devolución"})
     page = assert_ledger_consistent(api, producto["id"])
     assert [(m["motivo"], m["delta"]) for m in page["items"]] == [
-        ("devolucion", 3), ("merma", -1), ("venta", -3), ("compra", 5), ("conteo", 10)]
+        ("devolucion", 3),
+        ("merma", -1),
+        ("venta", -3),
+        ("compra", 5),
+        ("conteo", 10),
+    ]
     assert page["items"][0]["referencia"] == venta["id"]
     assert page["items"][2]["referencia"] == venta["id"]
     assert page["items"][1]["nota"] == "rota"

@@ -20,8 +20,14 @@ HTTP = ("flask", "flask_openapi3", "flask_openapi3_swagger", "flask_sock", "simp
 GEVENT = ("gevent",)
 ENGINE = ("apsw",)
 # The API's own modules that other API modules may import: shared plumbing, no domain logic.
-API_SHARED = {"appliance.api.context", "appliance.api.errors", "appliance.api.gate", "appliance.api.headers",
-              "appliance.api.jsonio", "appliance.api.models"}
+API_SHARED = {
+    "appliance.api.context",
+    "appliance.api.errors",
+    "appliance.api.gate",
+    "appliance.api.headers",
+    "appliance.api.jsonio",
+    "appliance.api.models",
+}
 
 
 def _module_name(path: Path) -> str:
@@ -72,12 +78,22 @@ def violations(modules: dict[str, Path]) -> list[str]:
                     rule = "shop/ uses only shop/ and store/"
             if rule is None and _under(target, *ENGINE) and not _under(module, "appliance.store"):
                 rule = "only store/ imports the database engine"
-            if (rule is None and _under(module, "appliance.api") and _under(target, "appliance.api")
-                    and not _under(target, *API_SHARED) and target != "appliance.api" and module != "appliance.api"
-                    and not _under(target, module)):
+            if (
+                rule is None
+                and _under(module, "appliance.api")
+                and _under(target, "appliance.api")
+                and not _under(target, *API_SHARED)
+                and target != "appliance.api"
+                and module != "appliance.api"
+                and not _under(target, module)
+            ):
                 rule = "api/ modules share only context, errors, gate, headers, jsonio and models"
-            if rule is None and _under(module, "webview_client") and _under(target, "appliance") and not _under(
-                    target, "appliance.shop", "appliance.store"):
+            if (
+                rule is None
+                and _under(module, "webview_client")
+                and _under(target, "appliance")
+                and not _under(target, "appliance.shop", "appliance.store")
+            ):
                 rule = "webview_client uses appliance.shop and appliance.store only"
             if rule is not None:
                 broken.append(f"{where}:{line}: {module} imports {target} ({rule})")
@@ -88,14 +104,18 @@ def test_imports_follow_the_layout():
     assert violations(_modules()) == []
 
 
-@pytest.mark.parametrize("package, source, rule", [
-    ("appliance.shop", "import flask", "shop/ knows no HTTP"),
-    ("appliance.shop", "from gevent.lock import Semaphore", "shop/ knows no HTTP, no gevent"),
-    ("appliance.shop", "from ..api import context", "shop/ uses only shop/ and store/"),
-    ("appliance.backups", "import apsw", "only store/ imports the database engine"),
-    ("appliance.api", "from .ordenes import OrdenOut", "api/ modules share only"),
-    ("webview_client", "from appliance.api import errors", "webview_client uses appliance.shop"),
-], ids=["shop-flask", "shop-gevent", "shop-api", "engine-outside-store", "api-to-api", "client-to-api"])
+@pytest.mark.parametrize(
+    "package, source, rule",
+    [
+        ("appliance.shop", "import flask", "shop/ knows no HTTP"),
+        ("appliance.shop", "from gevent.lock import Semaphore", "shop/ knows no HTTP, no gevent"),
+        ("appliance.shop", "from ..api import context", "shop/ uses only shop/ and store/"),
+        ("appliance.backups", "import apsw", "only store/ imports the database engine"),
+        ("appliance.api", "from .ordenes import OrdenOut", "api/ modules share only"),
+        ("webview_client", "from appliance.api import errors", "webview_client uses appliance.shop"),
+    ],
+    ids=["shop-flask", "shop-gevent", "shop-api", "engine-outside-store", "api-to-api", "client-to-api"],
+)
 def test_a_broken_rule_is_caught(tmp_path, package, source, rule):
     """Each rule fails on an import that breaks it: a module planted into the package, checked with the real ones."""
     planted = tmp_path / "planted.py"

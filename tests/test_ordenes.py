@@ -8,9 +8,19 @@ import uuid
 from zoneinfo import ZoneInfo
 
 import pytest
-
-from helpers import (ESTADOS, TRANSITIONS, assert_error, assert_ledger_consistent, cambiar_estado, drive_to, kardex,
-                     make_cliente, make_orden, make_producto, stock_of)
+from helpers import (
+    ESTADOS,
+    TRANSITIONS,
+    assert_error,
+    assert_ledger_consistent,
+    cambiar_estado,
+    drive_to,
+    kardex,
+    make_cliente,
+    make_orden,
+    make_producto,
+    stock_of,
+)
 
 CONDICION = [
     {"punto": "Pantalla", "estado": "Estrellada en la esquina"},
@@ -32,22 +42,52 @@ def ids(page):
 
 # --- intake and reading ----------------------------------------------------------------------
 
+
 def test_intake_assigns_folio_and_starts_history(api, cliente, unique):
-    body = {"cliente_id": cliente["id"], "equipo": "celular", "marca": "Xiaomi", "modelo": "Redmi Note 12",
-            "numero_serie": f"IMEI{unique}", "color": "Azul", "accesorios": "Funda y cargador",
-            "contrasena": "1234", "falla_reportada": "Pantalla rota, no da imagen", "condicion": CONDICION,
-            "anticipo": 200, "presupuesto": 1200.5, "prioridad": "alta", "notas": "Cliente frecuente"}
+    body = {
+        "cliente_id": cliente["id"],
+        "equipo": "celular",
+        "marca": "Xiaomi",
+        "modelo": "Redmi Note 12",
+        "numero_serie": f"IMEI{unique}",
+        "color": "Azul",
+        "accesorios": "Funda y cargador",
+        "contrasena": "1234",
+        "falla_reportada": "Pantalla rota, no da imagen",
+        "condicion": CONDICION,
+        "anticipo": 200,
+        "presupuesto": 1200.5,
+        "prioridad": "alta",
+        "notas": "Cliente frecuente",
+    }
     orden = api.ok("POST", "/ordenes", 201, json=body)
     uuid.UUID(orden["id"])
     assert isinstance(orden["folio"], int) and orden["folio"] >= 1
     assert orden["estado"] == "recibido" and orden["version"] == 1
     assert orden["condicion"] == CONDICION
     assert orden["garantia_dias"] == 90
-    for field in ("equipo", "marca", "modelo", "numero_serie", "color", "accesorios", "contrasena",
-                  "falla_reportada", "anticipo", "presupuesto", "prioridad", "notas"):
+    for field in (
+        "equipo",
+        "marca",
+        "modelo",
+        "numero_serie",
+        "color",
+        "accesorios",
+        "contrasena",
+        "falla_reportada",
+        "anticipo",
+        "presupuesto",
+        "prioridad",
+        "notas",
+    ):
         assert orden[field] == body[field], field
     assert orden["cliente_nombre"] == cliente["nombre"] and orden["cliente_telefono"] == cliente["telefono"]
-    assert (orden["costo_final"], orden["diagnostico"], orden["fecha_entrega"], orden["adeudo"]) == (None, None, None, 0)
+    assert (orden["costo_final"], orden["diagnostico"], orden["fecha_entrega"], orden["adeudo"]) == (
+        None,
+        None,
+        None,
+        0,
+    )
     assert len(orden["historial"]) == 1
     first = orden["historial"][0]
     assert first["de_estado"] is None and first["a_estado"] == "recibido" and first["fecha"].endswith("Z")
@@ -70,15 +110,18 @@ def test_folios_increase_by_one(api, cliente):
 
 def test_fecha_promesa_without_zone_is_shop_local_time(api, cliente):
     orden = make_orden(api, cliente["id"], fecha_promesa="2026-12-01T17:00:00")
-    expected = dt.datetime(2026, 12, 1, 17, 0, tzinfo=ZoneInfo("America/Mexico_City")).astimezone(dt.timezone.utc)
+    expected = dt.datetime(2026, 12, 1, 17, 0, tzinfo=ZoneInfo("America/Mexico_City")).astimezone(dt.UTC)
     assert orden["fecha_promesa"] == expected.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     utc = make_orden(api, cliente["id"], fecha_promesa="2026-12-01T17:00:00Z")
     assert utc["fecha_promesa"] == "2026-12-01T17:00:00.000000Z"
 
 
 def test_intake_for_unknown_customer(api):
-    error = assert_error(api.post("/ordenes", json={"cliente_id": str(uuid.uuid4()), "equipo": "pc",
-                                                    "falla_reportada": "x"}), 404, "no_encontrado")
+    error = assert_error(
+        api.post("/ordenes", json={"cliente_id": str(uuid.uuid4()), "equipo": "pc", "falla_reportada": "x"}),
+        404,
+        "no_encontrado",
+    )
     assert "cliente_id" in error["fields"]
 
 
@@ -87,20 +130,36 @@ def test_unknown_order_is_404_everywhere(api):
     assert_error(api.get(f"/ordenes/{missing}"), 404, "no_encontrado")
     assert_error(api.put(f"/ordenes/{missing}", json={"diagnostico": "x"}), 404)
     assert_error(cambiar_estado(api, missing, "diagnostico"), 404)
-    assert_error(api.post(f"/ordenes/{missing}/partes", json={"tipo": "mano_obra", "descripcion": "x",
-                                                              "precio_unitario": 1}), 404)
+    assert_error(
+        api.post(f"/ordenes/{missing}/partes", json={"tipo": "mano_obra", "descripcion": "x", "precio_unitario": 1}),
+        404,
+    )
 
 
 # --- edits -------------------------------------------------------------------------------------
 
+
 def test_update_diagnosis_estimate_and_final_cost(api, cliente):
     orden = make_orden(api, cliente["id"], condicion=CONDICION)
-    updated = api.ok("PUT", f"/ordenes/{orden['id']}", json={
-        "diagnostico": "Display dañado; flex OK", "presupuesto": 1850.75, "costo_final": 1800, "tecnico_id": "tec-1",
-        "condicion": CONDICION[:2], "version": 1})
+    updated = api.ok(
+        "PUT",
+        f"/ordenes/{orden['id']}",
+        json={
+            "diagnostico": "Display dañado; flex OK",
+            "presupuesto": 1850.75,
+            "costo_final": 1800,
+            "tecnico_id": "tec-1",
+            "condicion": CONDICION[:2],
+            "version": 1,
+        },
+    )
     assert updated["version"] == 2
     assert (updated["diagnostico"], updated["presupuesto"], updated["costo_final"], updated["tecnico_id"]) == (
-        "Display dañado; flex OK", 1850.75, 1800, "tec-1")
+        "Display dañado; flex OK",
+        1850.75,
+        1800,
+        "tec-1",
+    )
     assert updated["condicion"] == CONDICION[:2]
     assert updated["falla_reportada"] == orden["falla_reportada"] and updated["estado"] == "recibido"
     assert updated["saldo"] == 1800
@@ -116,14 +175,18 @@ def test_update_diagnosis_estimate_and_final_cost(api, cliente):
 def test_update_with_stale_version(api, cliente):
     orden = make_orden(api, cliente["id"])
     api.ok("PUT", f"/ordenes/{orden['id']}", json={"diagnostico": "uno"})
-    assert_error(api.put(f"/ordenes/{orden['id']}", json={"diagnostico": "dos", "version": 1}), 409,
-                 "version_obsoleta")
-    assert_error(api.put(f"/ordenes/{orden['id']}", json={"diagnostico": "dos"}, headers={"If-Match": '"1"'}), 409,
-                 "version_obsoleta")
+    assert_error(api.put(f"/ordenes/{orden['id']}", json={"diagnostico": "dos", "version": 1}), 409, "version_obsoleta")
+    assert_error(
+        api.put(f"/ordenes/{orden['id']}", json={"diagnostico": "dos"}, headers={"If-Match": '"1"'}),
+        409,
+        "version_obsoleta",
+    )
     current = api.ok("GET", f"/ordenes/{orden['id']}")
     assert current["diagnostico"] == "uno" and current["version"] == 2
-    assert api.ok("PUT", f"/ordenes/{orden['id']}", json={"diagnostico": "tres"},
-                  headers={"If-Match": '"2"'})["version"] == 3
+    assert (
+        api.ok("PUT", f"/ordenes/{orden['id']}", json={"diagnostico": "tres"}, headers={"If-Match": '"2"'})["version"]
+        == 3
+    )
 
 
 def test_estado_change_with_stale_version(api, cliente):
@@ -148,38 +211,71 @@ def test_closed_order_cannot_be_edited(api, cliente):
     orden = make_orden(api, cliente["id"])
     cancelled = cambiar_estado(api, orden["id"], "cancelado").json()
     assert_error(api.put(f"/ordenes/{orden['id']}", json={"notas": "x"}), 409, "orden_cerrada")
-    assert_error(api.post(f"/ordenes/{orden['id']}/partes", json={"tipo": "mano_obra", "descripcion": "x",
-                                                                  "precio_unitario": 1}), 409, "orden_cerrada")
+    assert_error(
+        api.post(
+            f"/ordenes/{orden['id']}/partes", json={"tipo": "mano_obra", "descripcion": "x", "precio_unitario": 1}
+        ),
+        409,
+        "orden_cerrada",
+    )
     assert api.ok("GET", f"/ordenes/{orden['id']}") == cancelled
 
 
 # --- parts and labor ---------------------------------------------------------------------------
 
+
 def test_part_consumes_stock_through_the_ledger(api, cliente):
     producto = make_producto(api, stock=5, precio=350)
     orden = make_orden(api, cliente["id"])
-    with_part = api.ok("POST", f"/ordenes/{orden['id']}/partes", 201,
-                       json={"tipo": "parte", "producto_id": producto["id"], "cantidad": 2})
+    with_part = api.ok(
+        "POST",
+        f"/ordenes/{orden['id']}/partes",
+        201,
+        json={"tipo": "parte", "producto_id": producto["id"], "cantidad": 2},
+    )
     assert with_part["version"] == 2
     [parte] = with_part["partes"]
-    assert (parte["tipo"], parte["producto_id"], parte["descripcion"], parte["cantidad"], parte["precio_unitario"],
-            parte["importe"]) == ("parte", producto["id"], producto["nombre"], 2, 350, 700)
+    assert (
+        parte["tipo"],
+        parte["producto_id"],
+        parte["descripcion"],
+        parte["cantidad"],
+        parte["precio_unitario"],
+        parte["importe"],
+    ) == ("parte", producto["id"], producto["nombre"], 2, 350, 700)
     assert stock_of(api, producto["id"]) == 3
     page = assert_ledger_consistent(api, producto["id"])
     last = page["items"][0]
     assert (last["delta"], last["motivo"], last["referencia"], last["stock_resultante"]) == (
-        -2, "orden", orden["id"], 3)
+        -2,
+        "orden",
+        orden["id"],
+        3,
+    )
     assert str(orden["folio"]) in last["nota"]
 
-    labor = api.ok("POST", f"/ordenes/{orden['id']}/partes", 201,
-                   json={"tipo": "mano_obra", "descripcion": "Cambio de pantalla", "precio_unitario": 400})
+    labor = api.ok(
+        "POST",
+        f"/ordenes/{orden['id']}/partes",
+        201,
+        json={"tipo": "mano_obra", "descripcion": "Cambio de pantalla", "precio_unitario": 400},
+    )
     assert [p["tipo"] for p in labor["partes"]] == ["parte", "mano_obra"]
     assert labor["partes"][1]["producto_id"] is None and labor["partes"][1]["importe"] == 400
     assert labor["total_partes"] == 1100
     assert stock_of(api, producto["id"]) == 3
     # A part at a price of its own.
-    priced = api.ok("POST", f"/ordenes/{orden['id']}/partes", 201, json={
-        "tipo": "parte", "producto_id": producto["id"], "precio_unitario": 300, "descripcion": "Pantalla (promo)"})
+    priced = api.ok(
+        "POST",
+        f"/ordenes/{orden['id']}/partes",
+        201,
+        json={
+            "tipo": "parte",
+            "producto_id": producto["id"],
+            "precio_unitario": 300,
+            "descripcion": "Pantalla (promo)",
+        },
+    )
     assert priced["partes"][2]["precio_unitario"] == 300 and priced["partes"][2]["descripcion"] == "Pantalla (promo)"
     assert priced["total_partes"] == 1400 and stock_of(api, producto["id"]) == 2
     assert api.ok("GET", f"/ordenes/{orden['id']}") == priced
@@ -189,24 +285,31 @@ def test_part_with_insufficient_stock_writes_nothing(api, cliente):
     producto = make_producto(api, stock=1)
     orden = make_orden(api, cliente["id"])
     before_kardex = kardex(api, producto["id"])
-    error = assert_error(api.post(f"/ordenes/{orden['id']}/partes",
-                                  json={"tipo": "parte", "producto_id": producto["id"], "cantidad": 2}),
-                         409, "stock_insuficiente")
+    error = assert_error(
+        api.post(
+            f"/ordenes/{orden['id']}/partes", json={"tipo": "parte", "producto_id": producto["id"], "cantidad": 2}
+        ),
+        409,
+        "stock_insuficiente",
+    )
     assert producto["nombre"] in error["message"]
     assert api.ok("GET", f"/ordenes/{orden['id']}") == orden
     assert kardex(api, producto["id"]) == before_kardex
 
 
-@pytest.mark.parametrize("body, status", [
-    ({"tipo": "parte"}, 422),
-    ({"tipo": "parte", "producto_id": "no-existe"}, 404),
-    ({"tipo": "mano_obra", "descripcion": "Limpieza"}, 422),
-    ({"tipo": "mano_obra", "precio_unitario": 100}, 422),
-    ({"tipo": "mano_obra", "descripcion": "x", "precio_unitario": 1, "producto_id": "PRODUCTO"}, 422),
-    ({"tipo": "refaccion", "descripcion": "x", "precio_unitario": 1}, 422),
-    ({"tipo": "parte", "producto_id": "PRODUCTO", "cantidad": 0}, 422),
-    ({"tipo": "parte", "producto_id": "PRODUCTO", "cantidad": -1}, 422),
-])
+@pytest.mark.parametrize(
+    "body, status",
+    [
+        ({"tipo": "parte"}, 422),
+        ({"tipo": "parte", "producto_id": "no-existe"}, 404),
+        ({"tipo": "mano_obra", "descripcion": "Limpieza"}, 422),
+        ({"tipo": "mano_obra", "precio_unitario": 100}, 422),
+        ({"tipo": "mano_obra", "descripcion": "x", "precio_unitario": 1, "producto_id": "PRODUCTO"}, 422),
+        ({"tipo": "refaccion", "descripcion": "x", "precio_unitario": 1}, 422),
+        ({"tipo": "parte", "producto_id": "PRODUCTO", "cantidad": 0}, 422),
+        ({"tipo": "parte", "producto_id": "PRODUCTO", "cantidad": -1}, 422),
+    ],
+)
 def test_invalid_parts_write_nothing(api, cliente, body, status):
     producto = make_producto(api, stock=3)
     body = {k: producto["id"] if v == "PRODUCTO" else v for k, v in body.items()}
@@ -218,6 +321,7 @@ def test_invalid_parts_write_nothing(api, cliente, body, status):
 
 
 # --- list filters --------------------------------------------------------------------------------
+
 
 def test_list_filters(api, unique):
     ana = make_cliente(api, nombre=f"Ána Filtro {unique}")
@@ -289,13 +393,22 @@ def test_transition(api, cliente, origen, destino):
 
 def test_transition_history_keeps_the_whole_path(api, cliente):
     orden = make_orden(api, cliente["id"], costo_final=0)
-    path = ["diagnostico", "esperando_aprobacion", "en_reparacion", "esperando_refaccion", "en_reparacion",
-            "esperando_refaccion", "en_reparacion", "listo", "entregado"]
+    path = [
+        "diagnostico",
+        "esperando_aprobacion",
+        "en_reparacion",
+        "esperando_refaccion",
+        "en_reparacion",
+        "esperando_refaccion",
+        "en_reparacion",
+        "listo",
+        "entregado",
+    ]
     for estado in path:
         assert cambiar_estado(api, orden["id"], estado).status_code == 200
     final = api.ok("GET", f"/ordenes/{orden['id']}")
     pairs = [(h["de_estado"], h["a_estado"]) for h in final["historial"]]
-    assert pairs == list(zip([None, "recibido", *path[:-1]], ["recibido", *path]))
+    assert pairs == list(zip([None, "recibido", *path[:-1]], ["recibido", *path], strict=True))
     assert final["version"] == 1 + len(path)
     assert final["fecha_entrega"] is not None and final["siguientes_estados"] == []
 
@@ -308,6 +421,7 @@ def test_unknown_estado_is_422(api, cliente):
 
 
 # --- delivery rules ----------------------------------------------------------------------------
+
 
 def test_delivery_needs_final_cost(api, cliente):
     orden = make_orden(api, cliente["id"])
@@ -336,12 +450,22 @@ def test_delivery_after_paying_the_balance_with_a_sale(api, cliente):
     orden = make_orden(api, cliente["id"], anticipo=100, costo_final=500)
     drive_to(api, orden["id"], "listo")
     service = {"descripcion": f"Reparación orden {orden['folio']}", "cantidad": 1}
-    partial = api.ok("POST", "/ventas", 201, json={"orden_id": orden["id"], "items": [{**service, "precio_unitario": 150}]})
+    partial = api.ok(
+        "POST", "/ventas", 201, json={"orden_id": orden["id"], "items": [{**service, "precio_unitario": 150}]}
+    )
     assert partial["cliente_id"] == cliente["id"] and partial["orden_id"] == orden["id"]
     assert api.ok("GET", f"/ordenes/{orden['id']}")["saldo"] == 250
     assert_error(cambiar_estado(api, orden["id"], "entregado"), 409, "saldo_pendiente")
-    api.ok("POST", "/ventas", 201, json={"orden_id": orden["id"], "items": [{**service, "precio_unitario": 250}],
-                                         "pagos": [{"metodo": "tarjeta", "monto": 250}]})
+    api.ok(
+        "POST",
+        "/ventas",
+        201,
+        json={
+            "orden_id": orden["id"],
+            "items": [{**service, "precio_unitario": 250}],
+            "pagos": [{"metodo": "tarjeta", "monto": 250}],
+        },
+    )
     paid = api.ok("GET", f"/ordenes/{orden['id']}")
     assert (paid["pagado"], paid["saldo"]) == (400, 0)
     delivered = cambiar_estado(api, orden["id"], "entregado")
@@ -353,11 +477,19 @@ def test_product_lines_do_not_pay_the_repair_and_cancelled_sales_stop_counting(a
     producto = make_producto(api, stock=5, precio=300)
     orden = make_orden(api, cliente["id"], costo_final=300)
     drive_to(api, orden["id"], "listo")
-    api.ok("POST", "/ventas", 201, json={"orden_id": orden["id"], "items": [{"producto_id": producto["id"],
-                                                                             "cantidad": 1}]})
+    api.ok(
+        "POST",
+        "/ventas",
+        201,
+        json={"orden_id": orden["id"], "items": [{"producto_id": producto["id"], "cantidad": 1}]},
+    )
     assert api.ok("GET", f"/ordenes/{orden['id']}")["saldo"] == 300
-    pago = api.ok("POST", "/ventas", 201, json={"orden_id": orden["id"], "items": [
-        {"descripcion": "Reparación", "cantidad": 1, "precio_unitario": 300}]})
+    pago = api.ok(
+        "POST",
+        "/ventas",
+        201,
+        json={"orden_id": orden["id"], "items": [{"descripcion": "Reparación", "cantidad": 1, "precio_unitario": 300}]},
+    )
     assert api.ok("GET", f"/ordenes/{orden['id']}")["saldo"] == 0
     api.ok("POST", f"/ventas/{pago['id']}/cancelar", json={"motivo": "Se cobró dos veces"})
     assert api.ok("GET", f"/ordenes/{orden['id']}")["saldo"] == 300
@@ -378,18 +510,32 @@ def test_rejection_path_returns_the_device_unrepaired(api, cliente):
 def test_sale_for_a_cancelled_order_is_refused(api, cliente):
     orden = make_orden(api, cliente["id"])
     cambiar_estado(api, orden["id"], "cancelado")
-    assert_error(api.post("/ventas", json={"orden_id": orden["id"], "items": [
-        {"descripcion": "x", "cantidad": 1, "precio_unitario": 10}]}), 409, "orden_cerrada")
-    assert_error(api.post("/ventas", json={"orden_id": str(uuid.uuid4()), "items": [
-        {"descripcion": "x", "cantidad": 1, "precio_unitario": 10}]}), 404)
+    assert_error(
+        api.post(
+            "/ventas",
+            json={"orden_id": orden["id"], "items": [{"descripcion": "x", "cantidad": 1, "precio_unitario": 10}]},
+        ),
+        409,
+        "orden_cerrada",
+    )
+    assert_error(
+        api.post(
+            "/ventas",
+            json={"orden_id": str(uuid.uuid4()), "items": [{"descripcion": "x", "cantidad": 1, "precio_unitario": 10}]},
+        ),
+        404,
+    )
 
 
 def test_deactivated_product_cannot_be_used_as_a_part(api, unique):
     producto = make_producto(api, stock=3)
     api.ok("PUT", f"/inventario/{producto['id']}", json={"activo": False})
     orden = make_orden(api, make_cliente(api)["id"])
-    error = assert_error(api.post(f"/ordenes/{orden['id']}/partes", json={"tipo": "parte", "producto_id": producto["id"]}),
-                         409, "producto_inactivo")
+    error = assert_error(
+        api.post(f"/ordenes/{orden['id']}/partes", json={"tipo": "parte", "producto_id": producto["id"]}),
+        409,
+        "producto_inactivo",
+    )
     assert producto["nombre"] in error["message"]
     assert api.ok("GET", f"/inventario/{producto['id']}")["stock"] == 3
     assert api.ok("GET", f"/ordenes/{orden['id']}")["partes"] == []

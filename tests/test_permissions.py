@@ -9,8 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from conftest import Api
+from conftest import Api, client_of
 from helpers import assert_error, cambiar_estado, make_cliente, make_orden, make_producto, token
 
 D, T, M = "dueno", "tecnico", "mostrador"
@@ -61,12 +60,22 @@ WRITES = {"POST", "PUT", "DELETE"}
 
 def _operations(api) -> set[tuple[str, str]]:
     doc = api.ok("GET", "/openapi.json")
-    return {(method.upper(), path) for path, item in doc["paths"].items() for method in item
-            if method in ("get", "post", "put", "delete", "patch")}
+    return {
+        (method.upper(), path)
+        for path, item in doc["paths"].items()
+        for method in item
+        if method in ("get", "post", "put", "delete", "patch")
+    }
 
 
 def _url(path: str) -> str:
     return re.sub(r"\{[^}]+\}", "no-existe-" + token(), path)
+
+
+@pytest.fixture(scope="module")
+def server(app_server):
+    """The matrix runs in-process: the same app and database code, without a socket per request."""
+    return app_server
 
 
 @pytest.fixture(scope="module")
@@ -75,9 +84,13 @@ def staff(server, module_api) -> dict[str, Api]:
     clients = {D: module_api}
     for rol in (T, M):
         username = f"{rol}.{token()}"
-        module_api.ok("POST", "/usuarios", 201,
-                      json={"username": username, "nombre": f"Prueba {rol}", "rol": rol, "password": "clave-de-" + rol})
-        clients[rol] = Api(server.url, server.login(username, "clave-de-" + rol), server.verify)
+        module_api.ok(
+            "POST",
+            "/usuarios",
+            201,
+            json={"username": username, "nombre": f"Prueba {rol}", "rol": rol, "password": "clave-de-" + rol},
+        )
+        clients[rol] = client_of(server, server.login(username, "clave-de-" + rol))
     return clients
 
 
@@ -87,11 +100,11 @@ def test_the_matrix_names_every_operation(api):
 
 @pytest.mark.parametrize("method,path", sorted(MATRIX))
 def test_every_endpoint_answers_401_without_a_valid_token(server, method, path):
-    anonymous = Api(server.url, verify=server.verify)
+    anonymous = client_of(server)
     kwargs = {"json": {}} if method in WRITES else {}
     error = assert_error(anonymous.request(method, _url(path), **kwargs), 401, "no_autenticado")
     assert "Inicia sesión" in error["message"]
-    response = Api(server.url, "no.es.un-token", server.verify).request(method, _url(path), **kwargs)
+    response = client_of(server, "no.es.un-token").request(method, _url(path), **kwargs)
     assert assert_error(response, 401, "token_invalido") and response.headers["WWW-Authenticate"] == "Bearer"
 
 
@@ -111,7 +124,7 @@ def test_role_matrix(staff, rol, method, path):
 
 
 def test_public_routes_need_no_token(server):
-    anonymous = Api(server.url, verify=server.verify)
+    anonymous = client_of(server)
     for path in ("/", "/openapi.json", "/docs", "/swagger/css/swagger-ui.css"):
         assert anonymous.get(path).status_code == 200, path
     assert_error(anonymous.get("/no-existe"), 401)  # unknown paths reveal nothing without a token
@@ -145,8 +158,7 @@ def test_device_passcode_is_shown_only_to_roles_that_work_on_the_device(staff):
 def test_refused_role_changes_nothing(staff):
     producto = make_producto(staff[D], stock=5, precio=250)
     assert_error(staff[M].put(f"/inventario/{producto['id']}", json={"precio_venta": 1}), 403)
-    assert_error(staff[T].put(f"/inventario/{producto['id']}/stock",
-                              json={"cantidad": -5, "motivo": "merma"}), 403)
+    assert_error(staff[T].put(f"/inventario/{producto['id']}/stock", json={"cantidad": -5, "motivo": "merma"}), 403)
     assert staff[D].ok("GET", f"/inventario/{producto['id']}") == producto
 
 
@@ -154,8 +166,12 @@ def test_a_technician_sees_a_customers_devices_but_not_their_purchases(staff):
     cliente = make_cliente(staff[D])
     make_orden(staff[M], cliente["id"])
     producto = make_producto(staff[D], stock=2)
-    staff[M].ok("POST", "/ventas", 201, json={"cliente_id": cliente["id"],
-                                               "items": [{"producto_id": producto["id"], "cantidad": 1}]})
+    staff[M].ok(
+        "POST",
+        "/ventas",
+        201,
+        json={"cliente_id": cliente["id"], "items": [{"producto_id": producto["id"], "cantidad": 1}]},
+    )
     for rol, ventas in ((D, 1), (M, 1), (T, 0)):
         historial = staff[rol].ok("GET", f"/clientes/{cliente['id']}/historial")
         assert len(historial["ordenes"]) == 1 and len(historial["ventas"]) == ventas, rol

@@ -10,16 +10,16 @@ import sys
 from pathlib import Path
 
 import requests
+from serverproc import ServerProcess
 
 from appliance.config import SETTINGS
-from serverproc import ServerProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 # The three examples of the original specification, as written there, with the sign-in and the
 # token that issue 3 adds to them.
-SPEC_CURL_EXAMPLES = '''```bash
+SPEC_CURL_EXAMPLES = """```bash
 # Iniciar sesión y guardar el token
 TOKEN=$(curl -s -X POST http://localhost:8000/token --data-urlencode username=rosa \\
   --data-urlencode 'password=LA-CONTRASEÑA' | python3 -c 'import sys, json; print(json.load(sys.stdin)["access_token"])')
@@ -35,7 +35,7 @@ curl -X POST http://localhost:8000/clientes \\
 
 # Estadísticas
 curl -H "Authorization: Bearer $TOKEN" http://localhost:8000/stats/dashboard
-```'''
+```"""
 
 
 def _readme_settings_table() -> dict[str, str]:
@@ -61,12 +61,20 @@ def test_every_setting_has_help_text():
 
 def test_ci_runs_the_readme_test_command():
     extracted = subprocess.run(
-        ["awk", '/<!-- test-command/ {found=1; next} found && /^```/ {fence++; next} found && fence==1 {print; exit}',
-         "README.md"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
+        [
+            "awk",
+            "/<!-- test-command/ {found=1; next} found && /^```/ {fence++; next} found && fence==1 {print; exit}",
+            "README.md",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
-    assert extracted == ("apt-get install -y chromium && pip install -r requirements-dev.txt && python -m pytest"
-                         " && SERVITEC_TEST_TLS=1 python -m pytest")
+    assert extracted == (
+        "apt-get install -y chromium && pip install -r requirements-dev.txt && python -m pytest"
+        " && SERVITEC_TEST_TLS=1 python -m pytest"
+    )
     assert extracted in README.split("## Arquitectura")[0], "the quick start must show the same test command"
     assert "awk '/<!-- test-command/" in (ROOT / ".ci" / "run").read_text()
 
@@ -104,8 +112,9 @@ def test_spec_curl_examples_work_verbatim(tmp_path):
     login, listar, crear, stats = _commands(SPEC_CURL_EXAMPLES)
     producto, orden, estado = _commands(_more_curl_examples())
     username, password = re.search(r"username=(\S+) .*'password=([^']+)'", login).groups()
-    create_user = re.search(r"^python -m appliance create-user --rol dueno --username (\S+) .*$", README,
-                            flags=re.MULTILINE)
+    create_user = re.search(
+        r"^python -m appliance create-user --rol dueno --username (\S+) .*$", README, flags=re.MULTILINE
+    )
     assert create_user and create_user.group(1) == username, "the examples must sign in as the owner the README creates"
 
     # Plain HTTP, as the examples are written, even when the suite runs over TLS.
@@ -117,19 +126,32 @@ def test_spec_curl_examples_work_verbatim(tmp_path):
     # The README's `python` and `python3` are the interpreter running the tests.
     env = {**server.env, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     try:
-        made = subprocess.run(["bash", "-c", create_user.group(0) + " --password-stdin"], input=password + "\n",
-                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        made = subprocess.run(
+            ["bash", "-c", create_user.group(0) + " --password-stdin"],
+            input=password + "\n",
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert made.returncode == 0, made.stderr
-        signed_in = subprocess.run(["bash", "-c", f'set -e\n{login}\nprintf %s "$TOKEN"'], env=env,
-                                   capture_output=True, text=True, timeout=30)
+        signed_in = subprocess.run(
+            ["bash", "-c", f'set -e\n{login}\nprintf %s "$TOKEN"'], env=env, capture_output=True, text=True, timeout=30
+        )
         assert signed_in.returncode == 0 and signed_in.stdout, signed_in.stderr
         env["TOKEN"] = signed_in.stdout
         me = requests.get(server.url + "/usuarios/me", headers={"Authorization": f"Bearer {env['TOKEN']}"}, timeout=10)
         assert me.status_code == 200 and (me.json()["username"], me.json()["rol"]) == (username, "dueno"), me.text
 
         def run(command: str):
-            done = subprocess.run(["bash", "-c", command + " -s -w '\\n%{http_code}'"], env=env, capture_output=True,
-                                  text=True, timeout=30)
+            done = subprocess.run(
+                ["bash", "-c", command + " -s -w '\\n%{http_code}'"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
             assert done.returncode == 0, done.stderr
             body, status = done.stdout.rsplit("\n", 1)
             return int(status), json.loads(body)

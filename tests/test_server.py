@@ -8,7 +8,6 @@ import sys
 import time
 
 import requests
-
 from helpers import assert_error, make_producto
 from serverproc import ROOT, free_port
 
@@ -17,8 +16,12 @@ def test_kill_9_right_after_201_loses_nothing(fresh_server, fresh_api):
     api = fresh_api
     producto = make_producto(api, stock=5, precio=99.9)
     cliente = api.ok("POST", "/clientes", 201, json={"nombre": "Durable Díaz", "telefono": "555-0001"})
-    venta = api.ok("POST", "/ventas", 201, json={"cliente_id": cliente["id"],
-                                                 "items": [{"producto_id": producto["id"], "cantidad": 2}]})
+    venta = api.ok(
+        "POST",
+        "/ventas",
+        201,
+        json={"cliente_id": cliente["id"], "items": [{"producto_id": producto["id"], "cantidad": 2}]},
+    )
     fresh_server.kill()
     assert fresh_server.proc.returncode == -9
     api.session.close()
@@ -47,8 +50,9 @@ def test_kill_9_after_a_burst_loses_nothing(fresh_server, fresh_api):
 def test_second_appliance_on_the_same_database_refuses_to_start(fresh_server, fresh_api):
     env = {**fresh_server.env, "PORT": str(free_port())}
     started = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "appliance", "serve"], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=20)
+    result = subprocess.run(
+        [sys.executable, "-m", "appliance", "serve"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=20
+    )
     assert result.returncode == 2, (result.returncode, result.stderr)
     assert time.monotonic() - started < 10
     assert "ya está en uso" in result.stderr
@@ -59,10 +63,15 @@ def test_second_appliance_on_the_same_database_refuses_to_start(fresh_server, fr
 
 
 def test_second_appliance_via_db_path_refuses_too(fresh_server, tmp_path):
-    env = {**fresh_server.env, "PORT": str(free_port()), "DATA_DIR": str(tmp_path / "otro"),
-           "DB_PATH": str(fresh_server.db_path)}
-    result = subprocess.run([sys.executable, "-m", "appliance", "serve"], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=20)
+    env = {
+        **fresh_server.env,
+        "PORT": str(free_port()),
+        "DATA_DIR": str(tmp_path / "otro"),
+        "DB_PATH": str(fresh_server.db_path),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "appliance", "serve"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=20
+    )
     assert result.returncode == 2 and "ya está en uso" in result.stderr
 
 
@@ -74,8 +83,10 @@ def test_sigterm_stops_cleanly_and_restarts_on_the_same_database(fresh_server, f
     started = time.monotonic()
     assert fresh_server.stop() == 0
     assert time.monotonic() - started < 8
-    assert not os.path.exists(str(fresh_server.db_path) + "-wal") or os.path.getsize(
-        str(fresh_server.db_path) + "-wal") == 0  # checkpointed on the way out
+    assert (
+        not os.path.exists(str(fresh_server.db_path) + "-wal")
+        or os.path.getsize(str(fresh_server.db_path) + "-wal") == 0
+    )  # checkpointed on the way out
     fresh_server.start()
     status = api.ok("GET", "/")
     assert status["server_id"] == server_id and status["db"] == "ok"

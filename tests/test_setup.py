@@ -10,9 +10,8 @@ import threading
 
 import pytest
 import requests
-from playwright.sync_api import Browser, sync_playwright
-
 from conftest import Api
+from playwright.sync_api import Browser, sync_playwright
 from serverproc import ServerProcess
 from test_docs_ui import CHROMIUM, CHROMIUM_ARGS
 
@@ -53,8 +52,7 @@ def test_first_run_creates_the_owner_through_the_setup_page(blank, browser):
     proc, client = blank
     status = client.ok("GET", "/")
     assert status["configurado"] is False and "/setup" in status["aviso"]
-    _error(client.post("/token", data={"username": OWNER["username"], "password": OWNER["password"]}), 403,
-           "sin_dueno")
+    _error(client.post("/token", data={"username": OWNER["username"], "password": OWNER["password"]}), 403, "sin_dueno")
 
     context = browser.new_context(ignore_https_errors=bool(proc.verify))
     page = context.new_page()
@@ -69,9 +67,14 @@ def test_first_run_creates_the_owner_through_the_setup_page(blank, browser):
 
     page.route("**/*", only_the_appliance)
     # Chromium logs each 4xx answer ("Failed to load resource"); this test provokes a 422 and a 409.
-    page.on("console", lambda message: console.append(f"{message.type}: {message.text}")
+    page.on(
+        "console",
+        lambda message: (
+            console.append(f"{message.type}: {message.text}")
             if message.type in ("error", "warning") and not message.text.startswith("Failed to load resource")
-            else None)
+            else None
+        ),
+    )
     page.on("pageerror", lambda error: console.append(f"pageerror: {error}"))
     response = page.goto(proc.url + "/setup")
     assert response.status == 200 and "frame-ancestors 'none'" in response.headers["content-security-policy"]
@@ -146,9 +149,12 @@ def test_setup_is_refused_to_a_client_that_is_not_on_the_server_pc(tmp_path):
 def test_setup_is_refused_through_a_proxy_that_was_not_declared(blank):
     # Without TRUSTED_PROXIES the gate ignores X-Forwarded-For: a proxy on the server PC would make
     # every computer of the network look like 127.0.0.1.
-    proc, client = blank
-    for header in ({"X-Forwarded-For": "192.168.1.50"}, {"X-Real-IP": "192.168.1.50"},
-                   {"Forwarded": "for=192.168.1.50"}):
+    _proc, client = blank
+    for header in (
+        {"X-Forwarded-For": "192.168.1.50"},
+        {"X-Real-IP": "192.168.1.50"},
+        {"Forwarded": "for=192.168.1.50"},
+    ):
         error = _error(client.get("/setup", headers=header), 403, "solo_en_el_servidor")
         assert "a través de un proxy" in error["message"], header
         _error(client.post("/setup", json=OWNER, headers=header), 403, "solo_en_el_servidor")
@@ -157,17 +163,24 @@ def test_setup_is_refused_through_a_proxy_that_was_not_declared(blank):
 
 def test_setup_refuses_other_sites_and_anything_but_json(blank):
     proc, client = blank
-    _error(client.post("/setup", json=OWNER, headers={"Origin": "http://tienda-falsa.test"}), 403,
-           "origen_no_permitido")
+    _error(
+        client.post("/setup", json=OWNER, headers={"Origin": "http://tienda-falsa.test"}), 403, "origen_no_permitido"
+    )
     _error(client.post("/setup", json=OWNER, headers={"Origin": "null"}), 403, "origen_no_permitido")
     # DNS rebinding: a site whose name resolves to 127.0.0.1 is same-origin with itself, not with the server.
     rebound = f"tienda-falsa.test:{proc.port}"
-    _error(client.post("/setup", json=OWNER, headers={"Host": rebound, "Origin": f"http://{rebound}"}), 403,
-           "solo_en_el_servidor")
+    _error(
+        client.post("/setup", json=OWNER, headers={"Host": rebound, "Origin": f"http://{rebound}"}),
+        403,
+        "solo_en_el_servidor",
+    )
     # A cross-site HTML form can only send form encodings or text/plain.
     _error(client.post("/setup", data=OWNER), 415, "tipo_no_soportado")
-    _error(client.post("/setup", data='{"username": "rosa"}', headers={"Content-Type": "text/plain"}), 415,
-           "tipo_no_soportado")
+    _error(
+        client.post("/setup", data='{"username": "rosa"}', headers={"Content-Type": "text/plain"}),
+        415,
+        "tipo_no_soportado",
+    )
     assert _configurado(client) is False
     # The page's own origin is accepted.
     assert client.post("/setup", json=OWNER, headers={"Origin": proc.url}).status_code == 201
@@ -179,8 +192,7 @@ def test_setup_answers_field_errors_in_spanish(blank):
     assert error["fields"] == {"password": "Mínimo 8 caracteres."}
     error = _error(client.post("/setup", json={**OWNER, "username": "Rosa Pérez"}), 422, "datos_invalidos")
     assert error["fields"] == {"username": "Formato no válido."}
-    error = _error(client.post("/setup", json={"username": "rosa", "password": OWNER["password"]}), 422,
-                   "validacion")
+    error = _error(client.post("/setup", json={"username": "rosa", "password": OWNER["password"]}), 422, "validacion")
     assert error["fields"] == {"nombre": "Campo obligatorio."}
     _error(client.post("/setup", json={**OWNER, "rol": "tecnico"}), 422, "validacion")
     assert _configurado(client) is False
@@ -188,15 +200,16 @@ def test_setup_answers_field_errors_in_spanish(blank):
 
 
 def test_simultaneous_setups_create_exactly_one_owner(blank):
-    proc, client = blank
+    proc, _client = blank
     candidates = [{**OWNER, "username": f"dueno{n}"} for n in range(3)]
     start = threading.Barrier(len(candidates))
     statuses: dict[str, int] = {}
 
     def submit(body: dict) -> None:
         start.wait()
-        statuses[body["username"]] = requests.post(proc.url + "/setup", json=body, timeout=30,
-                                                   verify=proc.verify).status_code
+        statuses[body["username"]] = requests.post(
+            proc.url + "/setup", json=body, timeout=30, verify=proc.verify
+        ).status_code
 
     threads = [threading.Thread(target=submit, args=(body,)) for body in candidates]
     for thread in threads:

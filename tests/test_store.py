@@ -8,10 +8,10 @@ import sys
 
 import apsw
 import pytest
+from serverproc import ROOT, free_port
 
 from appliance.store import CommitFailed, Database, DatabaseLocked, SchemaTooNew
 from appliance.store.migrations import known_migrations
-from serverproc import ROOT, free_port
 
 
 def test_migrations_are_recorded_once_in_order(tmp_path):
@@ -42,9 +42,14 @@ def test_database_written_by_a_newer_version_is_refused(tmp_path):
     conn.close()
     with pytest.raises(SchemaTooNew, match="versión más nueva"):
         Database(tmp_path / "a.db")
-    done = subprocess.run([sys.executable, "-m", "appliance", "serve"], cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, "DATA_DIR": str(tmp_path), "DB_PATH": str(tmp_path / "a.db"),
-                               "PORT": str(free_port())}, timeout=30)
+    done = subprocess.run(
+        [sys.executable, "-m", "appliance", "serve"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DATA_DIR": str(tmp_path), "DB_PATH": str(tmp_path / "a.db"), "PORT": str(free_port())},
+        timeout=30,
+    )
     assert done.returncode == 2
     assert "versión más nueva" in done.stderr
 
@@ -61,10 +66,9 @@ def test_second_owner_of_the_same_file_is_refused(tmp_path):
 
 def test_write_rolls_back_everything_on_error(tmp_path):
     db = Database(tmp_path / "a.db")
-    with pytest.raises(RuntimeError):
-        with db.write() as tx:
-            tx.execute("INSERT INTO meta (clave, valor) VALUES ('x', '1')")
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), db.write() as tx:
+        tx.execute("INSERT INTO meta (clave, valor) VALUES ('x', '1')")
+        raise RuntimeError("boom")
     with db.read() as tx:
         assert tx.value("SELECT COUNT(*) FROM meta WHERE clave = 'x'") == 0
     db.close()
@@ -99,8 +103,14 @@ def test_group_commit_never_reports_a_write_that_is_not_on_disk(tmp_path):
 
     with db.write() as tx:  # "disk" of a few pages more than the schema needs
         tx.value(f"PRAGMA max_page_count = {pages + 8}")
-    gevent.joinall([gevent.spawn(write, "small-1", 10), gevent.spawn(write, "small-2", 10),
-                    gevent.spawn(write, "huge", 200_000), gevent.spawn(write, "small-3", 10)])
+    gevent.joinall(
+        [
+            gevent.spawn(write, "small-1", 10),
+            gevent.spawn(write, "small-2", 10),
+            gevent.spawn(write, "huge", 200_000),
+            gevent.spawn(write, "small-3", 10),
+        ]
+    )
     db.close()
     assert outcomes["huge"] == "full"
     reopened = Database(tmp_path / "a.db")

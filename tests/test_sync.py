@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import uuid
 
+from helpers import assert_error, assert_ledger_consistent, make_cliente, make_producto
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from helpers import assert_error, assert_ledger_consistent, make_cliente, make_producto
 
 PRODUCTO = "5e0b7a52-6d1c-4c8f-9a51-0f6f3c2d9a11"
 
@@ -34,8 +33,13 @@ def _outboxes() -> tuple[list[dict], list[dict]]:
     device_b = [
         _op("cliente.crear", id=cb, nombre="Tomás Ruiz"),
         _op("venta.crear", id=vb1, items=[{"producto_id": PRODUCTO, "cantidad": 4}]),
-        _op("venta.crear", id=vb2, cliente_id=cb, items=[{"producto_id": PRODUCTO, "cantidad": 5}],
-            pagos=[{"metodo": "efectivo", "monto": 1000}]),
+        _op(
+            "venta.crear",
+            id=vb2,
+            cliente_id=cb,
+            items=[{"producto_id": PRODUCTO, "cantidad": 5}],
+            pagos=[{"metodo": "efectivo", "monto": 1000}],
+        ),
         _op("stock.ajustar", producto_id=PRODUCTO, motivo="merma", cantidad=-1, nota="Se cayó"),
     ]
     return device_a, device_b
@@ -44,8 +48,10 @@ def _outboxes() -> tuple[list[dict], list[dict]]:
 def _snapshot(api) -> dict:
     """The shop as the owner sees it, without sequence numbers or timestamps."""
     producto = api.ok("GET", f"/inventario/{PRODUCTO}")
-    clientes = {c["id"]: (c["nombre"], c["telefono"], c["email"], c["version"])
-                for c in api.ok("GET", "/clientes", params={"limit": 500})["items"]}
+    clientes = {
+        c["id"]: (c["nombre"], c["telefono"], c["email"], c["version"])
+        for c in api.ok("GET", "/clientes", params={"limit": 500})["items"]
+    }
     ventas = {v["id"]: (v["total"], v["estado"]) for v in api.ok("GET", "/ventas", params={"limit": 500})["items"]}
     ordenes = {}
     for resumen in api.ok("GET", "/ordenes", params={"limit": 500})["items"]:
@@ -55,7 +61,7 @@ def _snapshot(api) -> dict:
 
 
 def _fresh_shop(server_with):
-    proc, api = server_with()
+    _proc, api = server_with()
     make_producto(api, id=PRODUCTO, codigo="FUNDA-01", nombre="Funda", precio=100, stock=10)
     return api
 
@@ -91,8 +97,11 @@ def test_two_devices_in_any_order_and_with_retries_reach_the_same_shop(server_wi
 def test_an_update_on_a_moved_record_is_a_conflict_with_the_current_record(fresh_api):
     cliente = make_cliente(fresh_api, nombre="Ana Gil")
     fresh_api.ok("PUT", f"/clientes/{cliente['id']}", json={"telefono": "555-0200"})  # online, meanwhile
-    [result] = _push(fresh_api, "caja-c", [_op("cliente.actualizar", id=cliente["id"], base_version=1,
-                                               cambios={"telefono": "555-0300"})])
+    [result] = _push(
+        fresh_api,
+        "caja-c",
+        [_op("cliente.actualizar", id=cliente["id"], base_version=1, cambios={"telefono": "555-0300"})],
+    )
     assert result["resultado"] == "conflict" and result["error"]["code"] == "version_obsoleta"
     assert result["actual"]["telefono"] == "555-0200" and result["actual"]["version"] == 2
     assert fresh_api.ok("GET", f"/clientes/{cliente['id']}")["telefono"] == "555-0200"
@@ -101,13 +110,17 @@ def test_an_update_on_a_moved_record_is_a_conflict_with_the_current_record(fresh
 def test_refused_operations_write_nothing_and_say_why(fresh_api):
     cliente = make_cliente(fresh_api)
     orden_id = str(uuid.uuid4())
-    results = _push(fresh_api, "caja-d", [
-        _op("orden.crear", id=orden_id, cliente_id=cliente["id"], equipo="tablet", falla_reportada="Pantalla"),
-        _op("orden.estado", id=orden_id, estado="entregado"),  # the state machine says no
-        _op("venta.crear", items=[]),  # invalid, and no id
-        _op("stock.ajustar", producto_id=str(uuid.uuid4()), motivo="compra", cantidad=2),
-        _op("cliente.crear", id=cliente["id"], nombre="Otra vez"),  # the id already exists
-    ])
+    results = _push(
+        fresh_api,
+        "caja-d",
+        [
+            _op("orden.crear", id=orden_id, cliente_id=cliente["id"], equipo="tablet", falla_reportada="Pantalla"),
+            _op("orden.estado", id=orden_id, estado="entregado"),  # the state machine says no
+            _op("venta.crear", items=[]),  # invalid, and no id
+            _op("stock.ajustar", producto_id=str(uuid.uuid4()), motivo="compra", cantidad=2),
+            _op("cliente.crear", id=cliente["id"], nombre="Otra vez"),  # the id already exists
+        ],
+    )
     assert [r["resultado"] for r in results] == ["applied", "rejected", "rejected", "rejected", "duplicate"]
     assert results[1]["error"]["code"] == "transicion_invalida" and "no puede pasar" in results[1]["error"]["message"]
     assert results[2]["error"]["code"] == "validacion"
@@ -120,21 +133,33 @@ def test_each_operation_needs_the_role_its_endpoint_needs(fresh_server, fresh_ap
     from conftest import Api
 
     username = f"tecnico.{uuid.uuid4().hex[:6]}"
-    fresh_api.ok("POST", "/usuarios", 201, json={"username": username, "nombre": "Banco", "rol": "tecnico",
-                                                 "password": "clave-del-banco"})
+    fresh_api.ok(
+        "POST",
+        "/usuarios",
+        201,
+        json={"username": username, "nombre": "Banco", "rol": "tecnico", "password": "clave-del-banco"},
+    )
     bench = Api(fresh_server.url, fresh_server.login(username, "clave-del-banco"), fresh_server.verify)
     producto = make_producto(fresh_api, stock=4)
-    results = _push(bench, "banco-1", [
-        _op("venta.crear", id=str(uuid.uuid4()), items=[{"producto_id": producto["id"], "cantidad": 1}]),
-        _op("stock.ajustar", producto_id=producto["id"], motivo="merma", cantidad=-1),
-    ])
+    results = _push(
+        bench,
+        "banco-1",
+        [
+            _op("venta.crear", id=str(uuid.uuid4()), items=[{"producto_id": producto["id"], "cantidad": 1}]),
+            _op("stock.ajustar", producto_id=producto["id"], motivo="merma", cantidad=-1),
+        ],
+    )
     assert [(r["resultado"], r["error"]["code"]) for r in results] == [("rejected", "sin_permiso")] * 2
     assert fresh_api.ok("GET", f"/inventario/{producto['id']}")["stock"] == 4
 
 
 def test_push_envelope_is_validated(fresh_api):
-    assert_error(fresh_api.post("/sync/push", json={"device_id": "x", "ops": [{"op_id": "1", "tipo": "borrar_todo",
-                                                                               "datos": {}}]}), 422)
+    assert_error(
+        fresh_api.post(
+            "/sync/push", json={"device_id": "x", "ops": [{"op_id": "1", "tipo": "borrar_todo", "datos": {}}]}
+        ),
+        422,
+    )
     assert_error(fresh_api.post("/sync/push", json={"ops": []}), 422)
     assert fresh_api.ok("POST", "/sync/push", json={"device_id": "x", "ops": []}) == {"results": []}
 
@@ -149,8 +174,11 @@ def test_changes_pages_through_the_log(fresh_api):
         if not page["has_more"]:
             break
     assert seen == ids and pages == 3
-    assert fresh_api.ok("GET", "/sync/changes", params={"since": since}) == {"items": [], "last_seq": since,
-                                                                             "has_more": False}
+    assert fresh_api.ok("GET", "/sync/changes", params={"since": since}) == {
+        "items": [],
+        "last_seq": since,
+        "has_more": False,
+    }
 
 
 # --- property: whatever the sequence, stock is the ledger's sum and nothing applies twice ----------
@@ -187,13 +215,13 @@ def test_random_outboxes_keep_stock_equal_to_the_ledger(server, api, steps, batc
         sent.append(op)
     applied: set[str] = set()
     for start in range(0, len(ops), batch):
-        for result in _push(api, "propiedad", ops[start:start + batch]):
+        for result in _push(api, "propiedad", ops[start : start + batch]):
             if result["resultado"] == "applied":
                 assert result["op_id"] not in applied, "an operation was applied twice"
                 applied.add(result["op_id"])
             else:
                 assert result["resultado"] == "duplicate" and result["op_id"] in applied, result
     assert applied == {op["op_id"] for op in sent}
-    for producto, stock in zip(productos, expected):
+    for producto, stock in zip(productos, expected, strict=True):
         assert api.ok("GET", f"/inventario/{producto['id']}")["stock"] == stock
         assert_ledger_consistent(api, producto["id"])

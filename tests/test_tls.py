@@ -17,17 +17,21 @@ from pathlib import Path
 
 import pytest
 import requests
-from cryptography import x509
-
 from conftest import Api
+from cryptography import x509
 from serverproc import ROOT, ServerProcess, free_port
 
 CERT, KEY = "servitec-cert.pem", "servitec-key.pem"
 
 
 def gen_cert(out_dir: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "appliance", "gen-cert", "--out-dir", str(out_dir), *args],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "appliance", "gen-cert", "--out-dir", str(out_dir), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def printed_fingerprint(stdout: str) -> str:
@@ -54,8 +58,9 @@ def made(tmp_path_factory):
 @pytest.fixture(scope="module")
 def tls_server(tmp_path_factory, made):
     out_dir, _ = made
-    proc = ServerProcess(tmp_path_factory.mktemp("tls"), SSL_CERT=str(out_dir / CERT), SSL_KEY=str(out_dir / KEY),
-                         LOG_LEVEL="DEBUG").start()
+    proc = ServerProcess(
+        tmp_path_factory.mktemp("tls"), SSL_CERT=str(out_dir / CERT), SSL_KEY=str(out_dir / KEY), LOG_LEVEL="DEBUG"
+    ).start()
     yield proc
     proc.stop()
 
@@ -132,8 +137,10 @@ def test_tls_1_2_and_1_3_only(tls_server):
         context = ssl.create_default_context(cafile=tls_server.verify)
         context.set_ciphers("DEFAULT:@SECLEVEL=0")  # let this client offer old versions at all
         context.minimum_version = context.maximum_version = version
-        with (socket.create_connection(("127.0.0.1", tls_server.port), timeout=10) as raw,
-              context.wrap_socket(raw, server_hostname="localhost") as tls):
+        with (
+            socket.create_connection(("127.0.0.1", tls_server.port), timeout=10) as raw,
+            context.wrap_socket(raw, server_hostname="localhost") as tls,
+        ):
             return tls.version()
 
     assert handshake(ssl.TLSVersion.TLSv1_2) == "TLSv1.2"
@@ -173,9 +180,16 @@ def test_a_key_that_does_not_match_stops_the_start_with_a_clear_message(tmp_path
     out_dir, _ = made
     other = tmp_path / "otro"
     assert gen_cert(other).returncode == 0
-    env = {**os.environ, "DATA_DIR": str(tmp_path / "data"), "HOST": "127.0.0.1", "PORT": str(free_port()),
-           "SSL_CERT": str(out_dir / CERT), "SSL_KEY": str(other / KEY)}
-    result = subprocess.run([sys.executable, "-m", "appliance", "serve"], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=20)
+    env = {
+        **os.environ,
+        "DATA_DIR": str(tmp_path / "data"),
+        "HOST": "127.0.0.1",
+        "PORT": str(free_port()),
+        "SSL_CERT": str(out_dir / CERT),
+        "SSL_KEY": str(other / KEY),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "appliance", "serve"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=20
+    )
     assert result.returncode == 2, result.stderr
     assert "No se pudo usar el certificado" in result.stderr and "Traceback" not in result.stderr

@@ -5,12 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, strategies as st
-
-from appliance.shop.schemas import Money
-from appliance.shop.money import split_iva, to_number
-from appliance.shop.text import like_patterns, search_text
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import TypeAdapter
+
+from appliance.shop.money import split_iva, to_number
+from appliance.shop.schemas import Money
+from appliance.shop.text import like_patterns, search_text
 
 money = TypeAdapter(Money)
 
@@ -29,9 +30,17 @@ def test_iva_split_known_values():
     assert split_iva(100, 16, True) == (86, 14, 100)
 
 
-@pytest.mark.parametrize("given_value, centavos", [
-    (0.1, 10), (19.99, 1999), (1234567.89, 123456789), ("249.50", 24950), (7, 700), (Decimal("0.01"), 1),
-])
+@pytest.mark.parametrize(
+    "given_value, centavos",
+    [
+        (0.1, 10),
+        (19.99, 1999),
+        (1234567.89, 123456789),
+        ("249.50", 24950),
+        (7, 700),
+        (Decimal("0.01"), 1),
+    ],
+)
 def test_money_becomes_exact_centavos(given_value, centavos):
     assert money.validate_python(given_value) == centavos
 

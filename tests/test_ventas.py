@@ -6,15 +6,24 @@ import datetime as dt
 import random
 import threading
 import uuid
-from decimal import ROUND_HALF_UP, Decimal
 from concurrent.futures import ThreadPoolExecutor
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 import requests
-
-from helpers import (assert_error, assert_ledger_consistent, cents, drive_to, kardex, make_cliente, make_orden,
-                     make_producto, stock_of, vender)
+from helpers import (
+    assert_error,
+    assert_ledger_consistent,
+    cents,
+    drive_to,
+    kardex,
+    make_cliente,
+    make_orden,
+    make_producto,
+    stock_of,
+    vender,
+)
 
 SHOP_TZ = ZoneInfo("America/Mexico_City")
 
@@ -30,6 +39,7 @@ def assert_totals_add_up(venta):
 
 # --- totals ------------------------------------------------------------------------------------
 
+
 def test_sale_with_iva_included(api):
     producto = make_producto(api, stock=5, precio=116)
     venta = api.ok("POST", "/ventas", 201, json={"items": [{"producto_id": producto["id"], "cantidad": 2}]})
@@ -38,8 +48,16 @@ def test_sale_with_iva_included(api):
     assert (venta["pagado"], venta["cambio"], venta["descuento"]) == (232, 0, 0)
     assert venta["pagos"] == [{"metodo": "efectivo", "monto": 232, "referencia": None}]  # exact cash by default
     assert venta["estado"] == "completada" and isinstance(venta["folio"], int)
-    assert venta["items"] == [{"producto_id": producto["id"], "descripcion": producto["nombre"], "cantidad": 2,
-                               "precio_unitario": 116, "descuento": 0, "importe": 232}]
+    assert venta["items"] == [
+        {
+            "producto_id": producto["id"],
+            "descripcion": producto["nombre"],
+            "cantidad": 2,
+            "precio_unitario": 116,
+            "descuento": 0,
+            "importe": 232,
+        }
+    ]
     assert_totals_add_up(venta)
     assert api.ok("GET", f"/ventas/{venta['id']}") == venta
     assert stock_of(api, producto["id"]) == 3
@@ -61,37 +79,62 @@ def test_iva_split_is_exact(api, precio, cantidad):
 def test_line_discount_and_price_override(api):
     a = make_producto(api, stock=5, precio=100)
     b = make_producto(api, stock=5, precio=50)
-    venta = api.ok("POST", "/ventas", 201, json={"items": [
-        {"producto_id": a["id"], "cantidad": 2, "descuento": 15.5},
-        {"producto_id": b["id"], "cantidad": 1, "precio_unitario": 45, "descripcion": "Funda (oferta)"},
-    ]})
+    venta = api.ok(
+        "POST",
+        "/ventas",
+        201,
+        json={
+            "items": [
+                {"producto_id": a["id"], "cantidad": 2, "descuento": 15.5},
+                {"producto_id": b["id"], "cantidad": 1, "precio_unitario": 45, "descripcion": "Funda (oferta)"},
+            ]
+        },
+    )
     assert [i["importe"] for i in venta["items"]] == [184.5, 45]
     assert venta["items"][1]["descripcion"] == "Funda (oferta)" and venta["items"][1]["precio_unitario"] == 45
     assert venta["total"] == 229.5 and venta["descuento"] == 15.5
     assert_totals_add_up(venta)
-    error = assert_error(api.post("/ventas", json={"items": [{"producto_id": a["id"], "cantidad": 1,
-                                                              "descuento": 100.01}]}), 422)
+    error = assert_error(
+        api.post("/ventas", json={"items": [{"producto_id": a["id"], "cantidad": 1, "descuento": 100.01}]}), 422
+    )
     assert any("descuento" in f for f in error["fields"])
     assert stock_of(api, a["id"]) == 3
 
 
 def test_same_product_twice_is_one_movement(api):
     producto = make_producto(api, stock=5)
-    venta = api.ok("POST", "/ventas", 201, json={"items": [{"producto_id": producto["id"], "cantidad": 2},
-                                                           {"producto_id": producto["id"], "cantidad": 1}]})
+    venta = api.ok(
+        "POST",
+        "/ventas",
+        201,
+        json={
+            "items": [{"producto_id": producto["id"], "cantidad": 2}, {"producto_id": producto["id"], "cantidad": 1}]
+        },
+    )
     page = assert_ledger_consistent(api, producto["id"])
     assert (page["items"][0]["delta"], page["items"][0]["referencia"]) == (-3, venta["id"])
     assert page["producto"]["stock"] == 2
     # Two lines that together exceed the stock are refused even though each alone fits.
-    assert_error(api.post("/ventas", json={"items": [{"producto_id": producto["id"], "cantidad": 2},
-                                                     {"producto_id": producto["id"], "cantidad": 1}]}), 409,
-                 "stock_insuficiente")
+    assert_error(
+        api.post(
+            "/ventas",
+            json={
+                "items": [
+                    {"producto_id": producto["id"], "cantidad": 2},
+                    {"producto_id": producto["id"], "cantidad": 1},
+                ]
+            },
+        ),
+        409,
+        "stock_insuficiente",
+    )
     assert stock_of(api, producto["id"]) == 2
 
 
 def test_service_line_without_product(api):
-    venta = api.ok("POST", "/ventas", 201, json={"items": [
-        {"descripcion": "Diagnóstico", "cantidad": 1, "precio_unitario": 150}]})
+    venta = api.ok(
+        "POST", "/ventas", 201, json={"items": [{"descripcion": "Diagnóstico", "cantidad": 1, "precio_unitario": 150}]}
+    )
     assert venta["items"][0]["producto_id"] is None and venta["total"] == 150
     assert_totals_add_up(venta)
     assert_error(api.post("/ventas", json={"items": [{"cantidad": 1, "precio_unitario": 150}]}), 422)
@@ -100,37 +143,68 @@ def test_service_line_without_product(api):
 
 # --- payments ----------------------------------------------------------------------------------
 
+
 def test_split_payment_and_change(api):
     producto = make_producto(api, stock=10, precio=150)
-    split = api.ok("POST", "/ventas", 201, json={"items": [{"producto_id": producto["id"], "cantidad": 1}], "pagos": [
-        {"metodo": "tarjeta", "monto": 100, "referencia": "AUT-123"}, {"metodo": "efectivo", "monto": 50}]})
+    split = api.ok(
+        "POST",
+        "/ventas",
+        201,
+        json={
+            "items": [{"producto_id": producto["id"], "cantidad": 1}],
+            "pagos": [
+                {"metodo": "tarjeta", "monto": 100, "referencia": "AUT-123"},
+                {"metodo": "efectivo", "monto": 50},
+            ],
+        },
+    )
     assert (split["pagado"], split["cambio"]) == (150, 0)
-    assert split["pagos"] == [{"metodo": "tarjeta", "monto": 100, "referencia": "AUT-123"},
-                              {"metodo": "efectivo", "monto": 50, "referencia": None}]
-    cash = api.ok("POST", "/ventas", 201, json={"items": [{"producto_id": producto["id"], "cantidad": 1}],
-                                                 "pagos": [{"metodo": "efectivo", "monto": 200}]})
+    assert split["pagos"] == [
+        {"metodo": "tarjeta", "monto": 100, "referencia": "AUT-123"},
+        {"metodo": "efectivo", "monto": 50, "referencia": None},
+    ]
+    cash = api.ok(
+        "POST",
+        "/ventas",
+        201,
+        json={
+            "items": [{"producto_id": producto["id"], "cantidad": 1}],
+            "pagos": [{"metodo": "efectivo", "monto": 200}],
+        },
+    )
     assert (cash["pagado"], cash["cambio"]) == (200, 50)
-    mixed = api.ok("POST", "/ventas", 201, json={"items": [{"producto_id": producto["id"], "cantidad": 1}], "pagos": [
-        {"metodo": "transferencia", "monto": 100}, {"metodo": "efectivo", "monto": 100}]})
+    mixed = api.ok(
+        "POST",
+        "/ventas",
+        201,
+        json={
+            "items": [{"producto_id": producto["id"], "cantidad": 1}],
+            "pagos": [{"metodo": "transferencia", "monto": 100}, {"metodo": "efectivo", "monto": 100}],
+        },
+    )
     assert mixed["cambio"] == 50
     for venta in (split, cash, mixed):
         assert_totals_add_up(venta)
     assert stock_of(api, producto["id"]) == 7
 
 
-@pytest.mark.parametrize("pagos, code", [
-    ([{"metodo": "tarjeta", "monto": 200}], "pago_excedido"),
-    ([{"metodo": "transferencia", "monto": 150.01}], "pago_excedido"),
-    ([{"metodo": "tarjeta", "monto": 160}, {"metodo": "efectivo", "monto": 10}], "pago_excedido"),
-    ([{"metodo": "efectivo", "monto": 100}], "pago_insuficiente"),
-    ([{"metodo": "tarjeta", "monto": 100}, {"metodo": "efectivo", "monto": 49.99}], "pago_insuficiente"),
-    ([], "pago_insuficiente"),
-])
+@pytest.mark.parametrize(
+    "pagos, code",
+    [
+        ([{"metodo": "tarjeta", "monto": 200}], "pago_excedido"),
+        ([{"metodo": "transferencia", "monto": 150.01}], "pago_excedido"),
+        ([{"metodo": "tarjeta", "monto": 160}, {"metodo": "efectivo", "monto": 10}], "pago_excedido"),
+        ([{"metodo": "efectivo", "monto": 100}], "pago_insuficiente"),
+        ([{"metodo": "tarjeta", "monto": 100}, {"metodo": "efectivo", "monto": 49.99}], "pago_insuficiente"),
+        ([], "pago_insuficiente"),
+    ],
+)
 def test_refused_payments_write_nothing(api, pagos, code):
     producto = make_producto(api, stock=3, precio=150)
     before = kardex(api, producto["id"])
-    error = assert_error(api.post("/ventas", json={"items": [{"producto_id": producto["id"], "cantidad": 1}],
-                                                   "pagos": pagos}), 422, code)
+    error = assert_error(
+        api.post("/ventas", json={"items": [{"producto_id": producto["id"], "cantidad": 1}], "pagos": pagos}), 422, code
+    )
     assert "pagos" in error["fields"]
     assert kardex(api, producto["id"]) == before
 
@@ -143,13 +217,19 @@ def test_free_sale_needs_no_payment(api):
 
 # --- refusals ----------------------------------------------------------------------------------
 
+
 def test_insufficient_stock_refuses_the_whole_sale(api):
     a = make_producto(api, stock=5)
     b = make_producto(api, stock=1, nombre=f"Último {uuid.uuid4().hex[:6]}")
     before = (kardex(api, a["id"]), kardex(api, b["id"]))
-    error = assert_error(api.post("/ventas", json={"items": [{"producto_id": a["id"], "cantidad": 2},
-                                                             {"producto_id": b["id"], "cantidad": 2}]}),
-                         409, "stock_insuficiente")
+    error = assert_error(
+        api.post(
+            "/ventas",
+            json={"items": [{"producto_id": a["id"], "cantidad": 2}, {"producto_id": b["id"], "cantidad": 2}]},
+        ),
+        409,
+        "stock_insuficiente",
+    )
     assert b["nombre"] in error["message"]
     assert (kardex(api, a["id"]), kardex(api, b["id"])) == before
 
@@ -174,25 +254,39 @@ def test_client_made_id_is_idempotent_guard(api):
 
 # --- cancel ------------------------------------------------------------------------------------
 
+
 def test_cancel_restocks_and_keeps_the_sale(api):
     a = make_producto(api, stock=5, precio=20)
     b = make_producto(api, stock=5, precio=30)
-    venta = api.ok("POST", "/ventas", 201, json={"items": [
-        {"producto_id": a["id"], "cantidad": 2}, {"producto_id": b["id"], "cantidad": 1},
-        {"descripcion": "Instalación", "cantidad": 1, "precio_unitario": 50}]})
+    venta = api.ok(
+        "POST",
+        "/ventas",
+        201,
+        json={
+            "items": [
+                {"producto_id": a["id"], "cantidad": 2},
+                {"producto_id": b["id"], "cantidad": 1},
+                {"descripcion": "Instalación", "cantidad": 1, "precio_unitario": 50},
+            ]
+        },
+    )
     cancelled = api.ok("POST", f"/ventas/{venta['id']}/cancelar", json={"motivo": "El cliente se arrepintió"})
     assert cancelled["estado"] == "cancelada" and cancelled["motivo_cancelacion"] == "El cliente se arrepintió"
     assert cancelled["cancelada_en"] is not None and cancelled["version"] == 2
-    assert (cancelled["folio"], cancelled["total"], cancelled["items"]) == (venta["folio"], venta["total"],
-                                                                            venta["items"])
+    assert (cancelled["folio"], cancelled["total"], cancelled["items"]) == (
+        venta["folio"],
+        venta["total"],
+        venta["items"],
+    )
     assert api.ok("GET", f"/ventas/{venta['id']}") == cancelled
     for producto in (a, b):
         page = assert_ledger_consistent(api, producto["id"])
         assert page["producto"]["stock"] == 5
         assert (page["items"][0]["motivo"], page["items"][0]["referencia"]) == ("devolucion", venta["id"])
     assert [m["delta"] for m in kardex(api, a["id"])["items"][:2]] == [2, -2]
-    error = assert_error(api.post(f"/ventas/{venta['id']}/cancelar", json={"motivo": "otra vez"}), 409,
-                         "venta_cancelada")
+    error = assert_error(
+        api.post(f"/ventas/{venta['id']}/cancelar", json={"motivo": "otra vez"}), 409, "venta_cancelada"
+    )
     assert str(venta["folio"]) in error["message"]
     assert stock_of(api, a["id"]) == 5 and len(kardex(api, a["id"])["items"]) == 3
     assert_error(api.post(f"/ventas/{venta['id']}/cancelar", json={}), 422)
@@ -202,6 +296,7 @@ def test_cancel_restocks_and_keeps_the_sale(api):
 
 
 # --- listing -----------------------------------------------------------------------------------
+
 
 def test_list_by_dates_and_customer(api, unique):
     cliente = make_cliente(api, nombre=f"Compras {unique}")
@@ -232,6 +327,7 @@ def test_list_by_dates_and_customer(api, unique):
 
 # --- concurrency -------------------------------------------------------------------------------
 
+
 def test_twenty_threads_buy_the_last_ten_units(server, api, unique):
     producto = make_producto(api, stock=10, nombre=f"Última pieza {unique}")
     barrier = threading.Barrier(20)
@@ -240,8 +336,9 @@ def test_twenty_threads_buy_the_last_ten_units(server, api, unique):
         with requests.Session() as session:
             session.headers.update(server.headers)
             barrier.wait(timeout=10)
-            return session.post(f"{server.url}/ventas", timeout=30,
-                                json={"items": [{"producto_id": producto["id"], "cantidad": 1}]})
+            return session.post(
+                f"{server.url}/ventas", timeout=30, json={"items": [{"producto_id": producto["id"], "cantidad": 1}]}
+            )
 
     with ThreadPoolExecutor(20) as pool:
         responses = list(pool.map(buy, range(20)))
@@ -289,8 +386,10 @@ def test_random_concurrent_operations_keep_the_ledger_exact(server, api, unique)
                     moved = {pid: -q}
                 elif kind == "venta2":
                     other = rng.choice([p for p in productos if p != pid])
-                    r = session.post(f"{base}/ventas", json={"items": [{"producto_id": pid, "cantidad": 1},
-                                                                       {"producto_id": other, "cantidad": 2}]})
+                    r = session.post(
+                        f"{base}/ventas",
+                        json={"items": [{"producto_id": pid, "cantidad": 1}, {"producto_id": other, "cantidad": 2}]},
+                    )
                     moved = {pid: -1, other: -2}
                 elif kind == "compra":
                     q = rng.randint(1, 4)
@@ -306,8 +405,10 @@ def test_random_concurrent_operations_keep_the_ledger_exact(server, api, unique)
                     moved = {pid: q}
                 else:
                     q = rng.randint(1, 2)
-                    r = session.post(f"{base}/ordenes/{ordenes[seed]}/partes",
-                                     json={"tipo": "parte", "producto_id": pid, "cantidad": q})
+                    r = session.post(
+                        f"{base}/ordenes/{ordenes[seed]}/partes",
+                        json={"tipo": "parte", "producto_id": pid, "cantidad": q},
+                    )
                     moved = {pid: -q}
                 with lock:
                     outcomes.append((kind, r.status_code))
@@ -335,12 +436,14 @@ def test_random_concurrent_operations_keep_the_ledger_exact(server, api, unique)
         orden = api.ok("GET", f"/ordenes/{orden_id}")
         for pid in productos:
             used = sum(p["cantidad"] for p in orden["partes"] if p["producto_id"] == pid)
-            moved = -sum(m["delta"] for m in kardex(api, pid)["items"]
-                         if m["motivo"] == "orden" and m["referencia"] == orden_id)
+            moved = -sum(
+                m["delta"] for m in kardex(api, pid)["items"] if m["motivo"] == "orden" and m["referencia"] == orden_id
+            )
             assert used == moved
 
 
 # --- gap-free folios ---------------------------------------------------------------------------
+
 
 def test_folios_have_no_gaps_across_failures(api, unique):
     cliente = make_cliente(api, nombre=f"Folios {unique}")
@@ -359,19 +462,32 @@ def test_folios_have_no_gaps_across_failures(api, unique):
     orden_ok()
     venta_ok()
     assert_error(vender(api, producto["id"], 50), 409, "stock_insuficiente")
-    assert_error(api.post("/ordenes", json={"cliente_id": str(uuid.uuid4()), "equipo": "pc",
-                                            "falla_reportada": "x"}), 404)
-    assert_error(api.post("/ordenes", json={"cliente_id": cliente["id"], "equipo": "nave",
-                                            "falla_reportada": "x"}), 422)
+    assert_error(
+        api.post("/ordenes", json={"cliente_id": str(uuid.uuid4()), "equipo": "pc", "falla_reportada": "x"}), 404
+    )
+    assert_error(
+        api.post("/ordenes", json={"cliente_id": cliente["id"], "equipo": "nave", "falla_reportada": "x"}), 422
+    )
     orden_ok()
     assert_error(vender(api, producto["id"], pagos=[{"metodo": "tarjeta", "monto": 99}]), 422, "pago_excedido")
     assert_error(vender(api, producto["id"], pagos=[{"metodo": "efectivo", "monto": 1}]), 422, "pago_insuficiente")
     assert_error(vender(api, inactivo["id"]), 409, "producto_inactivo")
     venta_ok()
-    assert_error(api.post("/ventas", json={"items": [{"producto_id": producto["id"], "cantidad": 1},
-                                                     {"producto_id": producto["id"], "cantidad": 99}]}), 409)
-    assert_error(api.post("/ventas", json={"id": "bad id!", "items": [{"producto_id": producto["id"],
-                                                                        "cantidad": 1}]}), 422)
+    assert_error(
+        api.post(
+            "/ventas",
+            json={
+                "items": [
+                    {"producto_id": producto["id"], "cantidad": 1},
+                    {"producto_id": producto["id"], "cantidad": 99},
+                ]
+            },
+        ),
+        409,
+    )
+    assert_error(
+        api.post("/ventas", json={"id": "bad id!", "items": [{"producto_id": producto["id"], "cantidad": 1}]}), 422
+    )
     venta_ok()
     orden_ok()
     venta_ok()
@@ -392,11 +508,15 @@ def test_concurrent_orders_and_sales_get_distinct_consecutive_folios(server, api
             session.headers.update(server.headers)
             barrier.wait(timeout=10)
             if n % 2:
-                r = session.post(f"{server.url}/ordenes", timeout=30, json={
-                    "cliente_id": cliente["id"], "equipo": "tablet", "falla_reportada": f"Falla {n}"})
+                r = session.post(
+                    f"{server.url}/ordenes",
+                    timeout=30,
+                    json={"cliente_id": cliente["id"], "equipo": "tablet", "falla_reportada": f"Falla {n}"},
+                )
             else:
-                r = session.post(f"{server.url}/ventas", timeout=30, json={
-                    "items": [{"producto_id": producto["id"], "cantidad": 1}]})
+                r = session.post(
+                    f"{server.url}/ventas", timeout=30, json={"items": [{"producto_id": producto["id"], "cantidad": 1}]}
+                )
             assert r.status_code == 201, r.text
             return n % 2, r.json()["folio"]
 
@@ -413,11 +533,21 @@ def test_prices_without_iva_setting(server_with):
     producto = make_producto(api, stock=5, precio=100)
     venta = api.ok("POST", "/ventas", 201, json={"items": [{"producto_id": producto["id"], "cantidad": 2}]})
     assert (venta["subtotal"], venta["iva"], venta["total"], venta["pagado"]) == (200, 32, 232, 232)
-    assert_error(api.post("/ventas", json={"items": [{"producto_id": producto["id"], "cantidad": 1}],
-                                           "pagos": [{"metodo": "tarjeta", "monto": 100}]}), 422, "pago_insuficiente")
+    assert_error(
+        api.post(
+            "/ventas",
+            json={
+                "items": [{"producto_id": producto["id"], "cantidad": 1}],
+                "pagos": [{"metodo": "tarjeta", "monto": 100}],
+            },
+        ),
+        422,
+        "pago_insuficiente",
+    )
 
 
 # --- dashboard (own database: exact figures) ---------------------------------------------------
+
 
 def test_dashboard_figures(fresh_api):
     api = fresh_api
@@ -428,16 +558,16 @@ def test_dashboard_figures(fresh_api):
 
     cliente = make_cliente(api, nombre="Laura Méndez", telefono="55-1234-0000")
     pasado, futuro = "2020-01-15T10:00:00Z", "2099-01-15T10:00:00Z"
-    vencida = make_orden(api, cliente["id"], fecha_promesa=pasado)                # recibido, overdue
+    vencida = make_orden(api, cliente["id"], fecha_promesa=pasado)  # recibido, overdue
     diag = make_orden(api, cliente["id"], fecha_promesa=futuro)
     drive_to(api, diag["id"], "diagnostico")
-    listo1 = make_orden(api, cliente["id"], fecha_promesa=pasado)                 # ready: waits for pickup, not overdue
+    listo1 = make_orden(api, cliente["id"], fecha_promesa=pasado)  # ready: waits for pickup, not overdue
     drive_to(api, listo1["id"], "listo")
     listo2 = make_orden(api, cliente["id"])
     drive_to(api, listo2["id"], "listo")
-    entregada = make_orden(api, cliente["id"], fecha_promesa=pasado)              # closed: not overdue
+    entregada = make_orden(api, cliente["id"], fecha_promesa=pasado)  # closed: not overdue
     drive_to(api, entregada["id"], "entregado")
-    cancelada = make_orden(api, cliente["id"], fecha_promesa=pasado)              # closed: not overdue
+    cancelada = make_orden(api, cliente["id"], fecha_promesa=pasado)  # closed: not overdue
     drive_to(api, cancelada["id"], "cancelado")
     espera = make_orden(api, cliente["id"], fecha_promesa="2021-06-01T12:00:00")  # esperando_refaccion, overdue
     drive_to(api, espera["id"], "esperando_refaccion")
@@ -452,22 +582,35 @@ def test_dashboard_figures(fresh_api):
         body = {"items": items, **({"pagos": pagos} if pagos is not None else {})}
         return api.ok("POST", "/ventas", 201, json=body)
 
-    sale([{"producto_id": p1["id"], "cantidad": 3}])                                                  # 300 cash
-    sale([{"producto_id": p2["id"], "cantidad": 1}, {"producto_id": p1["id"], "cantidad": 1}],
-         [{"metodo": "tarjeta", "monto": 150}])                                                      # 150 card
-    two_cash = sale([{"producto_id": p1["id"], "cantidad": 2}],
-                    [{"metodo": "efectivo", "monto": 100}, {"metodo": "efectivo", "monto": 150}])    # 200, change 50
+    sale([{"producto_id": p1["id"], "cantidad": 3}])  # 300 cash
+    sale(
+        [{"producto_id": p2["id"], "cantidad": 1}, {"producto_id": p1["id"], "cantidad": 1}],
+        [{"metodo": "tarjeta", "monto": 150}],
+    )  # 150 card
+    two_cash = sale(
+        [{"producto_id": p1["id"], "cantidad": 2}],
+        [{"metodo": "efectivo", "monto": 100}, {"metodo": "efectivo", "monto": 150}],
+    )  # 200, change 50
     assert two_cash["cambio"] == 50
-    mixed = sale([{"descripcion": "Diagnóstico", "cantidad": 1, "precio_unitario": 80}],
-                 [{"metodo": "transferencia", "monto": 30}, {"metodo": "efectivo", "monto": 100}])   # 80, change 50
+    mixed = sale(
+        [{"descripcion": "Diagnóstico", "cantidad": 1, "precio_unitario": 80}],
+        [{"metodo": "transferencia", "monto": 30}, {"metodo": "efectivo", "monto": 100}],
+    )  # 80, change 50
     assert mixed["cambio"] == 50
     anulada = sale([{"producto_id": p2["id"], "cantidad": 1}], [{"metodo": "tarjeta", "monto": 50}])
     api.ok("POST", f"/ventas/{anulada['id']}/cancelar", json={"motivo": "error de captura"})
 
     board = api.ok("GET", "/stats/dashboard")
     assert board["ordenes_por_estado"] == {
-        "recibido": 1, "diagnostico": 1, "esperando_aprobacion": 0, "en_reparacion": 0, "esperando_refaccion": 1,
-        "listo": 2, "entregado": 1, "cancelado": 1}
+        "recibido": 1,
+        "diagnostico": 1,
+        "esperando_aprobacion": 0,
+        "en_reparacion": 0,
+        "esperando_refaccion": 1,
+        "listo": 2,
+        "entregado": 1,
+        "cancelado": 1,
+    }
     assert board["ordenes_abiertas"] == 5
     listas = board["listas_para_entrega"]
     assert listas["cantidad"] == 2 and [o["id"] for o in listas["ordenes"]] == [listo1["id"], listo2["id"]]
@@ -479,16 +622,19 @@ def test_dashboard_figures(fresh_api):
     hoy = board["ventas_hoy"]
     assert (hoy["cantidad"], hoy["total"]) == (4, 730)
     # Net cash: 300 + (250 - 50 change) + (100 - 50 change).
-    assert hoy["por_metodo"] == {"efectivo": {"total": 550, "cantidad": 3},
-                                 "tarjeta": {"total": 150, "cantidad": 1},
-                                 "transferencia": {"total": 80 - 50, "cantidad": 1}}
+    assert hoy["por_metodo"] == {
+        "efectivo": {"total": 550, "cantidad": 3},
+        "tarjeta": {"total": 150, "cantidad": 1},
+        "transferencia": {"total": 80 - 50, "cantidad": 1},
+    }
     assert sum(cents(m["total"]) for m in hoy["por_metodo"].values()) == cents(hoy["total"])
     assert board["ventas_mes"] == hoy
 
     bajo = board["bajo_stock"]
     assert bajo["cantidad"] == 1
-    assert bajo["productos"] == [{"id": p2["id"], "codigo": "BAT-G", "nombre": "Batería Moto G", "stock": 2,
-                                  "stock_minimo": 5}]
+    assert bajo["productos"] == [
+        {"id": p2["id"], "codigo": "BAT-G", "nombre": "Batería Moto G", "stock": 2, "stock_minimo": 5}
+    ]
     assert board["top_productos_mes"] == [
         {"id": p1["id"], "nombre": "Cable Lightning", "cantidad": 6, "importe": 600},
         {"id": p2["id"], "nombre": "Batería Moto G", "cantidad": 1, "importe": 50},

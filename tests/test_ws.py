@@ -47,10 +47,14 @@ def test_token_in_the_first_message(server):
     ws.close()
 
 
-@pytest.mark.parametrize("query,reason", [
-    ("?token=no-es-un-token", "Token no válido"),
-    ("", "falta el token"),
-])
+@pytest.mark.parametrize(
+    "query,reason",
+    [
+        ("?token=no-es-un-token", "Token no válido"),
+        ("", "falta el token"),
+    ],
+)
+@pytest.mark.slow
 def test_missing_or_wrong_token_closes_with_the_reason(server, query, reason):
     ws = _connect(server, query)
     started = time.monotonic()
@@ -62,8 +66,12 @@ def test_missing_or_wrong_token_closes_with_the_reason(server, query, reason):
 
 def test_expired_token_closes_with_the_reason(server, api):
     usuario = api.ok("GET", "/usuarios/me")
-    expired = tokens.issue_token(usuario, tokens.load_or_create_secret(server.data_dir), dt.timedelta(hours=12),
-                               now=clock.now() - dt.timedelta(hours=13))
+    expired = tokens.issue_token(
+        usuario,
+        tokens.load_or_create_secret(server.data_dir),
+        dt.timedelta(hours=12),
+        now=clock.now() - dt.timedelta(hours=13),
+    )
     code, message = _close_frame(_connect(server, f"?token={expired}"))
     assert code == CLOSE_UNAUTHORIZED and "expiró" in message
 
@@ -76,11 +84,14 @@ def test_clean_close_frees_the_connection_at_once(server):
     assert time.monotonic() - started < 1
 
 
-
 def test_revoking_a_user_closes_their_open_sockets_at_once(server, api):
     username = f"tecnico.{uuid.uuid4().hex[:6]}"
-    usuario = api.ok("POST", "/usuarios", 201, json={"username": username, "nombre": "Banco 1", "rol": "tecnico",
-                                                     "password": "clave-del-banco"})
+    usuario = api.ok(
+        "POST",
+        "/usuarios",
+        201,
+        json={"username": username, "nombre": "Banco 1", "rol": "tecnico", "password": "clave-del-banco"},
+    )
     token = server.login(username, "clave-del-banco")
     sockets = [_connect(server, f"?token={token}") for _ in range(2)]
     owner_socket = _connect(server, f"?token={server.token}")

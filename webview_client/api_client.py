@@ -38,16 +38,34 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from .errors import (ConflictError, InvalidInput, LoginLocked, NotAuthenticated, PermissionDenied, RecordNotFound,
-                     ServerUnavailable, ServitecError)
-from .realtime import (CATCH_UP_PAGE, CONECTADO, CONECTANDO, DETENIDO, NO_AUTORIZADO, RealtimeEvent,
-                       RealtimeListener)
+from .errors import (
+    ConflictError,
+    InvalidInput,
+    LoginLocked,
+    NotAuthenticated,
+    PermissionDenied,
+    RecordNotFound,
+    ServerUnavailable,
+    ServitecError,
+)
+from .realtime import CATCH_UP_PAGE, CONECTADO, CONECTANDO, DETENIDO, NO_AUTORIZADO, RealtimeEvent, RealtimeListener
 from .transport import Transport
 
 __all__ = [
-    "ServitecAPIClient", "RealtimeEvent", "CONECTADO", "CONECTANDO", "DETENIDO", "NO_AUTORIZADO",
-    "ServitecError", "NotAuthenticated", "PermissionDenied", "RecordNotFound", "ConflictError", "InvalidInput",
-    "LoginLocked", "ServerUnavailable",
+    "CONECTADO",
+    "CONECTANDO",
+    "DETENIDO",
+    "NO_AUTORIZADO",
+    "ConflictError",
+    "InvalidInput",
+    "LoginLocked",
+    "NotAuthenticated",
+    "PermissionDenied",
+    "RealtimeEvent",
+    "RecordNotFound",
+    "ServerUnavailable",
+    "ServitecAPIClient",
+    "ServitecError",
 ]
 
 log = logging.getLogger(__name__)
@@ -81,10 +99,10 @@ class _OfTransport:
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
 
-    def __get__(self, client: "ServitecAPIClient | None", owner: type | None = None) -> Any:
+    def __get__(self, client: ServitecAPIClient | None, owner: type | None = None) -> Any:
         return self if client is None else getattr(client._http, self.name)
 
-    def __set__(self, client: "ServitecAPIClient", value: Any) -> None:
+    def __set__(self, client: ServitecAPIClient, value: Any) -> None:
         setattr(client._http, self.name, value)
 
 
@@ -100,8 +118,14 @@ class ServitecAPIClient:
     retry_attempts = _OfTransport()
     verify = _OfTransport()
 
-    def __init__(self, url: str, timeout: float = 5, retry_attempts: int = 3, enable_realtime: bool = True,
-                 verify: str | bool | None = None):
+    def __init__(
+        self,
+        url: str,
+        timeout: float = 5,
+        retry_attempts: int = 3,
+        enable_realtime: bool = True,
+        verify: str | bool | None = None,
+    ):
         """`retry_attempts`: resends after the first attempt. `verify`: the server certificate's PEM
         file for HTTPS with a self-signed certificate (False skips the check; None uses the system's)."""
         self._http = Transport(url, timeout, retry_attempts, verify)
@@ -112,8 +136,9 @@ class ServitecAPIClient:
         self._live = RealtimeListener(self._http)
 
     @classmethod
-    def from_config(cls, config: str | os.PathLike | Mapping[str, Any],
-                    verify: str | bool | None = None) -> "ServitecAPIClient":
+    def from_config(
+        cls, config: str | os.PathLike | Mapping[str, Any], verify: str | bool | None = None
+    ) -> ServitecAPIClient:
         """A client from config.json (its path, or the parsed dict): the `api_server` block."""
         if not isinstance(config, Mapping):
             try:
@@ -123,12 +148,14 @@ class ServitecAPIClient:
                 raise ValueError(f"{config} no es JSON válido: {exc}") from None
         block = config.get("api_server") if isinstance(config, Mapping) else None
         if not isinstance(block, Mapping) or not isinstance(block.get("url"), str):
-            raise ValueError('La configuración necesita "api_server" con "url", p. ej. '
-                             '{"api_server": {"url": "http://192.168.1.100:8000"}}.')
+            raise ValueError(
+                'La configuración necesita "api_server" con "url", p. ej. '
+                '{"api_server": {"url": "http://192.168.1.100:8000"}}.'
+            )
         options = {name: block[name] for name in ("timeout", "retry_attempts", "enable_realtime") if name in block}
         return cls(block["url"], verify=verify, **options)
 
-    def __enter__(self) -> "ServitecAPIClient":
+    def __enter__(self) -> ServitecAPIClient:
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
@@ -179,8 +206,7 @@ class ServitecAPIClient:
 
     def login(self, username: str, password: str) -> dict[str, Any]:
         """Sign in; the token is kept for later calls. Returns {access_token, token_type, expires_in, usuario}."""
-        session = self._http.request("POST", "/token", data={"username": username, "password": password},
-                                     resend=False)
+        session = self._http.request("POST", "/token", data={"username": username, "password": password}, resend=False)
         self._signed_in(session)
         return session
 
@@ -194,8 +220,9 @@ class ServitecAPIClient:
 
     def cambiar_password(self, actual: str, nueva: str) -> dict[str, Any]:
         """Change my password; the server closes my other sessions and this client keeps the new token."""
-        session = self._http.request("PUT", "/usuarios/me/password", body={"actual": actual, "nueva": nueva},
-                                     resend=False)
+        session = self._http.request(
+            "PUT", "/usuarios/me/password", body={"actual": actual, "nueva": nueva}, resend=False
+        )
         self._signed_in(session)
         return session
 
@@ -226,11 +253,27 @@ class ServitecAPIClient:
 
     # --- inventario -----------------------------------------------------------------------------
 
-    def listar_productos(self, q: str | None = None, categoria: str | None = None, bajo_stock: bool | None = None,
-                         incluir_inactivos: bool = False, limit: int = 50, offset: int = 0) -> dict[str, Any]:
-        return self._http.request("GET", "/inventario",
-                                  params=_query(q=q, categoria=categoria, bajo_stock=bajo_stock,
-                                                incluir_inactivos=incluir_inactivos, limit=limit, offset=offset))
+    def listar_productos(
+        self,
+        q: str | None = None,
+        categoria: str | None = None,
+        bajo_stock: bool | None = None,
+        incluir_inactivos: bool = False,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> dict[str, Any]:
+        return self._http.request(
+            "GET",
+            "/inventario",
+            params=_query(
+                q=q,
+                categoria=categoria,
+                bajo_stock=bajo_stock,
+                incluir_inactivos=incluir_inactivos,
+                limit=limit,
+                offset=offset,
+            ),
+        )
 
     def obtener_producto(self, producto_id: str) -> dict[str, Any]:
         return self._http.request("GET", _path("/inventario", producto_id))
@@ -241,43 +284,71 @@ class ServitecAPIClient:
     def actualizar_producto(self, producto_id: str, version: int | None = None, **cambios: Any) -> dict[str, Any]:
         return self._update(_path("/inventario", producto_id), cambios, version)
 
-    def ajustar_stock(self, producto_id: str, motivo: str, cantidad: int | None = None, stock: int | None = None,
-                      nota: str | None = None) -> dict[str, Any]:
+    def ajustar_stock(
+        self,
+        producto_id: str,
+        motivo: str,
+        cantidad: int | None = None,
+        stock: int | None = None,
+        nota: str | None = None,
+    ) -> dict[str, Any]:
         """A delta (`cantidad`) is never resent after it may have landed; a count (`conteo`, `stock`) is."""
-        return self._http.request("PUT", _path("/inventario", producto_id, "stock"),
-                                  body=_fields(motivo=motivo, cantidad=cantidad, stock=stock, nota=nota),
-                                  resend=motivo == "conteo")
+        return self._http.request(
+            "PUT",
+            _path("/inventario", producto_id, "stock"),
+            body=_fields(motivo=motivo, cantidad=cantidad, stock=stock, nota=nota),
+            resend=motivo == "conteo",
+        )
 
     def listar_movimientos(self, producto_id: str, limit: int = 100, offset: int = 0) -> dict[str, Any]:
         """The product's stock ledger (kárdex), newest first."""
-        return self._http.request("GET", _path("/inventario", producto_id, "movimientos"),
-                                  params=_query(limit=limit, offset=offset))
+        return self._http.request(
+            "GET", _path("/inventario", producto_id, "movimientos"), params=_query(limit=limit, offset=offset)
+        )
 
     # --- órdenes --------------------------------------------------------------------------------
 
-    def listar_ordenes(self, estado: str | None = None, cliente_id: str | None = None, tecnico_id: str | None = None,
-                       q: str | None = None, limit: int = 50, offset: int = 0) -> dict[str, Any]:
-        return self._http.request("GET", "/ordenes", params=_query(estado=estado, cliente_id=cliente_id,
-                                                                   tecnico_id=tecnico_id, q=q, limit=limit,
-                                                                   offset=offset))
+    def listar_ordenes(
+        self,
+        estado: str | None = None,
+        cliente_id: str | None = None,
+        tecnico_id: str | None = None,
+        q: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> dict[str, Any]:
+        return self._http.request(
+            "GET",
+            "/ordenes",
+            params=_query(estado=estado, cliente_id=cliente_id, tecnico_id=tecnico_id, q=q, limit=limit, offset=offset),
+        )
 
     def obtener_orden(self, orden_id: str) -> dict[str, Any]:
         return self._http.request("GET", _path("/ordenes", orden_id))
 
     def crear_orden(self, cliente_id: str, equipo: str, falla_reportada: str, **campos: Any) -> dict[str, Any]:
-        return self._create("/ordenes", {"cliente_id": cliente_id, "equipo": equipo,
-                                         "falla_reportada": falla_reportada, **campos})
+        return self._create(
+            "/ordenes", {"cliente_id": cliente_id, "equipo": equipo, "falla_reportada": falla_reportada, **campos}
+        )
 
     def actualizar_orden(self, orden_id: str, version: int | None = None, **cambios: Any) -> dict[str, Any]:
         return self._update(_path("/ordenes", orden_id), cambios, version)
 
-    def cambiar_estado_orden(self, orden_id: str, estado: str, nota: str | None = None,
-                             registrar_adeudo: bool = False, version: int | None = None) -> dict[str, Any]:
+    def cambiar_estado_orden(
+        self,
+        orden_id: str,
+        estado: str,
+        nota: str | None = None,
+        registrar_adeudo: bool = False,
+        version: int | None = None,
+    ) -> dict[str, Any]:
         """A state-machine command: not resent after it may have landed (it would be refused as a repeat)."""
-        return self._http.request("PUT", _path("/ordenes", orden_id, "estado"),
-                                  body=_fields(estado=estado, nota=nota, registrar_adeudo=registrar_adeudo,
-                                               version=version),
-                                  resend=False)
+        return self._http.request(
+            "PUT",
+            _path("/ordenes", orden_id, "estado"),
+            body=_fields(estado=estado, nota=nota, registrar_adeudo=registrar_adeudo, version=version),
+            resend=False,
+        )
 
     def agregar_parte(self, orden_id: str, tipo: str, **campos: Any) -> dict[str, Any]:
         """A part (takes stock) or labour on the order; not resent after it may have landed."""
@@ -288,11 +359,20 @@ class ServitecAPIClient:
     def crear_venta(self, items: list[dict[str, Any]], **campos: Any) -> dict[str, Any]:
         return self._create("/ventas", {"items": items, **campos})
 
-    def listar_ventas(self, desde: dt.date | str | None = None, hasta: dt.date | str | None = None,
-                      cliente_id: str | None = None, estado: str | None = None, limit: int = 50,
-                      offset: int = 0) -> dict[str, Any]:
-        return self._http.request("GET", "/ventas", params=_query(desde=desde, hasta=hasta, cliente_id=cliente_id,
-                                                                  estado=estado, limit=limit, offset=offset))
+    def listar_ventas(
+        self,
+        desde: dt.date | str | None = None,
+        hasta: dt.date | str | None = None,
+        cliente_id: str | None = None,
+        estado: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> dict[str, Any]:
+        return self._http.request(
+            "GET",
+            "/ventas",
+            params=_query(desde=desde, hasta=hasta, cliente_id=cliente_id, estado=estado, limit=limit, offset=offset),
+        )
 
     def obtener_venta(self, venta_id: str) -> dict[str, Any]:
         return self._http.request("GET", _path("/ventas", venta_id))
@@ -309,8 +389,9 @@ class ServitecAPIClient:
         return self._http.request("GET", "/usuarios")
 
     def crear_usuario(self, username: str, nombre: str, rol: str, password: str) -> dict[str, Any]:
-        return self._http.request("POST", "/usuarios", body={"username": username, "nombre": nombre, "rol": rol,
-                                                             "password": password})
+        return self._http.request(
+            "POST", "/usuarios", body={"username": username, "nombre": nombre, "rol": rol, "password": password}
+        )
 
     def actualizar_usuario(self, usuario_id: str, version: int | None = None, **cambios: Any) -> dict[str, Any]:
         """Owner only: nombre, rol, activo, password, cerrar_sesiones."""
@@ -363,9 +444,13 @@ class ServitecAPIClient:
 
     # --- live events ----------------------------------------------------------------------------
 
-    def connect_realtime(self, callback: Callable[[RealtimeEvent], None], since: int | None = None,
-                         on_status: Callable[[str, str | None], None] | None = None,
-                         on_notice: Callable[[RealtimeEvent], None] | None = None) -> None:
+    def connect_realtime(
+        self,
+        callback: Callable[[RealtimeEvent], None],
+        since: int | None = None,
+        on_status: Callable[[str, str | None], None] | None = None,
+        on_notice: Callable[[RealtimeEvent], None] | None = None,
+    ) -> None:
         """Call `callback(event)` on a background thread for each change, until disconnect_realtime().
 
         `since`: the last seq already handled (e.g. a saved `last_seq`); later changes come first.

@@ -15,8 +15,9 @@ import urllib3
 class ServitecError(Exception):
     """A request failed; `message` is Spanish, for the person at the counter."""
 
-    def __init__(self, message: str, code: str = "error", fields: dict[str, str] | None = None,
-                 status: int | None = None):
+    def __init__(
+        self, message: str, code: str = "error", fields: dict[str, str] | None = None, status: int | None = None
+    ):
         super().__init__(message)
         self.message = message
         self.code = code
@@ -47,8 +48,14 @@ class InvalidInput(ServitecError):
 class LoginLocked(ServitecError):
     """429: sign-in locked after repeated failures; wait `retry_after` seconds."""
 
-    def __init__(self, message: str, code: str = "demasiados_intentos", fields: dict[str, str] | None = None,
-                 status: int | None = 429, retry_after: int = 0):
+    def __init__(
+        self,
+        message: str,
+        code: str = "demasiados_intentos",
+        fields: dict[str, str] | None = None,
+        status: int | None = 429,
+        retry_after: int = 0,
+    ):
         super().__init__(message, code, fields, status)
         self.retry_after = retry_after
 
@@ -58,7 +65,11 @@ class ServerUnavailable(ServitecError):
 
 
 _BY_STATUS: dict[int, type[ServitecError]] = {
-    401: NotAuthenticated, 403: PermissionDenied, 404: RecordNotFound, 409: ConflictError, 422: InvalidInput,
+    401: NotAuthenticated,
+    403: PermissionDenied,
+    404: RecordNotFound,
+    409: ConflictError,
+    422: InvalidInput,
 }
 
 
@@ -88,13 +99,20 @@ def _never_sent(exc: requests.RequestException) -> bool:
 def _unreachable(url: str, exc: requests.RequestException) -> ServerUnavailable:
     """The error for a request that got no answer: code certificado, sin_conexion or sin_respuesta."""
     if isinstance(exc, requests.exceptions.SSLError):
-        error = ServerUnavailable(f"No se pudo verificar el certificado del servidor {url}; revisa la dirección y "
-                                  "el certificado configurado.", "certificado")
+        error = ServerUnavailable(
+            f"No se pudo verificar el certificado del servidor {url}; revisa la dirección y "
+            "el certificado configurado.",
+            "certificado",
+        )
     elif _never_sent(exc):
-        error = ServerUnavailable(f"No se puede conectar al servidor {url}. Verifica que esté encendido y en la "
-                                  "misma red.", "sin_conexion")
+        error = ServerUnavailable(
+            f"No se puede conectar al servidor {url}. Verifica que esté encendido y en la misma red.", "sin_conexion"
+        )
     else:
-        error = ServerUnavailable(f"El servidor {url} no respondió (la conexión se cortó o tardó demasiado). Si era "
-                                  "un cambio, revisa si se guardó antes de repetirlo.", "sin_respuesta")
+        error = ServerUnavailable(
+            f"El servidor {url} no respondió (la conexión se cortó o tardó demasiado). Si era "
+            "un cambio, revisa si se guardó antes de repetirlo.",
+            "sin_respuesta",
+        )
     error.__cause__ = exc
     return error

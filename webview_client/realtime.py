@@ -73,17 +73,22 @@ class RealtimeListener:
         self._deliver_lock = threading.Lock()
         self._ws: websocket.WebSocket | None = None
 
-    def start(self, callback: Callable[[RealtimeEvent], None], since: int | None = None,
-              on_status: Callable[[str, str | None], None] | None = None,
-              on_notice: Callable[[RealtimeEvent], None] | None = None) -> None:
+    def start(
+        self,
+        callback: Callable[[RealtimeEvent], None],
+        since: int | None = None,
+        on_status: Callable[[str, str | None], None] | None = None,
+        on_notice: Callable[[RealtimeEvent], None] | None = None,
+    ) -> None:
         """Listen on a new thread (after stopping any earlier one); `since` replaces `last_seq`."""
         self.stop()
         if since is not None:
             self.last_seq = since
         self._callback, self._on_status, self._on_notice = callback, on_status, on_notice
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._listen_forever, args=(self._stop,), name="servitec-realtime",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._listen_forever, args=(self._stop,), name="servitec-realtime", daemon=True
+        )
         self._thread.start()
 
     def resume(self) -> None:
@@ -120,7 +125,7 @@ class RealtimeListener:
                 log.exception("Error en on_status(%r)", status)
 
     def _ws_url(self, token: str | None) -> str:
-        return "ws" + self._http.url[len("http"):] + "/ws?" + urlencode({"token": token})
+        return "ws" + self._http.url[len("http") :] + "/ws?" + urlencode({"token": token})
 
     def _sslopt(self) -> dict[str, Any] | None:
         if isinstance(self._http.verify, str):
@@ -194,8 +199,12 @@ class RealtimeListener:
         if self.last_seq is None:
             self.last_seq = until
         elif self.last_seq > until:
-            log.warning("El servidor va en el cambio %s y este cliente ya había visto el %s (¿otra base de "
-                        "datos?); se sigue desde el del servidor.", until, self.last_seq)
+            log.warning(
+                "El servidor va en el cambio %s y este cliente ya había visto el %s (¿otra base de "
+                "datos?); se sigue desde el del servidor.",
+                until,
+                self.last_seq,
+            )
             self.last_seq = until
         while self.last_seq < until:
             page = self._http.request("GET", "/sync/changes", params={"since": self.last_seq, "limit": CATCH_UP_PAGE})
@@ -225,5 +234,4 @@ class RealtimeListener:
             try:
                 self._callback(event)
             except Exception:
-                log.exception("Error en el callback de tiempo real (evento %s, seq %s)", event["event"],
-                              event["seq"])
+                log.exception("Error en el callback de tiempo real (evento %s, seq %s)", event["event"], event["seq"])

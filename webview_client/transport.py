@@ -43,8 +43,7 @@ class Transport:
         file for HTTPS with a self-signed certificate (False skips the check; None uses the system's)."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"La dirección del servidor debe ser como http://192.168.1.100:8000 "
-                             f"(se recibió {url!r}).")
+            raise ValueError(f"La dirección del servidor debe ser como http://192.168.1.100:8000 (se recibió {url!r}).")
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
             raise ValueError("timeout debe ser un número de segundos mayor que 0.")
         if isinstance(retry_attempts, bool) or not isinstance(retry_attempts, int) or retry_attempts < 0:
@@ -70,8 +69,16 @@ class Transport:
             del self._this_thread.session
             session.close()
 
-    def request(self, method: str, path: str, *, resend: bool | None = None, params: dict[str, Any] | None = None,
-                body: Any = None, data: dict[str, str] | None = None) -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        resend: bool | None = None,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        data: dict[str, str] | None = None,
+    ) -> Any:
         """One API call, retried as the module doc says; the JSON body, or a ServitecError."""
         if resend is None:
             resend = method in ("GET", "PUT", "DELETE")
@@ -92,11 +99,12 @@ class Transport:
                 return result
             if not retry or attempt >= self.retry_attempts:
                 raise failure
-            time.sleep(min(BACKOFF_SECONDS * 2 ** attempt, MAX_BACKOFF_SECONDS))
+            time.sleep(min(BACKOFF_SECONDS * 2**attempt, MAX_BACKOFF_SECONDS))
             attempt += 1
 
-    def _attempt(self, method: str, path: str, resend: bool, into: Path | None,
-                 **request: Any) -> tuple[Any, ServitecError | None, bool]:
+    def _attempt(
+        self, method: str, path: str, resend: bool, into: Path | None, **request: Any
+    ) -> tuple[Any, ServitecError | None, bool]:
         """One try: (result, None, _) or (None, error, whether to try again). The result is the JSON
         body, or with `into` the body streamed into that file.
 
@@ -105,8 +113,14 @@ class Transport:
         """
         session = getattr(self._this_thread, "session", self._session)
         try:
-            response = session.request(method, self.url + path, headers=self._auth_headers(), timeout=self.timeout,
-                                       verify=self.verify, **request)
+            response = session.request(
+                method,
+                self.url + path,
+                headers=self._auth_headers(),
+                timeout=self.timeout,
+                verify=self.verify,
+                **request,
+            )
         except requests.RequestException as exc:
             return (None, *self._unanswered(exc, resend))
         with response:
@@ -117,11 +131,19 @@ class Transport:
             try:
                 return response.json(), None, False
             except ValueError:
-                return None, ServitecError(f"{self.url} no respondió como un servidor de ServitecManager.",
-                                           "respuesta_invalida", status=response.status_code), False
+                return (
+                    None,
+                    ServitecError(
+                        f"{self.url} no respondió como un servidor de ServitecManager.",
+                        "respuesta_invalida",
+                        status=response.status_code,
+                    ),
+                    False,
+                )
 
-    def _save(self, response: requests.Response, into: Path,
-              resend: bool) -> tuple[Path | None, ServitecError | None, bool]:
+    def _save(
+        self, response: requests.Response, into: Path, resend: bool
+    ) -> tuple[Path | None, ServitecError | None, bool]:
         try:
             with open(into, "wb") as file:
                 for chunk in response.iter_content(DOWNLOAD_CHUNK):

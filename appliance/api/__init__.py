@@ -7,8 +7,8 @@ from flask_openapi3_swagger.plugins import RegisterPlugin
 
 from . import backups, clientes, inventario, ordenes, setup, stats, status, sync, usuarios, ventas
 from .errors import register_error_handlers
-from .headers import register_security_headers
 from .gate import register_gate
+from .headers import register_security_headers
 from .ws import register_ws
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 from flask import request, send_file
 from flask_openapi3 import APIBlueprint, Tag
@@ -11,40 +11,46 @@ from pydantic import BaseModel, Field
 from .. import backups
 from ..backups.service import BackupService
 from ..shop.errors import Invalid
-from .context import actor, config, offload, state
 from ..shop.schemas import RequestModel
-from .models import ERROR_RESPONSES, SIGNED_IN, ErrorResponse, Fecha, Salud
+from .context import actor, config, offload, state
 from .gate import requires
+from .models import ERROR_RESPONSES, SIGNED_IN, ErrorResponse, Salud
 
-bp = APIBlueprint("respaldos", __name__, url_prefix="/backups", abp_tags=[Tag(name="Respaldos")],
-                  abp_responses={**ERROR_RESPONSES, 503: ErrorResponse}, abp_security=SIGNED_IN)
+bp = APIBlueprint(
+    "respaldos",
+    __name__,
+    url_prefix="/backups",
+    abp_tags=[Tag(name="Respaldos")],
+    abp_responses={**ERROR_RESPONSES, 503: ErrorResponse},
+    abp_security=SIGNED_IN,
+)
 
 
 class Copia(BaseModel):
     ok: bool
     ruta: str
-    error: Optional[str]
+    error: str | None
 
 
 class Respaldo(BaseModel):
     nombre: str
-    tipo: Optional[Literal["manual", "auto", "pre-restore"]]
-    creado: Optional[str] = Field(description="Fecha ISO (UTC) en que se hizo")
-    tamano: Optional[int] = Field(None, description="Bytes")
-    sha256: Optional[str] = None
-    version_esquema: Optional[str] = None
-    filas: Optional[dict[str, int]] = Field(None, description="Filas de cada tabla principal")
-    hash_contenido: Optional[str] = None
-    duracion_s: Optional[float] = None
-    usuario: Optional[str] = Field(None, description="Quién lo pidió (null: automático)")
+    tipo: Literal["manual", "auto", "pre-restore"] | None
+    creado: str | None = Field(description="Fecha ISO (UTC) en que se hizo")
+    tamano: int | None = Field(None, description="Bytes")
+    sha256: str | None = None
+    version_esquema: str | None = None
+    filas: dict[str, int] | None = Field(None, description="Filas de cada tabla principal")
+    hash_contenido: str | None = None
+    duracion_s: float | None = None
+    usuario: str | None = Field(None, description="Quién lo pidió (null: automático)")
     verificado: bool = Field(description="Pasó integrity_check al crearlo")
-    copia: Optional[Copia] = Field(None, description="Resultado de la copia a BACKUP_COPY_DIR")
+    copia: Copia | None = Field(None, description="Resultado de la copia a BACKUP_COPY_DIR")
 
 
 class RespaldoListado(Respaldo):
     estado: Literal["verificado", "sin verificar", "invalido"]
     valido: bool
-    razon: Optional[str] = Field(description="Por qué no se puede restaurar")
+    razon: str | None = Field(description="Por qué no se puede restaurar")
 
 
 class RespaldosList(BaseModel):
@@ -57,8 +63,9 @@ class Restaurado(Respaldo):
 
 
 class NombrePath(BaseModel):
-    nombre: str = Field(max_length=80, pattern=backups.NAME_RE.pattern,
-                        description="p. ej. servitec-20261127-210000-auto.db")
+    nombre: str = Field(
+        max_length=80, pattern=backups.NAME_RE.pattern, description="p. ej. servitec-20261127-210000-auto.db"
+    )
 
 
 class RestoreIn(RequestModel):
@@ -81,8 +88,12 @@ def crear():
     return service().backup("manual", actor()), 201
 
 
-_FILE = {200: {"description": "El archivo SQLite del respaldo",
-               "content": {"application/vnd.sqlite3": {"schema": {"type": "string", "format": "binary"}}}}}
+_FILE = {
+    200: {
+        "description": "El archivo SQLite del respaldo",
+        "content": {"application/vnd.sqlite3": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
 
 
 @bp.get("/<nombre>", summary="Descargar un respaldo", responses=_FILE)
@@ -91,8 +102,7 @@ def descargar(path: NombrePath):
     file = backups.backup_path(config().backup_dir, path.nombre)
     if request.method == "GET":  # HEAD (added by Flask) sends no bytes: nothing left the server
         service().downloaded(path.nombre, actor())
-    return send_file(file.resolve(), mimetype="application/vnd.sqlite3", as_attachment=True,
-                     download_name=path.nombre)
+    return send_file(file.resolve(), mimetype="application/vnd.sqlite3", as_attachment=True, download_name=path.nombre)
 
 
 @bp.delete("/<nombre>", summary="Borrar un respaldo", responses={200: Respaldo})
@@ -101,11 +111,14 @@ def borrar(path: NombrePath):
     return service().delete(path.nombre, actor())
 
 
-@bp.post("/<nombre>/restore", summary="Restaurar un respaldo (reemplaza los datos actuales)",
-         responses={200: Restaurado})
+@bp.post(
+    "/<nombre>/restore", summary="Restaurar un respaldo (reemplaza los datos actuales)", responses={200: Restaurado}
+)
 @requires("respaldos:administrar")
 def restaurar(path: NombrePath, body: RestoreIn) -> Any:
     if body.confirmar != path.nombre:
-        raise Invalid("Para restaurar escribe el nombre exacto del respaldo en confirmar.",
-                      fields={"confirmar": "Debe ser el nombre del respaldo."})
+        raise Invalid(
+            "Para restaurar escribe el nombre exacto del respaldo en confirmar.",
+            fields={"confirmar": "Debe ser el nombre del respaldo."},
+        )
     return service().restore(path.nombre, actor())

@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel
 
 from ..shop import clientes, permissions
+from ..shop.schemas import ClienteIn, ClienteUpdate, Search, Version
 from .context import db, expected_version, rol, usuario, write
 from .gate import requires
-from ..shop.schemas import ClienteIn, ClienteUpdate, Search, Version
 from .models import ERROR_RESPONSES, SIGNED_IN, Fecha, IdPath, PageInfo, PageQuery, QueryModel
 
-bp = APIBlueprint("clientes", __name__, url_prefix="/clientes", abp_tags=[Tag(name="Clientes")],
-                  abp_responses=ERROR_RESPONSES, abp_security=SIGNED_IN)
+bp = APIBlueprint(
+    "clientes",
+    __name__,
+    url_prefix="/clientes",
+    abp_tags=[Tag(name="Clientes")],
+    abp_responses=ERROR_RESPONSES,
+    abp_security=SIGNED_IN,
+)
+
 
 class ClienteOut(BaseModel):
     id: str
     nombre: str
-    telefono: Optional[str]
-    email: Optional[str]
-    direccion: Optional[str]
-    rfc: Optional[str]
-    notas: Optional[str]
+    telefono: str | None
+    email: str | None
+    direccion: str | None
+    rfc: str | None
+    notas: str | None
     version: int
     creado_en: Fecha
     actualizado_en: Fecha
@@ -38,7 +43,7 @@ class ClientesQuery(PageQuery):
 
 
 class VersionQuery(QueryModel):
-    version: Optional[Version] = None
+    version: Version | None = None
 
 
 class ClienteEliminado(BaseModel):
@@ -51,13 +56,13 @@ class OrdenResumen(BaseModel):
     id: str
     folio: int
     equipo: str
-    marca: Optional[str]
-    modelo: Optional[str]
+    marca: str | None
+    modelo: str | None
     estado: str
     falla_reportada: str
-    costo_final: Optional[float]
+    costo_final: float | None
     creado_en: Fecha
-    fecha_entrega: Optional[Fecha]
+    fecha_entrega: Fecha | None
 
 
 class VentaResumen(BaseModel):
@@ -66,7 +71,7 @@ class VentaResumen(BaseModel):
     total: float
     estado: str
     fecha: Fecha
-    orden_id: Optional[str]
+    orden_id: str | None
 
 
 class Historial(BaseModel):
@@ -105,8 +110,9 @@ def actualizar(path: IdPath, body: ClienteUpdate):
         return clientes.update_cliente(tx, path.id, changes, version, usuario())
 
 
-@bp.delete("/<id>", summary="Eliminar cliente (baja lógica; no si tiene órdenes abiertas)",
-           responses={200: ClienteEliminado})
+@bp.delete(
+    "/<id>", summary="Eliminar cliente (baja lógica; no si tiene órdenes abiertas)", responses={200: ClienteEliminado}
+)
 @requires("clientes:eliminar")
 def eliminar(path: IdPath, query: VersionQuery):
     version = expected_version(query.version)

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, ContextManager, TypeVar
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import current_app, g, request
 
+from .. import workers
 from ..config import Config
+from ..shop import sync
 from ..shop.errors import Invalid
 from ..store import Actor, Database, Tx
-from .. import workers
-from ..shop import sync
-
 
 if TYPE_CHECKING:
     from ..app import AppState
 
 
-def state() -> "AppState":
+def state() -> AppState:
     """The running app's services (see app.AppState)."""
     return current_app.extensions["servitec"]
 
@@ -51,7 +52,7 @@ def actor() -> Actor:
     return Actor(current and current["id"], current and current["username"], g.get("client_ip"))
 
 
-def write() -> ContextManager[Tx]:
+def write() -> AbstractContextManager[Tx]:
     """A write transaction that knows who it is for (the audit trail reads `tx.actor`)."""
     return db().write(actor())
 
@@ -63,7 +64,9 @@ def expected_version(body_version: int | None = None) -> int | None:
         return body_version
     raw = header.strip().removeprefix("W/").strip('"')
     if not raw.isdigit() or len(raw) > 10:
-        raise Invalid("If-Match debe ser la versión del registro, p. ej. \"3\".", fields={"If-Match": "Versión no válida."})
+        raise Invalid(
+            'If-Match debe ser la versión del registro, p. ej. "3".', fields={"If-Match": "Versión no válida."}
+        )
     version = int(raw)
     if body_version is not None and body_version != version:
         raise Invalid("If-Match y version no coinciden.", fields={"version": "No coincide con If-Match."})

@@ -9,20 +9,35 @@ the same shape, without a stack trace.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from ..shop.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    TooManyAttempts,
+    Unauthorized,
+    Unavailable,
+)
 from ..shop.schemas import validation_fields
-from ..shop.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, TooManyAttempts, Unauthorized, Unavailable
 from ..store import CommitFailed, IntegrityError
 
 log = logging.getLogger(__name__)
 
-DOMAIN_STATUS = {NotFound: 404, Conflict: 409, Invalid: 422, Unauthorized: 401, Forbidden: 403, TooManyAttempts: 429,
-                 Unavailable: 503}
+DOMAIN_STATUS = {
+    NotFound: 404,
+    Conflict: 409,
+    Invalid: 422,
+    Unauthorized: 401,
+    Forbidden: 403,
+    TooManyAttempts: 429,
+    Unavailable: 503,
+}
 
 HTTP_MESSAGES = {
     400: ("peticion_invalida", "La petición no es válida."),
@@ -31,6 +46,7 @@ HTTP_MESSAGES = {
     413: ("peticion_demasiado_grande", "La petición es demasiado grande."),
     415: ("tipo_no_soportado", "Envía el cuerpo como JSON (Content-Type: application/json)."),
 }
+
 
 def error_response(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> Response:
     response = jsonify({"error": {"code": code, "message": message, "fields": fields or {}}})
@@ -47,11 +63,18 @@ def _body_problem() -> Response | None:
     body = request.get_json(silent=True)
     if body is None and request.get_data(cache=True).strip() != b"null":
         # orjson also refuses lone UTF-16 surrogates ("\ud800"): text no column could store.
-        return error_response(400, "json_invalido",
-                              "El cuerpo de la petición no es JSON válido (UTF-8, sin caracteres sustitutos sueltos).")
+        return error_response(
+            400,
+            "json_invalido",
+            "El cuerpo de la petición no es JSON válido (UTF-8, sin caracteres sustitutos sueltos).",
+        )
     if not isinstance(body, dict):
-        return error_response(422, "validacion", "El cuerpo de la petición debe ser un objeto JSON.",
-                              {"cuerpo": "Debe ser un objeto JSON."})
+        return error_response(
+            422,
+            "validacion",
+            "El cuerpo de la petición debe ser un objeto JSON.",
+            {"cuerpo": "Debe ser un objeto JSON."},
+        )
     return None
 
 
@@ -95,8 +118,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CommitFailed)
     def commit_failed(exc: CommitFailed) -> Response:
         log.error("No se pudo guardar: %s", exc)
-        return error_response(503, "no_guardado", "No se pudo guardar en la base de datos (¿disco lleno o dañado?). "
-                              "Nada de esta operación quedó registrado; avisa al encargado del servidor.")
+        return error_response(
+            503,
+            "no_guardado",
+            "No se pudo guardar en la base de datos (¿disco lleno o dañado?). "
+            "Nada de esta operación quedó registrado; avisa al encargado del servidor.",
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Flask, g, request
 
+from ..config import Config
 from ..security import tokens
 from ..security.addresses import address_allowed, client_address
 from ..shop import permissions, usuarios
-from ..config import Config
 from ..shop.errors import Forbidden, Unauthorized
 from .context import config, db, state
 
@@ -98,8 +99,9 @@ def register_gate(app: Flask) -> None:
     def gate() -> None:
         g.client_ip, allowed = _admission(config(), request.remote_addr, request.headers.get("X-Forwarded-For"))
         if not allowed:
-            log.warning("Petición rechazada de %s (fuera de ALLOWED_IPS): %s %s", g.client_ip, request.method,
-                        request.path)
+            log.warning(
+                "Petición rechazada de %s (fuera de ALLOWED_IPS): %s %s", g.client_ip, request.method, request.path
+            )
             raise Forbidden("Esta dirección no tiene permitido usar el servidor del taller.", code="ip_no_permitida")
         if is_public(app, request.endpoint):
             return

@@ -29,10 +29,13 @@ def swagger_script_hashes(app: Flask) -> list[str]:
     script that ever ended up in one.
     """
     with app.app_context():
-        page = render_template_string(swagger_html_string, doc_url="openapi.json",
-                                      swagger_config=app.config["SWAGGER_CONFIG"], oauth_config=None)
-    return [f"'sha256-{base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()}'"
-            for script in _INLINE_SCRIPT.findall(page)]
+        page = render_template_string(
+            swagger_html_string, doc_url="openapi.json", swagger_config=app.config["SWAGGER_CONFIG"], oauth_config=None
+        )
+    return [
+        f"'sha256-{base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()}'"
+        for script in _INLINE_SCRIPT.findall(page)
+    ]
 
 
 def content_security_policy(script_hashes: list[str]) -> str:

@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Annotated
 
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
-from typing_extensions import Annotated
 
 from ..shop import inventario
+from ..shop.schemas import ProductoIn, ProductoUpdate, Search, StockIn
 from .context import db, expected_version, usuario, write
 from .gate import requires
-from ..shop.schemas import ProductoIn, ProductoUpdate, Search, StockIn
 from .models import ERROR_RESPONSES, SIGNED_IN, Fecha, IdPath, PageInfo, PageQuery
 
-bp = APIBlueprint("inventario", __name__, url_prefix="/inventario", abp_tags=[Tag(name="Inventario")],
-                  abp_responses=ERROR_RESPONSES, abp_security=SIGNED_IN)
+bp = APIBlueprint(
+    "inventario",
+    __name__,
+    url_prefix="/inventario",
+    abp_tags=[Tag(name="Inventario")],
+    abp_responses=ERROR_RESPONSES,
+    abp_security=SIGNED_IN,
+)
+
 
 class ProductoOut(BaseModel):
     id: str
-    codigo: Optional[str]
+    codigo: str | None
     nombre: str
-    categoria: Optional[str]
+    categoria: str | None
     precio_compra: float
     precio_venta: float
     stock: int
@@ -39,8 +45,8 @@ class ProductosPage(PageInfo):
 
 class ProductosQuery(PageQuery):
     q: Search = None
-    categoria: Optional[str] = Field(None, max_length=60)
-    bajo_stock: Optional[bool] = None
+    categoria: str | None = Field(None, max_length=60)
+    bajo_stock: bool | None = None
     incluir_inactivos: bool = False
 
 
@@ -48,16 +54,16 @@ class Movimiento(BaseModel):
     id: int
     delta: int
     motivo: str
-    referencia: Optional[str]
-    nota: Optional[str]
-    usuario: Optional[str]
+    referencia: str | None
+    nota: str | None
+    usuario: str | None
     stock_resultante: int
     fecha: Fecha
 
 
 class StockOut(BaseModel):
     producto: ProductoOut
-    movimiento: Optional[Movimiento]
+    movimiento: Movimiento | None
 
 
 class Kardex(PageInfo):
@@ -104,8 +110,9 @@ def actualizar(path: IdPath, body: ProductoUpdate):
 @requires("inventario:ajustar")
 def ajustar_stock(path: IdPath, body: StockIn):
     with write() as tx:
-        return inventario.adjust_stock(tx, path.id, body.motivo, cantidad=body.cantidad, stock=body.stock,
-                                       nota=body.nota, usuario=usuario())
+        return inventario.adjust_stock(
+            tx, path.id, body.motivo, cantidad=body.cantidad, stock=body.stock, nota=body.nota, usuario=usuario()
+        )
 
 
 @bp.get("/<id>/movimientos", summary="Kárdex del producto", responses={200: Kardex})

@@ -6,12 +6,11 @@ only HTTP needs: query strings, paths, and how responses are documented.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
 from ..shop.schemas import Id
-
 
 Limit = Annotated[int, Field(ge=1, le=500, description="Máximo de registros por página")]
 Offset = Annotated[int, Field(ge=0, le=10_000_000, description="Registros a saltar")]
@@ -34,7 +33,7 @@ class QueryModel(BaseModel):
         cached = cls.__dict__.get("_schema_cache")
         if cached is None:
             cached = super().model_json_schema()
-            setattr(cls, "_schema_cache", cached)
+            cls._schema_cache = cached
         return cached
 
 
@@ -69,6 +68,7 @@ ERROR_RESPONSES: dict[int, type[BaseModel]] = {
     422: ErrorResponse,
 }
 
+
 class PageInfo(BaseModel):
     limit: int
     offset: int
@@ -77,8 +77,8 @@ class PageInfo(BaseModel):
 
 class Salud(BaseModel):
     estado: Literal["ok", "atrasado", "fallido", "sin_respaldos", "sin_copia"]
-    aviso: Optional[str]
-    ultimo: Optional[str] = Field(description="Nombre del último respaldo verificado")
-    fecha: Optional[Fecha]
-    edad_horas: Optional[float]
+    aviso: str | None
+    ultimo: str | None = Field(description="Nombre del último respaldo verificado")
+    fecha: Fecha | None
+    edad_horas: float | None
     en_curso: bool

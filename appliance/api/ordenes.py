@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
 
 from ..shop import ordenes, permissions
+from ..shop.schemas import Estado, EstadoIn, Id, OrdenIn, OrdenUpdate, ParteIn, Search
 from .context import config, db, expected_version, rol, usuario, write
 from .gate import requires
-from ..shop.schemas import Estado, Id, OrdenIn, OrdenUpdate, EstadoIn, ParteIn, Search
 from .models import ERROR_RESPONSES, SIGNED_IN, Fecha, IdPath, PageInfo, PageQuery
 
-bp = APIBlueprint("ordenes", __name__, url_prefix="/ordenes", abp_tags=[Tag(name="Órdenes de servicio")],
-                  abp_responses=ERROR_RESPONSES, abp_security=SIGNED_IN)
+bp = APIBlueprint(
+    "ordenes",
+    __name__,
+    url_prefix="/ordenes",
+    abp_tags=[Tag(name="Órdenes de servicio")],
+    abp_responses=ERROR_RESPONSES,
+    abp_security=SIGNED_IN,
+)
+
 
 class OrdenesQuery(PageQuery):
-    estado: Optional[Estado] = None
-    cliente_id: Optional[Id] = None
-    tecnico_id: Optional[Id] = None
+    estado: Estado | None = None
+    cliente_id: Id | None = None
+    tecnico_id: Id | None = None
     q: Search = None
 
 
@@ -33,27 +38,27 @@ class OrdenOut(BaseModel):
     folio: int
     cliente_id: str
     cliente_nombre: str
-    cliente_telefono: Optional[str]
+    cliente_telefono: str | None
     equipo: str
-    marca: Optional[str]
-    modelo: Optional[str]
-    numero_serie: Optional[str]
-    color: Optional[str]
-    accesorios: Optional[str]
-    contrasena: Optional[str]
+    marca: str | None
+    modelo: str | None
+    numero_serie: str | None
+    color: str | None
+    accesorios: str | None
+    contrasena: str | None
     falla_reportada: str
     condicion: list[Punto]
-    diagnostico: Optional[str]
-    presupuesto: Optional[float]
+    diagnostico: str | None
+    presupuesto: float | None
     anticipo: float
-    costo_final: Optional[float]
+    costo_final: float | None
     adeudo: float
-    tecnico_id: Optional[str]
+    tecnico_id: str | None
     prioridad: str
-    fecha_promesa: Optional[Fecha]
-    fecha_entrega: Optional[Fecha]
+    fecha_promesa: Fecha | None
+    fecha_entrega: Fecha | None
     garantia_dias: int
-    notas: Optional[str]
+    notas: str | None
     estado: str
     version: int
     creado_en: Fecha
@@ -61,22 +66,22 @@ class OrdenOut(BaseModel):
 
 
 class Cambio(BaseModel):
-    de_estado: Optional[str]
+    de_estado: str | None
     a_estado: str
-    nota: Optional[str]
-    usuario: Optional[str]
+    nota: str | None
+    usuario: str | None
     fecha: Fecha
 
 
 class Parte(BaseModel):
     id: str
     tipo: str
-    producto_id: Optional[str]
+    producto_id: str | None
     descripcion: str
     cantidad: int
     precio_unitario: float
     importe: float
-    usuario: Optional[str]
+    usuario: str | None
     fecha: Fecha
 
 
@@ -130,8 +135,16 @@ def actualizar(path: IdPath, body: OrdenUpdate):
 def cambiar_estado(path: IdPath, body: EstadoIn):
     version = expected_version(body.version)
     with write() as tx:
-        orden = ordenes.change_estado(tx, path.id, body.estado, nota=body.nota, registrar_adeudo=body.registrar_adeudo,
-                                      expected_version=version, usuario=usuario(), rol=rol())
+        orden = ordenes.change_estado(
+            tx,
+            path.id,
+            body.estado,
+            nota=body.nota,
+            registrar_adeudo=body.registrar_adeudo,
+            expected_version=version,
+            usuario=usuario(),
+            rol=rol(),
+        )
     return permissions.shown_orden(rol(), orden)
 
 

@@ -17,12 +17,12 @@ from flask import Blueprint, Response, abort, g, render_template, request, send_
 from pydantic import ValidationError
 
 from ..security import passwords
+from ..security.addresses import is_loopback
 from ..shop import usuarios
 from ..shop.errors import Conflict, DomainError, Forbidden
+from ..shop.schemas import SetupIn
 from .context import config, db, offload, write
 from .errors import validation_error_response
-from ..shop.schemas import SetupIn
-from ..security.addresses import is_loopback
 from .gate import public
 
 log = logging.getLogger(__name__)
@@ -39,13 +39,18 @@ def _refusal() -> DomainError | None:
     # The Host check stops DNS rebinding: a web page whose own name resolves to
     # 127.0.0.1 would otherwise reach this server as a same-origin loopback client.
     if not is_loopback(g.client_ip) or not _is_loopback_name(urlsplit(f"//{request.host}").hostname):
-        return Forbidden(f"La configuración inicial solo se hace en la PC del servidor: abre {here} en esa "
-                         "computadora.", code="solo_en_el_servidor")
+        return Forbidden(
+            f"La configuración inicial solo se hace en la PC del servidor: abre {here} en esa computadora.",
+            code="solo_en_el_servidor",
+        )
     # A reverse proxy on this PC that is not in TRUSTED_PROXIES makes every computer of
     # the network look like 127.0.0.1; its forwarding headers give it away.
     if any(name in request.headers for name in FORWARDING_HEADERS):
-        return Forbidden(f"La configuración inicial no se hace a través de un proxy: en la PC del servidor abre "
-                         f"{here} directamente.", code="solo_en_el_servidor")
+        return Forbidden(
+            f"La configuración inicial no se hace a través de un proxy: en la PC del servidor abre "
+            f"{here} directamente.",
+            code="solo_en_el_servidor",
+        )
     with db().read() as tx:
         if usuarios.owner_exists(tx):
             return _already_set_up()
@@ -57,8 +62,11 @@ def _is_loopback_name(hostname: str | None) -> bool:
 
 
 def _already_set_up() -> Conflict:
-    return Conflict("El taller ya está configurado: la cuenta del dueño ya existe. Inicia sesión en /docs; "
-                    "las cuentas del personal las crea el dueño.", code="ya_configurado")
+    return Conflict(
+        "El taller ya está configurado: la cuenta del dueño ya existe. Inicia sesión en /docs; "
+        "las cuentas del personal las crea el dueño.",
+        code="ya_configurado",
+    )
 
 
 def _check_same_origin() -> None:
@@ -112,7 +120,8 @@ def create_owner():
         # submissions at the same moment, the second finds the first one's owner.
         if usuarios.owner_exists(tx):
             raise _already_set_up()
-        usuario = usuarios.create_usuario(tx, {"username": body.username, "nombre": body.nombre, "rol": "dueno"},
-                                      password_hash)
+        usuario = usuarios.create_usuario(
+            tx, {"username": body.username, "nombre": body.nombre, "rol": "dueno"}, password_hash
+        )
     log.info("Cuenta de dueño %r creada desde /setup (%s)", usuario["username"], g.client_ip)
     return usuario, 201

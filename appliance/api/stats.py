@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
@@ -13,20 +13,26 @@ from .context import config, db, offload, state
 from .gate import requires
 from .models import ERROR_RESPONSES, SIGNED_IN, Fecha, Salud
 
-bp = APIBlueprint("stats", __name__, url_prefix="/stats", abp_tags=[Tag(name="Estadísticas")],
-                  abp_responses=ERROR_RESPONSES, abp_security=SIGNED_IN)
+bp = APIBlueprint(
+    "stats",
+    __name__,
+    url_prefix="/stats",
+    abp_tags=[Tag(name="Estadísticas")],
+    abp_responses=ERROR_RESPONSES,
+    abp_security=SIGNED_IN,
+)
 
 
 class OrdenBreve(BaseModel):
     id: str
     folio: int
     equipo: str
-    marca: Optional[str]
-    modelo: Optional[str]
+    marca: str | None
+    modelo: str | None
     estado: str
-    fecha_promesa: Optional[Fecha]
+    fecha_promesa: Fecha | None
     cliente_nombre: str
-    cliente_telefono: Optional[str]
+    cliente_telefono: str | None
 
 
 class ListaOrdenes(BaseModel):
@@ -47,7 +53,7 @@ class ResumenVentas(BaseModel):
 
 class ProductoBajo(BaseModel):
     id: str
-    codigo: Optional[str]
+    codigo: str | None
     nombre: str
     stock: int
     stock_minimo: int

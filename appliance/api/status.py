@@ -6,8 +6,7 @@ from flask import Blueprint, current_app, jsonify, render_template_string
 from flask_openapi3_swagger.templates import swagger_html_string
 
 from .. import APP_NAME, __version__
-from ..shop import usuarios
-from ..shop import clock
+from ..shop import clock, usuarios
 from .context import config, db, state
 from .gate import public
 
@@ -33,10 +32,12 @@ def status():
             body["configurado"] = usuarios.owner_exists(tx)
         if not body["configurado"]:
             settings = config()
-            body["aviso"] = ("Falta crear la cuenta del dueño. En la PC del servidor: "
-                             "python -m appliance create-user --rol dueno --username <usuario>, "
-                             f"o abre {'https' if settings.ssl_cert else 'http'}://localhost:{settings.port}/setup "
-                             "en esa PC.")
+            body["aviso"] = (
+                "Falta crear la cuenta del dueño. En la PC del servidor: "
+                "python -m appliance create-user --rol dueno --username <usuario>, "
+                f"o abre {'https' if settings.ssl_cert else 'http'}://localhost:{settings.port}/setup "
+                "en esa PC."
+            )
     return body, 200 if ok else 503
 
 
@@ -51,5 +52,9 @@ def openapi_json():
 def docs():
     # The page loads Swagger UI's files from /swagger/... (flask-openapi3-swagger's
     # package data, served locally) and the spec from /openapi.json: no internet needed.
-    return render_template_string(swagger_html_string, doc_url="openapi.json",
-                                  swagger_config=current_app.config["SWAGGER_CONFIG"], oauth_config=None)
+    return render_template_string(
+        swagger_html_string,
+        doc_url="openapi.json",
+        swagger_config=current_app.config["SWAGGER_CONFIG"],
+        oauth_config=None,
+    )

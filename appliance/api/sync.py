@@ -6,7 +6,7 @@ only its HTTP face.
 
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
@@ -17,8 +17,14 @@ from .context import caller, db, rol, write
 from .gate import requires
 from .models import ERROR_RESPONSES, SIGNED_IN, QueryModel
 
-bp = APIBlueprint("sync", __name__, url_prefix="/sync", abp_tags=[Tag(name="Sincronización")],
-                  abp_responses=ERROR_RESPONSES, abp_security=SIGNED_IN)
+bp = APIBlueprint(
+    "sync",
+    __name__,
+    url_prefix="/sync",
+    abp_tags=[Tag(name="Sincronización")],
+    abp_responses=ERROR_RESPONSES,
+    abp_security=SIGNED_IN,
+)
 
 
 class ChangesQuery(QueryModel):
@@ -46,10 +52,10 @@ class ChangesPage(BaseModel):
 class OpResult(BaseModel):
     op_id: str
     resultado: Literal["applied", "duplicate", "conflict", "rejected"]
-    original: Optional[str] = None
-    data: Optional[dict[str, Any]] = None
-    actual: Optional[dict[str, Any]] = None
-    error: Optional[dict[str, Any]] = None
+    original: str | None = None
+    data: dict[str, Any] | None = None
+    actual: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
 
 
 class PushOut(BaseModel):
@@ -73,8 +79,11 @@ def changes(query: ChangesQuery):
     return {"items": items, "last_seq": last_seq, "has_more": has_more}
 
 
-@bp.post("/push", summary="Enviar operaciones hechas sin conexión (en orden, cada una una sola vez)",
-         responses={200: PushOut})
+@bp.post(
+    "/push",
+    summary="Enviar operaciones hechas sin conexión (en orden, cada una una sola vez)",
+    responses={200: PushOut},
+)
 @requires("sesion")
 def push(body: PushIn):
     # Each op is checked with its REST endpoint's permission by the op table itself.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Annotated, Any, Literal, Optional
+from typing import Any, Literal
 
 import gevent
 from flask import g, request
@@ -12,15 +12,14 @@ from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field, ValidationError
 
 from ..security import passwords, tokens
-from ..shop import usuarios
-from ..shop import audit
+from ..shop import audit, usuarios
 from ..shop.errors import Forbidden, TooManyAttempts, Unauthorized
-from ..store import Actor
-from .errors import validation_error_response
-from .context import config, db, expected_version, offload, state, write
 from ..shop.schemas import PasswordIn, Rol, UsuarioIn, UsuarioUpdate
-from .models import ERROR_RESPONSES, SIGNED_IN, ErrorResponse, Fecha, Limit, Offset, PageInfo, QueryModel
+from ..store import Actor
+from .context import config, db, expected_version, offload, state, write
+from .errors import validation_error_response
 from .gate import public, requires
+from .models import ERROR_RESPONSES, SIGNED_IN, ErrorResponse, Fecha, Limit, Offset, PageInfo, QueryModel
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +27,7 @@ _TAGS = [Tag(name="Usuarios y sesión")]
 # Two blueprints only so that /openapi.json marks every operation but the login as needing a token.
 login_bp = APIBlueprint("sesion", __name__, abp_tags=_TAGS, abp_responses=ERROR_RESPONSES)
 bp = APIBlueprint("usuarios", __name__, abp_tags=_TAGS, abp_responses=ERROR_RESPONSES, abp_security=SIGNED_IN)
+
 
 class UsuarioOut(BaseModel):
     id: str
@@ -51,10 +51,10 @@ class UsuariosList(BaseModel):
 class TokenForm(BaseModel):
     username: str = Field(min_length=1, max_length=64, description="Usuario")
     password: str = Field(min_length=1, max_length=256, description="Contraseña")
-    grant_type: Optional[Literal["password"]] = None
-    scope: Optional[str] = Field(None, max_length=256)
-    client_id: Optional[str] = Field(None, max_length=256)
-    client_secret: Optional[str] = Field(None, max_length=256)
+    grant_type: Literal["password"] | None = None
+    scope: str | None = Field(None, max_length=256)
+    client_id: str | None = Field(None, max_length=256)
+    client_secret: str | None = Field(None, max_length=256)
 
 
 class TokenOut(BaseModel):
@@ -65,12 +65,12 @@ class TokenOut(BaseModel):
 
 
 class AuditoriaQuery(QueryModel):
-    usuario: Optional[str] = Field(None, max_length=64)
-    accion: Optional[str] = Field(None, max_length=64, description="p. ej. cliente_creado, inicio_sesion_fallido")
-    entidad: Optional[str] = Field(None, max_length=32, description="clientes, ordenes, productos, ventas, usuarios")
-    entidad_id: Optional[str] = Field(None, max_length=64)
-    desde: Optional[str] = Field(None, max_length=40, description="Fecha ISO (UTC) desde la que listar")
-    hasta: Optional[str] = Field(None, max_length=40, description="Fecha ISO (UTC) hasta la que listar (sin incluirla)")
+    usuario: str | None = Field(None, max_length=64)
+    accion: str | None = Field(None, max_length=64, description="p. ej. cliente_creado, inicio_sesion_fallido")
+    entidad: str | None = Field(None, max_length=32, description="clientes, ordenes, productos, ventas, usuarios")
+    entidad_id: str | None = Field(None, max_length=64)
+    desde: str | None = Field(None, max_length=40, description="Fecha ISO (UTC) desde la que listar")
+    hasta: str | None = Field(None, max_length=40, description="Fecha ISO (UTC) hasta la que listar (sin incluirla)")
     limit: Limit = 50
     offset: Offset = 0
 
@@ -78,12 +78,12 @@ class AuditoriaQuery(QueryModel):
 class AuditoriaRow(BaseModel):
     id: int
     fecha: Fecha
-    usuario_id: Optional[str]
-    usuario: Optional[str]
-    ip: Optional[str]
+    usuario_id: str | None
+    usuario: str | None
+    ip: str | None
     accion: str
-    entidad: Optional[str]
-    entidad_id: Optional[str]
+    entidad: str | None
+    entidad_id: str | None
     campos: list[str] = Field(description="Nombres de los campos que cambiaron (nunca sus valores)")
 
 
@@ -100,19 +100,31 @@ def _audit_login(accion: str, usuario_id: str | None, username: str) -> None:
 def _session(usuario: dict[str, Any]) -> dict[str, Any]:
     lifetime = dt.timedelta(hours=config().token_hours)
     access_token = tokens.issue_token(usuario, state().secret, lifetime)
-    return {"access_token": access_token, "token_type": "bearer", "expires_in": int(lifetime.total_seconds()),
-            "usuario": usuario}
+    return {
+        "access_token": access_token,
+        "token_type": "bearer",
+        "expires_in": int(lifetime.total_seconds()),
+        "usuario": usuario,
+    }
 
 
 # flask-openapi3 JSON-decodes every form field before validating, so the password
 # 12345678 would arrive as a number and "clave" (with quotes) as clave: the form is
 # parsed here from the raw fields, and only documented through the model.
-_TOKEN_BODY = {"requestBody": {"required": True, "content": {
-    "application/x-www-form-urlencoded": {"schema": TokenForm.model_json_schema()}}}}
+_TOKEN_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/x-www-form-urlencoded": {"schema": TokenForm.model_json_schema()}},
+    }
+}
 
 
-@login_bp.post("/token", summary="Iniciar sesión (OAuth2: formulario username y password)",
-               responses={200: TokenOut, 429: ErrorResponse}, openapi_extensions=_TOKEN_BODY)
+@login_bp.post(
+    "/token",
+    summary="Iniciar sesión (OAuth2: formulario username y password)",
+    responses={200: TokenOut, 429: ErrorResponse},
+    openapi_extensions=_TOKEN_BODY,
+)
 @public
 def token():
     try:
@@ -126,8 +138,11 @@ def token():
         raise TooManyAttempts(f"Demasiados intentos fallidos. Espera {wait} segundos y vuelve a intentar.", wait)
     with db().read() as tx:
         if not usuarios.owner_exists(tx):
-            raise Forbidden("El taller aún no tiene dueño: crea la cuenta del dueño en la PC del servidor "
-                            "(python -m appliance create-user --rol dueno, o la página /setup).", code="sin_dueno")
+            raise Forbidden(
+                "El taller aún no tiene dueño: crea la cuenta del dueño en la PC del servidor "
+                "(python -m appliance create-user --rol dueno, o la página /setup).",
+                code="sin_dueno",
+            )
         row = usuarios.login_row(tx, username)
     if not offload(passwords.verify_login, row, form.password):
         locked, pause = throttle.failed(username, address)
@@ -135,7 +150,9 @@ def token():
         _audit_login("inicio_sesion_bloqueado" if locked else "inicio_sesion_fallido", row and row["id"], username)
         if locked:
             log.warning("Inicio de sesión bloqueado %s s para %r desde %s", locked, username, address)
-            raise TooManyAttempts(f"Demasiados intentos fallidos. Espera {locked} segundos y vuelve a intentar.", locked)
+            raise TooManyAttempts(
+                f"Demasiados intentos fallidos. Espera {locked} segundos y vuelve a intentar.", locked
+            )
         gevent.sleep(pause)  # slows a guesser down without holding anyone else up
         raise Unauthorized("Usuario o contraseña incorrectos.", code="credenciales_invalidas")
     if not row["activo"]:
@@ -167,15 +184,15 @@ def yo():
     return g.usuario
 
 
-@bp.put("/usuarios/me/password", summary="Cambiar mi contraseña (cierra mis demás sesiones)",
-        responses={200: TokenOut})
+@bp.put("/usuarios/me/password", summary="Cambiar mi contraseña (cierra mis demás sesiones)", responses={200: TokenOut})
 @requires("sesion")
 def cambiar_password(body: PasswordIn):
     with db().read() as tx:
         row = usuarios.login_row(tx, g.usuario["username"])
     if not offload(passwords.verify_login, row, body.actual):
-        raise Forbidden("La contraseña actual no es correcta.", code="contrasena_incorrecta",
-                        fields={"actual": "No coincide."})
+        raise Forbidden(
+            "La contraseña actual no es correcta.", code="contrasena_incorrecta", fields={"actual": "No coincide."}
+        )
     password_hash = offload(passwords.hash_password, body.nueva)
     with write() as tx:
         usuario = usuarios.update_usuario(tx, g.usuario["id"], {}, None, password_hash=password_hash)
@@ -183,16 +200,20 @@ def cambiar_password(body: PasswordIn):
     return _session(usuario)
 
 
-@bp.put("/usuarios/<id>", summary="Editar usuario: rol, activo, restablecer contraseña, cerrar sesiones",
-        responses={200: UsuarioOut})
+@bp.put(
+    "/usuarios/<id>",
+    summary="Editar usuario: rol, activo, restablecer contraseña, cerrar sesiones",
+    responses={200: UsuarioOut},
+)
 @requires("usuarios:administrar")
 def actualizar(path: UsuarioPath, body: UsuarioUpdate):
     changes = body.model_dump(exclude_unset=True, exclude={"version", "password", "cerrar_sesiones"})
     password_hash = offload(passwords.hash_password, body.password) if body.password is not None else None
     version = expected_version(body.version)
     with write() as tx:
-        usuario = usuarios.update_usuario(tx, path.id, changes, version, password_hash=password_hash,
-                                      revoke=body.cerrar_sesiones)
+        usuario = usuarios.update_usuario(
+            tx, path.id, changes, version, password_hash=password_hash, revoke=body.cerrar_sesiones
+        )
     state().hub.recheck(usuario["id"])
     return usuario
 

@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal, Optional
+from typing import Literal
 
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
 
 from ..shop import clock, ventas
+from ..shop.schemas import CancelarIn, DiaIn, Id, VentaIn
 from .context import config, db, usuario, write
 from .gate import requires
-from ..shop.schemas import CancelarIn, DiaIn, Id, VentaIn
 from .models import ERROR_RESPONSES, SIGNED_IN, Fecha, IdPath, PageInfo, PageQuery
 
-bp = APIBlueprint("ventas", __name__, url_prefix="/ventas", abp_tags=[Tag(name="Ventas")],
-                  abp_responses=ERROR_RESPONSES, abp_security=SIGNED_IN)
+bp = APIBlueprint(
+    "ventas",
+    __name__,
+    url_prefix="/ventas",
+    abp_tags=[Tag(name="Ventas")],
+    abp_responses=ERROR_RESPONSES,
+    abp_security=SIGNED_IN,
+)
 
 
 class ItemOut(BaseModel):
-    producto_id: Optional[str]
+    producto_id: str | None
     descripcion: str
     cantidad: int
     precio_unitario: float
@@ -30,14 +36,14 @@ class ItemOut(BaseModel):
 class PagoOut(BaseModel):
     metodo: str
     monto: float
-    referencia: Optional[str]
+    referencia: str | None
 
 
 class VentaResumenOut(BaseModel):
     id: str
     folio: int
-    cliente_id: Optional[str]
-    orden_id: Optional[str]
+    cliente_id: str | None
+    orden_id: str | None
     subtotal: float
     iva: float
     descuento: float
@@ -45,10 +51,10 @@ class VentaResumenOut(BaseModel):
     pagado: float
     cambio: float
     estado: str
-    motivo_cancelacion: Optional[str]
-    cancelada_en: Optional[Fecha]
-    notas: Optional[str]
-    usuario: Optional[str]
+    motivo_cancelacion: str | None
+    cancelada_en: Fecha | None
+    notas: str | None
+    usuario: str | None
     fecha: Fecha
     version: int
 
@@ -63,10 +69,10 @@ class VentasPage(PageInfo):
 
 
 class VentasQuery(PageQuery):
-    desde: Optional[DiaIn] = Field(None, description="Primer día (hora local de la tienda)")
-    hasta: Optional[DiaIn] = Field(None, description="Último día, incluido")
-    cliente_id: Optional[Id] = None
-    estado: Optional[Literal["completada", "cancelada"]] = None
+    desde: DiaIn | None = Field(None, description="Primer día (hora local de la tienda)")
+    hasta: DiaIn | None = Field(None, description="Último día, incluido")
+    cliente_id: Id | None = None
+    estado: Literal["completada", "cancelada"] | None = None
 
 
 def _local_midnight(day: dt.date) -> str:
@@ -79,8 +85,13 @@ def crear(body: VentaIn):
     settings = config()
     data = body.model_dump()
     with write() as tx:
-        venta = ventas.create_venta(tx, data, iva_percent=settings.iva_percent,
-                                    prices_include_iva=settings.prices_include_iva, usuario=usuario())
+        venta = ventas.create_venta(
+            tx,
+            data,
+            iva_percent=settings.iva_percent,
+            prices_include_iva=settings.prices_include_iva,
+            usuario=usuario(),
+        )
     return venta, 201
 
 
@@ -90,8 +101,15 @@ def listar(query: VentasQuery):
     desde = _local_midnight(query.desde) if query.desde else None
     hasta = _local_midnight(query.hasta + dt.timedelta(days=1)) if query.hasta else None
     with db().read() as tx:
-        return ventas.list_ventas(tx, desde=desde, hasta=hasta, cliente_id=query.cliente_id, estado=query.estado,
-                                  limit=query.limit, offset=query.offset)
+        return ventas.list_ventas(
+            tx,
+            desde=desde,
+            hasta=hasta,
+            cliente_id=query.cliente_id,
+            estado=query.estado,
+            limit=query.limit,
+            offset=query.offset,
+        )
 
 
 @bp.get("/<id>", summary="Obtener venta", responses={200: VentaOut})
@@ -101,7 +119,9 @@ def obtener(path: IdPath):
         return ventas.get_venta(tx, path.id)
 
 
-@bp.post("/<id>/cancelar", summary="Cancelar venta (devuelve el stock; la venta se conserva)", responses={200: VentaOut})
+@bp.post(
+    "/<id>/cancelar", summary="Cancelar venta (devuelve el stock; la venta se conserva)", responses={200: VentaOut}
+)
 @requires("ventas:cancelar")
 def cancelar(path: IdPath, body: CancelarIn):
     with write() as tx:

@@ -35,8 +35,7 @@ from simple_websocket import ConnectionClosed
 from .. import realtime
 from ..shop import clock
 from ..shop.errors import Unauthorized
-from .context import db
-from .context import state
+from .context import db, state
 from .gate import authenticate, bearer_token, public
 
 log = logging.getLogger(__name__)
@@ -112,8 +111,12 @@ def ws_route(ws) -> None:
         if usuario is None:
             return
         subscriber, sent = hub.subscribe(usuario["rol"], usuario["id"])
-        ws.send(realtime.frame({"event": "conectado", "seq": sent, "ts": clock.now_iso()},
-                               {"usuario": usuario["username"], "rol": usuario["rol"]}))
+        ws.send(
+            realtime.frame(
+                {"event": "conectado", "seq": sent, "ts": clock.now_iso()},
+                {"usuario": usuario["username"], "rol": usuario["rol"]},
+            )
+        )
         since = request.args.get("since", "")
         if since.isdigit() and len(since) < 19:
             # Before any live event: what was missed, then the queue (which starts after `sent`).
@@ -132,8 +135,12 @@ def ws_route(ws) -> None:
             if kind == "closed":
                 return
             if kind == "overflow":
-                _close(ws, CLOSE_TOO_SLOW, f"Conexión demasiado lenta. Vuelve a conectar y envía "
-                                           f'{{"since": {sent}}} para recibir lo pendiente.')
+                _close(
+                    ws,
+                    CLOSE_TOO_SLOW,
+                    f"Conexión demasiado lenta. Vuelve a conectar y envía "
+                    f'{{"since": {sent}}} para recibir lo pendiente.',
+                )
                 return
             if kind == "notice":
                 ws.send(value)

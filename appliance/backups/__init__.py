@@ -13,5 +13,18 @@ from .listing import list_backups, newest_verified
 from .restore import restore_backup
 from .retention import apply_retention, delete_backup, plan_retention
 
-__all__ = ["KINDS", "MANIFEST", "NAME_RE", "BackupFailed", "apply_retention", "backup_path", "create_backup",
-           "delete_backup", "list_backups", "newest_verified", "plan_retention", "restore_backup", "verify_backup"]
+__all__ = [
+    "KINDS",
+    "MANIFEST",
+    "NAME_RE",
+    "BackupFailed",
+    "apply_retention",
+    "backup_path",
+    "create_backup",
+    "delete_backup",
+    "list_backups",
+    "newest_verified",
+    "plan_retention",
+    "restore_backup",
+    "verify_backup",
+]

@@ -8,6 +8,7 @@ keeps writing; it appears under its final name only once verified.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import errno
 import logging
@@ -19,8 +20,16 @@ from typing import Any
 
 from ..shop import clock
 from ..store import CommitFailed, StoreError, copies
-from .folder import (KINDS, BackupFailed, fsync_dir, link_no_clobber, manifest_lock, read_manifest, sha256_and_sync,
-                     write_manifest)
+from .folder import (
+    KINDS,
+    BackupFailed,
+    fsync_dir,
+    link_no_clobber,
+    manifest_lock,
+    read_manifest,
+    sha256_and_sync,
+    write_manifest,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,21 +51,28 @@ def _copy_to(path: Path, sha256: str, copy_dir: str | os.PathLike[str]) -> dict[
         os.replace(tmp, folder / path.name)
         fsync_dir(folder)
     except OSError as exc:
-        try:
+        with contextlib.suppress(OSError):
             tmp.unlink()
-        except OSError:
-            pass
-        reason = "no hay espacio en el disco" if exc.errno == errno.ENOSPC else (
-            exc.strerror if isinstance(exc.strerror, str) else str(exc))
+        reason = (
+            "no hay espacio en el disco"
+            if exc.errno == errno.ENOSPC
+            else (exc.strerror if isinstance(exc.strerror, str) else str(exc))
+        )
         error = f"No se pudo copiar a {folder}: {reason}"
         log.error("%s", error)
         return {"ok": False, "ruta": str(folder), "error": error}
     return {"ok": True, "ruta": str(folder / path.name), "error": None}
 
 
-def create_backup(source: str | os.PathLike[str], backup_dir: str | os.PathLike[str], kind: str = "manual",
-                  usuario: str | None = None, progress: copies.Progress | None = None,
-                  copy_dir: str | os.PathLike[str] | None = None, now: dt.datetime | None = None) -> dict[str, Any]:
+def create_backup(
+    source: str | os.PathLike[str],
+    backup_dir: str | os.PathLike[str],
+    kind: str = "manual",
+    usuario: str | None = None,
+    progress: copies.Progress | None = None,
+    copy_dir: str | os.PathLike[str] | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
     """Back up the live database file `source` into `backup_dir`; return its manifest entry.
 
     Raises BackupFailed if the copy cannot be written or fails its integrity check.
@@ -64,7 +80,7 @@ def create_backup(source: str | os.PathLike[str], backup_dir: str | os.PathLike[
     if kind not in KINDS:
         raise ValueError(f"unknown backup kind {kind!r}")
     started = time.monotonic()
-    created = (now or clock.now()).astimezone(dt.timezone.utc)
+    created = (now or clock.now()).astimezone(dt.UTC)
     folder = Path(backup_dir)
     if not Path(source).is_file():
         raise BackupFailed(f"No existe la base de datos {source}.")
@@ -92,10 +108,8 @@ def create_backup(source: str | os.PathLike[str], backup_dir: str | os.PathLike[
         raise BackupFailed(f"No se pudo escribir el respaldo en {folder}: {exc.strerror or exc}.") from None
     finally:
         for leftover in (tmp, Path(str(tmp) + "-journal")):
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
-            except FileNotFoundError:
-                pass
     entry = {
         "nombre": final.name,
         "tipo": kind,
@@ -115,7 +129,10 @@ def create_backup(source: str | os.PathLike[str], backup_dir: str | os.PathLike[
             write_manifest(folder, entries)
     except OSError as exc:
         final.unlink()  # a backup the manifest does not list would be shown as unverified
-        raise BackupFailed(_no_room(folder) if exc.errno == errno.ENOSPC else
-                           f"No se pudo anotar el respaldo en {folder / 'backups.json'}: {exc.strerror or exc}.") from None
+        raise BackupFailed(
+            _no_room(folder)
+            if exc.errno == errno.ENOSPC
+            else f"No se pudo anotar el respaldo en {folder / 'backups.json'}: {exc.strerror or exc}."
+        ) from None
     log.info("Respaldo creado: %s (%d bytes)", final.name, size)
     return entry

@@ -13,8 +13,9 @@ import json
 import logging
 import os
 import re
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, ContextManager
+from typing import Any
 
 from ..shop import clock
 from ..shop.errors import NotFound, Unavailable
@@ -33,7 +34,7 @@ class BackupFailed(Unavailable):
     code = "respaldo_fallido"
 
 
-def manifest_lock(folder: Path) -> ContextManager[LockFile]:
+def manifest_lock(folder: Path) -> AbstractContextManager[LockFile]:
     """Serialise manifest updates between processes."""
     return LockFile(folder / (MANIFEST + ".lock"))
 
@@ -97,7 +98,7 @@ def created_from_name(name: str) -> str:
     match = NAME_RE.match(name)
     if not match:
         return ""
-    moment = dt.datetime.strptime(match.group(1) + match.group(2), "%Y%m%d%H%M%S").replace(tzinfo=dt.timezone.utc)
+    moment = dt.datetime.strptime(match.group(1) + match.group(2), "%Y%m%d%H%M%S").replace(tzinfo=dt.UTC)
     return clock.iso(moment)
 
 

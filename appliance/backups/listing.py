@@ -33,8 +33,9 @@ def list_backups(backup_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
             reason = f"El archivo mide {size} bytes y al crearlo medía {entry.get('tamano')}."
         else:
             reason = None
-        listed.append({**entry, "estado": "invalido" if reason else "verificado", "valido": reason is None,
-                       "razon": reason})
+        listed.append(
+            {**entry, "estado": "invalido" if reason else "verificado", "valido": reason is None, "razon": reason}
+        )
     if folder.is_dir():
         for path in folder.glob("servitec-*.db"):
             if path.name in known:
@@ -45,11 +46,18 @@ def list_backups(backup_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
                 continue  # deleted meanwhile (retention, the owner) or a dangling link: nothing to list
             ok, reason = copies.verify_file(path, quick=True)
             match = NAME_RE.match(path.name)
-            listed.append({
-                "nombre": path.name, "tipo": match.group(3) if match else None,
-                "creado": created_from_name(path.name), "tamano": size, "verificado": False,
-                "estado": "sin verificar" if ok else "invalido", "valido": ok, "razon": reason,
-            })
+            listed.append(
+                {
+                    "nombre": path.name,
+                    "tipo": match.group(3) if match else None,
+                    "creado": created_from_name(path.name),
+                    "tamano": size,
+                    "verificado": False,
+                    "estado": "sin verificar" if ok else "invalido",
+                    "valido": ok,
+                    "razon": reason,
+                }
+            )
     listed.sort(key=lambda e: (e.get("creado") or "", e["nombre"]), reverse=True)
     return listed
 
@@ -57,6 +65,5 @@ def list_backups(backup_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
 def newest_verified(backup_dir: str | os.PathLike[str]) -> dict[str, Any] | None:
     """The newest backup that passed verification when made and whose file is still there."""
     folder = Path(backup_dir)
-    entries = sorted((e for e in read_manifest(folder) if e.get("verificado")), key=lambda e: e["creado"],
-                     reverse=True)
+    entries = sorted((e for e in read_manifest(folder) if e.get("verificado")), key=lambda e: e["creado"], reverse=True)
     return next((e for e in entries if (folder / e["nombre"]).is_file()), None)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..shop import audit, events, usuarios
 from ..shop.errors import Conflict
@@ -31,19 +32,28 @@ def _restorable(folder: Path, name: str) -> tuple[Path, dict[str, Any] | None]:
     path = backup_path(folder, name)
     ok, reason = copies.verify_file(path)
     if not ok:
-        raise Conflict(f"No se puede restaurar {name}: {reason} Los datos actuales no se modificaron.",
-                       code="respaldo_invalido")
+        raise Conflict(
+            f"No se puede restaurar {name}: {reason} Los datos actuales no se modificaron.", code="respaldo_invalido"
+        )
     entry = next((e for e in read_manifest(folder) if e["nombre"] == name), None)
     if entry is not None and sha256_and_sync(path) != entry["sha256"]:
-        raise Conflict(f"No se puede restaurar {name}: el archivo cambió desde que se creó (sha256 distinto). "
-                       "Los datos actuales no se modificaron.", code="respaldo_invalido")
+        raise Conflict(
+            f"No se puede restaurar {name}: el archivo cambió desde que se creó (sha256 distinto). "
+            "Los datos actuales no se modificaron.",
+            code="respaldo_invalido",
+        )
     return path, entry
 
 
-def restore_backup(database: Database | str | os.PathLike[str], backup_dir: str | os.PathLike[str], name: str,
-                   actor: Actor | None = None, progress: copies.Progress | None = None,
-                   copy_dir: str | os.PathLike[str] | None = None,
-                   run: Callable[..., Any] = _direct) -> dict[str, Any]:
+def restore_backup(
+    database: Database | str | os.PathLike[str],
+    backup_dir: str | os.PathLike[str],
+    name: str,
+    actor: Actor | None = None,
+    progress: copies.Progress | None = None,
+    copy_dir: str | os.PathLike[str] | None = None,
+    run: Callable[..., Any] = _direct,
+) -> dict[str, Any]:
     """Replace the live database's content with backup `name`; return its entry plus `respaldo_previo`.
 
     The backup is verified first (refused with Conflict, live data untouched).
@@ -73,23 +83,36 @@ def restore_backup(database: Database | str | os.PathLike[str], backup_dir: str 
             after_seq = events.last_seq(tx)
         restored = run(paused.replace_with, path, progress)
         if entry is None:
-            entry = {"nombre": name, "tipo": NAME_RE.match(name).group(3), "creado": created_from_name(name),
-                     "verificado": False, **restored}
+            entry = {
+                "nombre": name,
+                "tipo": NAME_RE.match(name).group(3),
+                "creado": created_from_name(name),
+                "verificado": False,
+                **restored,
+            }
         recorded = entry.get("hash_contenido") or ""
         comparable = recorded.startswith(copies.HASH_FORMAT)  # else: counts only (an older backup's hash)
         matches = entry.get("filas") == restored["filas"] and (not comparable or recorded == restored["hash_contenido"])
-        datos = {"respaldo": name, "creado": entry.get("creado"), "respaldo_previo": previous["nombre"],
-                 "coincide": matches}
+        datos = {
+            "respaldo": name,
+            "creado": entry.get("creado"),
+            "respaldo_previo": previous["nombre"],
+            "coincide": matches,
+        }
         with paused.transaction(actor) as tx:
             skipped = usuarios.carry_over_accounts(tx, accounts)
             audit.carry_over(tx, trail)
             events.record_restore(tx, after_seq, datos, usuario)
     if skipped:
-        log.warning("Cuentas que no se conservaron al restaurar (otra cuenta del respaldo tiene su nombre): %s",
-                    ", ".join(skipped))
+        log.warning(
+            "Cuentas que no se conservaron al restaurar (otra cuenta del respaldo tiene su nombre): %s",
+            ", ".join(skipped),
+        )
     database.reload_server_id()
     if not matches:
-        raise BackupFailed(f"Los datos restaurados no coinciden con el manifiesto de {name}. Los datos de antes "
-                           f"están en {previous['nombre']}.")
+        raise BackupFailed(
+            f"Los datos restaurados no coinciden con el manifiesto de {name}. Los datos de antes "
+            f"están en {previous['nombre']}."
+        )
     log.warning("Base de datos restaurada desde %s (respaldo previo: %s)", name, previous["nombre"])
     return {**entry, "respaldo_previo": previous["nombre"]}

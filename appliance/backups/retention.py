@@ -8,17 +8,23 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from ..shop import clock
 from ..shop.errors import Conflict
 from .folder import backup_path, manifest_lock, read_manifest, remove, write_manifest
 
 
-def plan_retention(entries: Iterable[dict[str, Any]], now: dt.datetime, keep_hourly: int = 48,
-                   keep_daily: int = 14, keep_weekly: int = 8,
-                   keep_monthly: int = 12) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def plan_retention(
+    entries: Iterable[dict[str, Any]],
+    now: dt.datetime,
+    keep_hourly: int = 48,
+    keep_daily: int = 14,
+    keep_weekly: int = 8,
+    keep_monthly: int = 12,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Grandfather-father-son over `auto` entries: (keep, delete), each newest first.
 
     Each rule keeps the newest backup of each of its N most recent periods
@@ -42,7 +48,7 @@ def plan_retention(entries: Iterable[dict[str, Any]], now: dt.datetime, keep_hou
         for entry in autos:  # newest first, so the first of each period is its newest
             if len(seen) >= count:
                 break
-            bucket = period(clock.parse_iso(entry["creado"]).astimezone(dt.timezone.utc))
+            bucket = period(clock.parse_iso(entry["creado"]).astimezone(dt.UTC))
             if bucket not in seen:
                 seen.add(bucket)
                 keep_names.add(entry["nombre"])
@@ -55,9 +61,15 @@ def plan_retention(entries: Iterable[dict[str, Any]], now: dt.datetime, keep_hou
     return keep, delete
 
 
-def apply_retention(backup_dir: str | os.PathLike[str], now: dt.datetime | None = None, keep_hourly: int = 48,
-                    keep_daily: int = 14, keep_weekly: int = 8, keep_monthly: int = 12,
-                    copy_dir: str | os.PathLike[str] | None = None) -> list[dict[str, Any]]:
+def apply_retention(
+    backup_dir: str | os.PathLike[str],
+    now: dt.datetime | None = None,
+    keep_hourly: int = 48,
+    keep_daily: int = 14,
+    keep_weekly: int = 8,
+    keep_monthly: int = 12,
+    copy_dir: str | os.PathLike[str] | None = None,
+) -> list[dict[str, Any]]:
     """Delete the automatic backups `plan_retention` drops (files, copies and manifest entries); return them."""
     folder = Path(backup_dir)
     if not folder.is_dir():
@@ -72,8 +84,9 @@ def apply_retention(backup_dir: str | os.PathLike[str], now: dt.datetime | None 
     return delete
 
 
-def delete_backup(backup_dir: str | os.PathLike[str], name: str,
-                  copy_dir: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+def delete_backup(
+    backup_dir: str | os.PathLike[str], name: str, copy_dir: str | os.PathLike[str] | None = None
+) -> dict[str, Any]:
     """Delete one backup for the owner; refuses to delete the only verified backup."""
     folder = Path(backup_dir)
     backup_path(folder, name)
@@ -82,8 +95,10 @@ def delete_backup(backup_dir: str | os.PathLike[str], name: str,
         entry = next((e for e in entries if e["nombre"] == name), None)
         verified = [e for e in entries if e.get("verificado") and (folder / e["nombre"]).is_file()]
         if entry is not None and entry.get("verificado") and len(verified) == 1 and verified[0] is entry:
-            raise Conflict(f"No se puede borrar {name}: es el único respaldo verificado. Haz otro respaldo antes.",
-                           code="unico_respaldo")
+            raise Conflict(
+                f"No se puede borrar {name}: es el único respaldo verificado. Haz otro respaldo antes.",
+                code="unico_respaldo",
+            )
         if entry is not None:
             write_manifest(folder, [e for e in entries if e is not entry])
     remove(folder, name, copy_dir if entry is not None else None)

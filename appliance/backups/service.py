@@ -13,8 +13,9 @@ import datetime as dt
 import logging
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import gevent
 from gevent.lock import Semaphore
@@ -77,10 +78,17 @@ class BackupService:
             if progress is not None and progress != sent:
                 sent = progress
                 copied, total = progress
-                self.hub.notify("respaldo_progreso", {
-                    "operacion": self._operation, "paginas_copiadas": copied, "paginas_total": total,
-                    "porcentaje": round(100 * copied / total, 1) if total else 100.0,
-                    "fase": "verificando" if copied >= total else "copiando"}, PERMISSION)
+                self.hub.notify(
+                    "respaldo_progreso",
+                    {
+                        "operacion": self._operation,
+                        "paginas_copiadas": copied,
+                        "paginas_total": total,
+                        "porcentaje": round(100 * copied / total, 1) if total else 100.0,
+                        "fase": "verificando" if copied >= total else "copiando",
+                    },
+                    PERMISSION,
+                )
         return workers.result(pending)
 
     def _record_progress(self, copied: int, total: int) -> None:
@@ -106,8 +114,15 @@ class BackupService:
         """Make a verified backup now; BackupBusy if one is running, BackupFailed if it cannot be made."""
         self._start(kind)
         try:
-            entry = self._in_thread(create_backup, self.database.path, self.folder, kind,
-                                    actor and actor.usuario, self._record_progress, self.copy_dir)
+            entry = self._in_thread(
+                create_backup,
+                self.database.path,
+                self.folder,
+                kind,
+                actor and actor.usuario,
+                self._record_progress,
+                self.copy_dir,
+            )
         except BackupFailed as exc:
             self.last_failure = {"fecha": clock.now_iso(), "tipo": kind, "mensaje": exc.message}
             log.error("Falló el respaldo %s: %s", kind, exc.message)
@@ -118,10 +133,19 @@ class BackupService:
         self.last_failure = None
         removed = []
         if kind == "auto":
-            removed = [e["nombre"] for e in self._in_thread(
-                apply_retention, self.folder, clock.now(), self.config.backup_keep_hourly,
-                self.config.backup_keep_daily, self.config.backup_keep_weekly, self.config.backup_keep_monthly,
-                self.copy_dir)]
+            removed = [
+                e["nombre"]
+                for e in self._in_thread(
+                    apply_retention,
+                    self.folder,
+                    clock.now(),
+                    self.config.backup_keep_hourly,
+                    self.config.backup_keep_daily,
+                    self.config.backup_keep_weekly,
+                    self.config.backup_keep_monthly,
+                    self.copy_dir,
+                )
+            ]
         if actor is not None:
             self._audit("respaldo_creado", entry["nombre"], actor)
         self.hub.notify("respaldo_creado", {**entry, "eliminados": removed}, PERMISSION)
@@ -131,8 +155,9 @@ class BackupService:
         """Restore backup `name` into the live database (see restore_backup); writes wait meanwhile."""
         self._start("restauracion")
         try:
-            entry = restore_backup(self.database, self.folder, name, actor, self._record_progress,
-                                           self.copy_dir, run=self._in_thread)
+            entry = restore_backup(
+                self.database, self.folder, name, actor, self._record_progress, self.copy_dir, run=self._in_thread
+            )
         finally:
             self._finish()
         # No notice: base_restaurada is in the change log, so every socket, and every
@@ -247,6 +272,11 @@ class BackupService:
             estado, aviso = "sin_copia", f"El último respaldo está solo en esta PC. {copy.get('error')}."
         else:
             estado, aviso = "ok", None
-        return {"estado": estado, "aviso": aviso, "ultimo": newest and newest["nombre"],
-                "fecha": newest and newest["creado"], "edad_horas": None if age is None else round(age, 1),
-                "en_curso": self._busy.locked()}
+        return {
+            "estado": estado,
+            "aviso": aviso,
+            "ultimo": newest and newest["nombre"],
+            "fecha": newest and newest["creado"],
+            "edad_horas": None if age is None else round(age, 1),
+            "en_curso": self._busy.locked(),
+        }

@@ -7,6 +7,7 @@ browsers warn until someone accepts it.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import ipaddress
@@ -62,10 +63,8 @@ class GeneratedCert:
 def lan_addresses(hostname: str) -> list[IPAddress]:
     """This machine's addresses other clients can reach it by (no loopback, no link-local)."""
     candidates = []
-    try:
+    with contextlib.suppress(OSError):
         candidates += [info[4][0] for info in socket.getaddrinfo(hostname, None)]
-    except OSError:
-        pass
     for family, probe in ROUTE_PROBES:
         try:
             with socket.socket(family, socket.SOCK_DGRAM) as sock:
@@ -123,8 +122,9 @@ def subject_names(hostname: str, hosts: list[str] | tuple[str, ...] = ()) -> lis
     return unique
 
 
-def generate(out_dir: str | os.PathLike[str], days: int, hosts: list[str] | tuple[str, ...] = (),
-             force: bool = False) -> GeneratedCert:
+def generate(
+    out_dir: str | os.PathLike[str], days: int, hosts: list[str] | tuple[str, ...] = (), force: bool = False
+) -> GeneratedCert:
     """Write a self-signed EC P-256 certificate and its key (0600) into `out_dir`."""
     if not 1 <= days <= MAX_DAYS:
         raise CertError(f"--days debe estar entre 1 y {MAX_DAYS}, no {days}.")
@@ -145,10 +145,12 @@ def generate(out_dir: str | os.PathLike[str], days: int, hosts: list[str] | tupl
     not_after = not_before + dt.timedelta(days=days)
     # The common name is only what a certificate viewer shows (64 characters at
     # most); clients match the subject alternative names.
-    subject = x509.Name([
-        x509.NameAttribute(NameOID.COMMON_NAME, (hostname or "ServitecManager")[:64]),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "ServitecManager"),
-    ])
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, (hostname or "ServitecManager")[:64]),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "ServitecManager"),
+        ]
+    )
     cert = (
         x509.CertificateBuilder()
         .subject_name(subject)
@@ -157,14 +159,28 @@ def generate(out_dir: str | os.PathLike[str], days: int, hosts: list[str] | tupl
         .serial_number(x509.random_serial_number())
         .not_valid_before(not_before)
         .not_valid_after(not_after)
-        .add_extension(x509.SubjectAlternativeName([
-            x509.DNSName(entry) if isinstance(entry, str) else x509.IPAddress(entry) for entry in names
-        ]), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName(entry) if isinstance(entry, str) else x509.IPAddress(entry) for entry in names]
+            ),
+            critical=False,
+        )
         # Not a CA: Firefox refuses a CA certificate used as a server's own.
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
-                                     data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                                     crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         # Key identifiers (RFC 5280, 4.2.1.1-2): path builders match a certificate to its issuer by them.
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
@@ -172,11 +188,19 @@ def generate(out_dir: str | os.PathLike[str], days: int, hosts: list[str] | tupl
         .sign(key, hashes.SHA256())
     )
     out.mkdir(parents=True, exist_ok=True)
-    _replace(key_path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                         serialization.NoEncryption()), 0o600)
+    _replace(
+        key_path,
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
+        0o600,
+    )
     _replace(cert_path, cert.public_bytes(serialization.Encoding.PEM), 0o644)
-    return GeneratedCert(cert_path, key_path, tuple(str(entry) for entry in names),
-                         fingerprint(cert.public_bytes(serialization.Encoding.DER)), not_after)
+    return GeneratedCert(
+        cert_path,
+        key_path,
+        tuple(str(entry) for entry in names),
+        fingerprint(cert.public_bytes(serialization.Encoding.DER)),
+        not_after,
+    )
 
 
 def _replace(path: Path, content: bytes, mode: int) -> None:

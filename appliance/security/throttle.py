@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 SLOWDOWN_SECONDS = 1.0
 ADDRESS_FACTOR = 3
@@ -49,8 +49,11 @@ class LoginThrottle:
     def retry_after(self, username: str, address: str) -> int:
         """Seconds until a login for this user from this address may be tried; 0 if now."""
         now = self._clock()
-        waits = [record.locked_until - now for key, _ in self._keys(username, address)
-                 if (record := self._live(key)) and record.locked_until > now]
+        waits = [
+            record.locked_until - now
+            for key, _ in self._keys(username, address)
+            if (record := self._live(key)) and record.locked_until > now
+        ]
         return math.ceil(max(waits)) if waits else 0
 
     def failed(self, username: str, address: str) -> tuple[int, float]:

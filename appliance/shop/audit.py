@@ -8,27 +8,37 @@ customers' data) stay in their own tables.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import orjson
 
-from . import clock
 from ..store import Tx
+from . import clock
 from .records import page
 
 # Bookkeeping fields every update touches; listing them would hide the real change.
 _NOISE = frozenset({"id", "version", "actualizado_en", "creado_en", "busqueda"})
 
 
-def record(tx: Tx, accion: str, entidad: str | None = None, entidad_id: str | None = None,
-           campos: Iterable[str] = ()) -> None:
+def record(
+    tx: Tx, accion: str, entidad: str | None = None, entidad_id: str | None = None, campos: Iterable[str] = ()
+) -> None:
     """Append an audit row for the transaction's actor (None = the server itself, e.g. the CLI)."""
     actor = tx.actor
     tx.execute(
         "INSERT INTO auditoria (fecha, usuario_id, usuario, ip, accion, entidad, entidad_id, campos)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (clock.now_iso(), actor and actor.usuario_id, actor and actor.usuario, actor and actor.ip, accion, entidad,
-         entidad_id, orjson.dumps(sorted(campos)).decode()),
+        (
+            clock.now_iso(),
+            actor and actor.usuario_id,
+            actor and actor.usuario,
+            actor and actor.ip,
+            accion,
+            entidad,
+            entidad_id,
+            orjson.dumps(sorted(campos)).decode(),
+        ),
     )
 
 
@@ -39,7 +49,9 @@ def changed_fields(tx: Tx, entidad: str, entidad_id: str, op: str, datos: dict[s
     if op == "crear":
         return [name for name, value in datos.items() if value not in (None, "", []) and name not in _NOISE]
     previous_text = tx.value(
-        "SELECT datos FROM cambios WHERE entidad = ? AND entidad_id = ? ORDER BY seq DESC LIMIT 1", (entidad, entidad_id))
+        "SELECT datos FROM cambios WHERE entidad = ? AND entidad_id = ? ORDER BY seq DESC LIMIT 1",
+        (entidad, entidad_id),
+    )
     previous = orjson.loads(previous_text) if previous_text else {}
     return [name for name, value in datos.items() if name not in _NOISE and previous.get(name) != value]
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from ..store import Tx
 from . import clock
 from .errors import Conflict, NotFound
 from .events import record_change
 from .money import to_number
 from .records import check_version, page, reject_blanks, update_row
-from ..store import Tx
 from .text import search_clause, search_text
 
 FIELDS = ("nombre", "telefono", "email", "direccion", "rfc", "notas")
@@ -26,8 +26,7 @@ def list_clientes(tx: Tx, *, q: str | None = None, limit: int = 50, offset: int 
     """A page of live customers by name, optionally filtered by a search over nombre/telefono/email."""
     where, params = search_clause("busqueda", q)
     rows = tx.all(
-        f"SELECT {COLUMNS} FROM clientes WHERE eliminado_en IS NULL{where}"
-        " ORDER BY nombre, id LIMIT ? OFFSET ?",
+        f"SELECT {COLUMNS} FROM clientes WHERE eliminado_en IS NULL{where} ORDER BY nombre, id LIMIT ? OFFSET ?",
         (*params, limit + 1, offset),
     )
     return page(rows, limit, offset)
@@ -68,15 +67,22 @@ def update_cliente(
         return current
     merged = {**current, **changes}
     version = update_row(
-        tx, "clientes", cliente_id, {**changes, "busqueda": _searchable(merged)}, expected_version,
-        label="el cliente", alive=" AND eliminado_en IS NULL",
+        tx,
+        "clientes",
+        cliente_id,
+        {**changes, "busqueda": _searchable(merged)},
+        expected_version,
+        label="el cliente",
+        alive=" AND eliminado_en IS NULL",
     )
     cliente = get_cliente(tx, cliente_id)
     record_change(tx, "cliente_actualizado", "clientes", cliente_id, version, "actualizar", cliente, usuario)
     return cliente
 
 
-def delete_cliente(tx: Tx, cliente_id: str, expected_version: int | None = None, usuario: str | None = None) -> dict[str, Any]:
+def delete_cliente(
+    tx: Tx, cliente_id: str, expected_version: int | None = None, usuario: str | None = None
+) -> dict[str, Any]:
     """Soft-delete a customer; refused while they have open service orders."""
     cliente = get_cliente(tx, cliente_id)
     open_orders = tx.all(
@@ -90,11 +96,23 @@ def delete_cliente(tx: Tx, cliente_id: str, expected_version: int | None = None,
             code="cliente_con_ordenes_abiertas",
         )
     version = update_row(
-        tx, "clientes", cliente_id, {"eliminado_en": clock.now_iso()}, expected_version,
-        label="el cliente", alive=" AND eliminado_en IS NULL",
+        tx,
+        "clientes",
+        cliente_id,
+        {"eliminado_en": clock.now_iso()},
+        expected_version,
+        label="el cliente",
+        alive=" AND eliminado_en IS NULL",
     )
     record_change(
-        tx, "cliente_eliminado", "clientes", cliente_id, version, "eliminar", {"id": cliente_id, "version": version}, usuario
+        tx,
+        "cliente_eliminado",
+        "clientes",
+        cliente_id,
+        version,
+        "eliminar",
+        {"id": cliente_id, "version": version},
+        usuario,
     )
     return {"id": cliente_id, "eliminado": True, "version": version}
 

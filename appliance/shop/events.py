@@ -10,8 +10,8 @@ from typing import Any
 
 import orjson
 
-from . import audit, clock
 from ..store import Tx
+from . import audit, clock
 
 
 def record_change(
@@ -47,8 +47,16 @@ def changes_after(tx: Tx, since: int, limit: int) -> list[dict[str, Any]]:
         (since, limit),
     )
     return [
-        {"event": row["evento"], "data": orjson.loads(row["datos"]), "seq": row["seq"], "ts": row["fecha"],
-         "entidad": row["entidad"], "id": row["entidad_id"], "version": row["version"], "op": row["op"]}
+        {
+            "event": row["evento"],
+            "data": orjson.loads(row["datos"]),
+            "seq": row["seq"],
+            "ts": row["fecha"],
+            "entidad": row["entidad"],
+            "id": row["entidad_id"],
+            "version": row["version"],
+            "op": row["op"],
+        }
         for row in rows
     ]
 

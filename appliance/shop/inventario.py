@@ -10,12 +10,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from ..store import Tx
 from . import clock
 from .errors import Conflict, Invalid, NotFound
 from .events import record_change
 from .money import to_number
 from .records import check_version, page, reject_blanks, update_row
-from ..store import Tx
 from .text import search_clause, search_text
 
 FIELDS = ("codigo", "nombre", "categoria", "precio_compra", "precio_venta", "stock_minimo", "activo")
@@ -144,7 +144,12 @@ def update_producto(
         changes["activo"] = 1 if changes["activo"] else 0
     merged = {**current, **changes}
     version = update_row(
-        tx, "productos", producto_id, {**changes, "busqueda": _searchable(merged)}, expected_version, label="el producto"
+        tx,
+        "productos",
+        producto_id,
+        {**changes, "busqueda": _searchable(merged)},
+        expected_version,
+        label="el producto",
     )
     producto = get_producto(tx, producto_id)
     record_change(tx, "producto_actualizado", "productos", producto_id, version, "actualizar", producto, usuario)
@@ -184,9 +189,20 @@ def move_stock(
         (producto_id, delta, motivo, referencia, nota, usuario, resulting, clock.now_iso()),
     )
     record_change(
-        tx, "stock_actualizado", "productos", producto_id, producto["version"], "actualizar",
-        {"id": producto_id, "nombre": producto["nombre"], "stock": resulting, "delta": delta, "motivo": motivo,
-         "referencia": referencia},
+        tx,
+        "stock_actualizado",
+        "productos",
+        producto_id,
+        producto["version"],
+        "actualizar",
+        {
+            "id": producto_id,
+            "nombre": producto["nombre"],
+            "stock": resulting,
+            "delta": delta,
+            "motivo": motivo,
+            "referencia": referencia,
+        },
         usuario,
     )
     return resulting
@@ -210,7 +226,10 @@ def adjust_stock(
     producto = get_producto(tx, producto_id)
     if motivo == "conteo":
         if stock is None or cantidad is not None:
-            raise Invalid("Para un conteo indica solo 'stock' (las piezas contadas).", fields={"stock": "Obligatorio en un conteo."})
+            raise Invalid(
+                "Para un conteo indica solo 'stock' (las piezas contadas).",
+                fields={"stock": "Obligatorio en un conteo."},
+            )
         delta = stock - producto["stock"]
         if delta == 0:
             return {"producto": producto, "movimiento": None}

@@ -6,6 +6,7 @@ import json
 import uuid
 from typing import Any
 
+from ..store import Tx
 from . import clock, permissions
 from .errors import Conflict, Invalid, NotFound
 from .events import record_change
@@ -13,7 +14,6 @@ from .folios import next_folio
 from .inventario import move_stock, usable_row
 from .money import to_number
 from .records import check_version, page, reject_blanks, update_row
-from ..store import Tx
 from .text import like_patterns, search_text
 
 # Allowed next states. From esperando_aprobacion, "listo" is the customer's
@@ -33,9 +33,25 @@ OPEN_STATES = tuple(e for e in ESTADOS if e not in ("entregado", "cancelado"))
 CLOSED = "estado IN ('entregado', 'cancelado')"
 
 FIELDS = (
-    "cliente_id", "equipo", "marca", "modelo", "numero_serie", "color", "accesorios", "contrasena",
-    "falla_reportada", "condicion", "diagnostico", "presupuesto", "anticipo", "costo_final", "tecnico_id",
-    "prioridad", "fecha_promesa", "garantia_dias", "notas",
+    "cliente_id",
+    "equipo",
+    "marca",
+    "modelo",
+    "numero_serie",
+    "color",
+    "accesorios",
+    "contrasena",
+    "falla_reportada",
+    "condicion",
+    "diagnostico",
+    "presupuesto",
+    "anticipo",
+    "costo_final",
+    "tecnico_id",
+    "prioridad",
+    "fecha_promesa",
+    "garantia_dias",
+    "notas",
 )
 MONEY = ("presupuesto", "anticipo", "costo_final", "adeudo")
 SELECT = (
@@ -55,8 +71,9 @@ def _public(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _searchable(orden: dict[str, Any]) -> str:
-    return search_text(orden.get("folio"), orden.get("equipo"), orden.get("marca"), orden.get("modelo"),
-                       orden.get("numero_serie"))
+    return search_text(
+        orden.get("folio"), orden.get("equipo"), orden.get("marca"), orden.get("modelo"), orden.get("numero_serie")
+    )
 
 
 def _encode(changes: dict[str, Any]) -> dict[str, Any]:
@@ -279,11 +296,29 @@ def add_parte(
     tx.execute(
         "INSERT INTO orden_partes (id, orden_id, tipo, producto_id, descripcion, cantidad, precio_unitario, importe,"
         " usuario, fecha) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (parte_id, orden_id, data["tipo"], data.get("producto_id"), descripcion, cantidad, precio, cantidad * precio,
-         usuario, clock.now_iso()),
+        (
+            parte_id,
+            orden_id,
+            data["tipo"],
+            data.get("producto_id"),
+            descripcion,
+            cantidad,
+            precio,
+            cantidad * precio,
+            usuario,
+            clock.now_iso(),
+        ),
     )
     if data["tipo"] == "parte":
-        move_stock(tx, data["producto_id"], -cantidad, "orden", referencia=orden_id,
-                   nota=f"Orden {row['folio']}", usuario=usuario, allow_negative=allow_negative_stock)
+        move_stock(
+            tx,
+            data["producto_id"],
+            -cantidad,
+            "orden",
+            referencia=orden_id,
+            nota=f"Orden {row['folio']}",
+            usuario=usuario,
+            allow_negative=allow_negative_stock,
+        )
     version = update_row(tx, "ordenes", orden_id, {}, None, label="la orden")
     return _changed(tx, orden_id, version, usuario)

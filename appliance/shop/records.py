@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
+from ..store import Tx
 from . import clock
 from .errors import Conflict, Invalid, NotFound
-from ..store import Tx
 
 
 def update_row(
@@ -34,9 +35,7 @@ def update_row(
     return version + 1
 
 
-def check_version(
-    tx: Tx, table: str, row_id: str, expected_version: int | None, *, label: str, alive: str = ""
-) -> int:
+def check_version(tx: Tx, table: str, row_id: str, expected_version: int | None, *, label: str, alive: str = "") -> int:
     """The row's current version; 404 if it does not exist, 409 if it is not the expected one."""
     current = tx.value(f"SELECT version FROM {table} WHERE id = ?{alive}", (row_id,))
     if current is None:
@@ -61,8 +60,9 @@ def reject_blanks(changes: dict[str, Any], required: tuple[str, ...]) -> None:
         )
 
 
-def page(rows: list[dict[str, Any]], limit: int, offset: int,
-         shape: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> dict[str, Any]:
+def page(
+    rows: list[dict[str, Any]], limit: int, offset: int, shape: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """The list envelope `{items, limit, offset, has_more}` of rows fetched with `LIMIT limit + 1`.
 
     The extra row only says whether another page follows; a COUNT(*) per page

@@ -12,23 +12,38 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StringConstraints,
-                      ValidationError)
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    ValidationError,
+)
 from pydantic_core import PydanticCustomError
 
 from . import clock
 from .errors import Invalid
 from .money import to_centavos
 from .ordenes import ESTADOS
-from .usuarios import MIN_PASSWORD_LENGTH, ROLES
+from .usuarios import MIN_PASSWORD_LENGTH
 
 MAX_OPS = 500
 # The sync op types (the table itself is sync.OPS, which checks it covers exactly these).
-OP_TYPES = ("cliente.crear", "cliente.actualizar", "orden.crear", "orden.estado", "orden.parte", "venta.crear",
-            "stock.ajustar")
+OP_TYPES = (
+    "cliente.crear",
+    "cliente.actualizar",
+    "orden.crear",
+    "orden.estado",
+    "orden.parte",
+    "venta.crear",
+    "stock.ajustar",
+)
 
 
 def _storable(value: str) -> str:
@@ -65,8 +80,9 @@ def _sent_at_most(max_length: int) -> Any:
 
     def check(value: Any) -> Any:
         if isinstance(value, str) and len(value) > max_length:
-            raise PydanticCustomError("string_too_long", "String should have at most {max_length} characters",
-                                      {"max_length": max_length})
+            raise PydanticCustomError(
+                "string_too_long", "String should have at most {max_length} characters", {"max_length": max_length}
+            )
         return value
 
     return BeforeValidator(check)
@@ -86,7 +102,7 @@ def OptText(max_length: int, pattern: str | None = None) -> Any:
     """Optional text; blank becomes null."""
     # The blank check wraps the Optional: inside it, the None it returns would
     # then fail the text branch ("Debe ser texto.") instead of meaning null.
-    return Annotated[Optional[Text(max_length, 1, pattern)], BeforeValidator(_blank_to_none), _BlankMeansNull()]
+    return Annotated[Text(max_length, 1, pattern) | None, BeforeValidator(_blank_to_none), _BlankMeansNull()]
 
 
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -114,9 +130,16 @@ Money = Annotated[
 Cantidad = Annotated[int, Field(ge=1, le=100_000, description="Piezas")]
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="Identificador (UUID)")]
 Version = Annotated[int, Field(ge=1, le=2_000_000_000, description="Versión que se editó (concurrencia optimista)")]
-Search = Annotated[Optional[str], Field(None, max_length=100, description="Texto a buscar (sin distinguir acentos ni mayúsculas)"), AfterValidator(lambda v: v if v is None else _storable(v))]
-FechaHoraIn = Annotated[dt.datetime, Field(strict=False),
-                        _iso_text(_ISO_MOMENT, "Fecha y hora no válida (formato ISO 8601, p. ej. 2026-12-01T17:00).")]
+Search = Annotated[
+    str | None,
+    Field(None, max_length=100, description="Texto a buscar (sin distinguir acentos ni mayúsculas)"),
+    AfterValidator(lambda v: v if v is None else _storable(v)),
+]
+FechaHoraIn = Annotated[
+    dt.datetime,
+    Field(strict=False),
+    _iso_text(_ISO_MOMENT, "Fecha y hora no válida (formato ISO 8601, p. ej. 2026-12-01T17:00)."),
+]
 DiaIn = Annotated[dt.date, _iso_text(_ISO_DAY, "Fecha no válida (formato AAAA-MM-DD).")]
 
 
@@ -206,8 +229,11 @@ def validated(schema: type[BaseModel], data: Any) -> Any:
         return schema.model_validate(data)
     except ValidationError as exc:
         fields = validation_fields(exc)
-        raise Invalid("Revisa los datos. " + "; ".join(f"{k}: {v}" for k, v in list(fields.items())[:3]),
-                      code="validacion", fields=fields) from None
+        raise Invalid(
+            "Revisa los datos. " + "; ".join(f"{k}: {v}" for k, v in list(fields.items())[:3]),
+            code="validacion",
+            fields=fields,
+        ) from None
 
 
 # --- clientes -------------------------------------------------------------------------------------
@@ -222,7 +248,7 @@ Email = Annotated[OptText(120, r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), Field(description
 
 
 class ClienteIn(RequestModel):
-    id: Optional[Id] = Field(None, description="Opcional: id creado por el cliente (modo sin conexión)")
+    id: Id | None = Field(None, description="Opcional: id creado por el cliente (modo sin conexión)")
     nombre: Text(120)
     telefono: Telefono = None
     email: Email = None
@@ -232,13 +258,13 @@ class ClienteIn(RequestModel):
 
 
 class ClienteUpdate(RequestModel):
-    nombre: Optional[Text(120)] = None
+    nombre: Text(120) | None = None
     telefono: Telefono = None
     email: Email = None
     direccion: OptText(300) = None
     rfc: RFC = None
     notas: OptText(2000) = None
-    version: Optional[Version] = None
+    version: Version | None = None
 
 
 # --- inventario -----------------------------------------------------------------------------------
@@ -248,33 +274,34 @@ Piezas = Annotated[int, Field(ge=0, le=1_000_000)]
 
 
 class ProductoIn(RequestModel):
-    id: Optional[Id] = None
+    id: Id | None = None
     codigo: Codigo = None
     nombre: Text(150)
     categoria: OptText(60) = None
-    precio_compra: Optional[Money] = None
-    precio_venta: Optional[Money] = None
-    stock: Optional[Piezas] = Field(None, description="Existencia inicial (entra al kardex como conteo)")
-    stock_minimo: Optional[Piezas] = None
-    activo: Optional[bool] = None
+    precio_compra: Money | None = None
+    precio_venta: Money | None = None
+    stock: Piezas | None = Field(None, description="Existencia inicial (entra al kardex como conteo)")
+    stock_minimo: Piezas | None = None
+    activo: bool | None = None
 
 
 class ProductoUpdate(RequestModel):
     codigo: Codigo = None
-    nombre: Optional[Text(150)] = None
+    nombre: Text(150) | None = None
     categoria: OptText(60) = None
-    precio_compra: Optional[Money] = None
-    precio_venta: Optional[Money] = None
-    stock_minimo: Optional[Piezas] = None
-    activo: Optional[bool] = Field(None, description="false para dar de baja (no se borra)")
-    version: Optional[Version] = None
+    precio_compra: Money | None = None
+    precio_venta: Money | None = None
+    stock_minimo: Piezas | None = None
+    activo: bool | None = Field(None, description="false para dar de baja (no se borra)")
+    version: Version | None = None
 
 
 class StockIn(RequestModel):
     motivo: Literal["compra", "ajuste", "merma", "devolucion", "conteo"]
-    cantidad: Optional[Annotated[int, Field(ge=-1_000_000, le=1_000_000)]] = Field(
-        None, description="Piezas que entran (+) o salen (−); no con conteo")
-    stock: Optional[Piezas] = Field(None, description="Piezas contadas físicamente; solo con motivo conteo")
+    cantidad: Annotated[int, Field(ge=-1000000, le=1000000)] | None = Field(
+        None, description="Piezas que entran (+) o salen (−); no con conteo"
+    )
+    stock: Piezas | None = Field(None, description="Piezas contadas físicamente; solo con motivo conteo")
     nota: OptText(300) = None
 
 
@@ -291,7 +318,10 @@ class PuntoCondicion(RequestModel):
     estado: Text(120)
 
 
-Condicion = Annotated[list[PuntoCondicion], Field(max_length=30, description="Revisión al recibir: pantalla, carcasa, botones, carga, humedad…")]
+Condicion = Annotated[
+    list[PuntoCondicion],
+    Field(max_length=30, description="Revisión al recibir: pantalla, carcasa, botones, carga, humedad…"),
+]
 
 
 class OrdenFields(RequestModel):
@@ -302,10 +332,10 @@ class OrdenFields(RequestModel):
     accesorios: OptText(300) = Field(None, description="Accesorios entregados con el equipo")
     contrasena: OptText(100) = Field(None, description="Contraseña o patrón de desbloqueo")
     diagnostico: OptText(4000) = None
-    presupuesto: Optional[Money] = None
-    costo_final: Optional[Money] = None
-    tecnico_id: Optional[Id] = None
-    fecha_promesa: Optional[FechaHoraIn] = Field(None, description="Sin zona horaria = hora local de la tienda")
+    presupuesto: Money | None = None
+    costo_final: Money | None = None
+    tecnico_id: Id | None = None
+    fecha_promesa: FechaHoraIn | None = Field(None, description="Sin zona horaria = hora local de la tienda")
     notas: OptText(4000) = None
 
     def changes(self, zone: ZoneInfo) -> dict[str, Any]:
@@ -317,12 +347,12 @@ class OrdenFields(RequestModel):
 
 
 class OrdenIn(OrdenFields):
-    id: Optional[Id] = None
+    id: Id | None = None
     cliente_id: Id
     equipo: Equipo
     falla_reportada: Text(2000)
     condicion: Condicion = []
-    anticipo: Optional[Money] = None
+    anticipo: Money | None = None
     prioridad: Prioridad = "normal"
     garantia_dias: Garantia = 90
 
@@ -335,39 +365,42 @@ class OrdenIn(OrdenFields):
 
 
 class OrdenUpdate(OrdenFields):
-    cliente_id: Optional[Id] = None
-    equipo: Optional[Equipo] = None
-    falla_reportada: Optional[Text(2000)] = None
-    condicion: Optional[Condicion] = None
-    anticipo: Optional[Money] = None
-    prioridad: Optional[Prioridad] = None
-    garantia_dias: Optional[Garantia] = None
-    version: Optional[Version] = None
+    cliente_id: Id | None = None
+    equipo: Equipo | None = None
+    falla_reportada: Text(2000) | None = None
+    condicion: Condicion | None = None
+    anticipo: Money | None = None
+    prioridad: Prioridad | None = None
+    garantia_dias: Garantia | None = None
+    version: Version | None = None
 
 
 class EstadoIn(RequestModel):
     estado: Estado
     nota: OptText(1000) = None
     registrar_adeudo: bool = Field(False, description="Entregar con saldo pendiente, registrándolo como adeudo")
-    version: Optional[Version] = None
+    version: Version | None = None
 
 
 class ParteIn(RequestModel):
     tipo: Literal["parte", "mano_obra"]
-    producto_id: Optional[Id] = Field(None, description="Producto del inventario (tipo parte)")
+    producto_id: Id | None = Field(None, description="Producto del inventario (tipo parte)")
     descripcion: OptText(200) = None
     cantidad: Cantidad = 1
-    precio_unitario: Optional[Money] = Field(None, description="Por omisión, el precio de venta del producto")
+    precio_unitario: Money | None = Field(None, description="Por omisión, el precio de venta del producto")
 
 
 # --- ventas ---------------------------------------------------------------------------------------
 
+
 class ItemIn(RequestModel):
-    producto_id: Optional[Id] = Field(None, description="Producto del inventario; sin él, partida de servicio")
-    descripcion: OptText(200) = Field(None, description="Obligatoria en partidas de servicio (p. ej. 'Reparación orden 15')")
+    producto_id: Id | None = Field(None, description="Producto del inventario; sin él, partida de servicio")
+    descripcion: OptText(200) = Field(
+        None, description="Obligatoria en partidas de servicio (p. ej. 'Reparación orden 15')"
+    )
     cantidad: Cantidad
-    precio_unitario: Optional[Money] = Field(None, description="Por omisión, el precio de venta del producto")
-    descuento: Optional[Money] = Field(None, description="Descuento en pesos sobre la partida")
+    precio_unitario: Money | None = Field(None, description="Por omisión, el precio de venta del producto")
+    descuento: Money | None = Field(None, description="Descuento en pesos sobre la partida")
 
 
 class PagoIn(RequestModel):
@@ -377,12 +410,13 @@ class PagoIn(RequestModel):
 
 
 class VentaIn(RequestModel):
-    id: Optional[Id] = None
-    cliente_id: Optional[Id] = None
-    orden_id: Optional[Id] = Field(None, description="Orden de servicio que se cobra con esta venta")
+    id: Id | None = None
+    cliente_id: Id | None = None
+    orden_id: Id | None = Field(None, description="Orden de servicio que se cobra con esta venta")
     items: Annotated[list[ItemIn], Field(min_length=1, max_length=100)]
-    pagos: Optional[Annotated[list[PagoIn], Field(max_length=10)]] = Field(
-        None, description="Por omisión, efectivo exacto. El efectivo puede exceder el total (cambio).")
+    pagos: Annotated[list[PagoIn], Field(max_length=10)] | None = Field(
+        None, description="Por omisión, efectivo exacto. El efectivo puede exceder el total (cambio)."
+    )
     notas: OptText(500) = None
 
 
@@ -405,12 +439,12 @@ class UsuarioIn(RequestModel):
 
 
 class UsuarioUpdate(RequestModel):
-    nombre: Optional[Text(120)] = None
-    rol: Optional[Rol] = None
-    activo: Optional[bool] = Field(None, description="false: la cuenta ya no puede entrar y sus sesiones se cierran")
-    password: Optional[Password] = Field(None, description="Restablecer la contraseña (cierra sus sesiones)")
+    nombre: Text(120) | None = None
+    rol: Rol | None = None
+    activo: bool | None = Field(None, description="false: la cuenta ya no puede entrar y sus sesiones se cierran")
+    password: Password | None = Field(None, description="Restablecer la contraseña (cierra sus sesiones)")
     cerrar_sesiones: bool = Field(False, description="true: cierra todas sus sesiones abiertas")
-    version: Optional[Version] = None
+    version: Version | None = None
 
 
 class PasswordIn(RequestModel):
@@ -458,6 +492,7 @@ class OrdenParteOp(ParteIn):
 class StockAjustarOp(RequestModel):
     producto_id: Id
     motivo: Literal["compra", "ajuste", "merma", "devolucion"] = Field(
-        description="Sin conexión no hay conteos: el stock viaja como movimientos")
+        description="Sin conexión no hay conteos: el stock viaja como movimientos"
+    )
     cantidad: int = Field(ge=-1_000_000, le=1_000_000)
-    nota: Optional[Text(300)] = None
+    nota: Text(300) | None = None

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from ..store import Tx
 from . import clock
 from .money import to_number
 from .ordenes import ESTADOS, OPEN_STATES
-from ..store import Tx
 
 # Overdue: promised date passed and the device still not repaired. A `listo`
 # device waits for its owner; the shop kept its promise.

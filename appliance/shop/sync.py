@@ -27,17 +27,29 @@ answer was lost, the client retried) is applied once: the replay answers
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Callable, ContextManager, NamedTuple
+from typing import Any, NamedTuple
 
 import orjson
 
+from ..store import CommitFailed, IntegrityError, Tx
 from . import clientes, clock, inventario, ordenes, permissions, ventas
 from .errors import Conflict, DomainError, Invalid
-from .schemas import (OP_TYPES, ClienteActualizarOp, ClienteIn, OrdenEstadoOp, OrdenIn, OrdenParteOp, RequestModel,
-                      StockAjustarOp, VentaIn, validated)
+from .schemas import (
+    OP_TYPES,
+    ClienteActualizarOp,
+    ClienteIn,
+    OrdenEstadoOp,
+    OrdenIn,
+    OrdenParteOp,
+    RequestModel,
+    StockAjustarOp,
+    VentaIn,
+    validated,
+)
 from .settings import ShopSettings
-from ..store import CommitFailed, IntegrityError, Tx
 
 log = logging.getLogger(__name__)
 
@@ -92,23 +104,36 @@ def _orden(tx: Tx, caller: Caller, body: Any) -> dict[str, Any]:
 
 def _orden_estado(tx: Tx, caller: Caller, body: OrdenEstadoOp) -> dict[str, Any]:
     # A state change is a command checked by the state machine, not a versioned edit.
-    orden = ordenes.change_estado(tx, body.id, body.estado, nota=body.nota, registrar_adeudo=body.registrar_adeudo,
-                                  usuario=caller.usuario, rol=caller.rol)
+    orden = ordenes.change_estado(
+        tx,
+        body.id,
+        body.estado,
+        nota=body.nota,
+        registrar_adeudo=body.registrar_adeudo,
+        usuario=caller.usuario,
+        rol=caller.rol,
+    )
     return permissions.shown_orden(caller.rol, orden)
 
 
 def _orden_parte(tx: Tx, caller: Caller, body: OrdenParteOp) -> dict[str, Any]:
-    orden = ordenes.add_parte(tx, body.orden_id, body.model_dump(exclude={"orden_id"}), caller.usuario,
-                              allow_negative_stock=True)
+    orden = ordenes.add_parte(
+        tx, body.orden_id, body.model_dump(exclude={"orden_id"}), caller.usuario, allow_negative_stock=True
+    )
     return permissions.shown_orden(caller.rol, orden)
 
 
 def _venta_crear(tx: Tx, caller: Caller, body: VentaIn) -> dict[str, Any]:
     _client_made_id(body)
     settings = caller.settings
-    return ventas.create_venta(tx, body.model_dump(), iva_percent=settings.iva_percent,
-                               prices_include_iva=settings.prices_include_iva, usuario=caller.usuario,
-                               allow_negative_stock=True)
+    return ventas.create_venta(
+        tx,
+        body.model_dump(),
+        iva_percent=settings.iva_percent,
+        prices_include_iva=settings.prices_include_iva,
+        usuario=caller.usuario,
+        allow_negative_stock=True,
+    )
 
 
 def _venta(tx: Tx, caller: Caller, body: Any) -> dict[str, Any]:
@@ -116,8 +141,15 @@ def _venta(tx: Tx, caller: Caller, body: Any) -> dict[str, Any]:
 
 
 def _stock_ajustar(tx: Tx, caller: Caller, body: StockAjustarOp) -> dict[str, Any]:
-    return inventario.adjust_stock(tx, body.producto_id, body.motivo, cantidad=body.cantidad, nota=body.nota,
-                                   usuario=caller.usuario, allow_negative=True)
+    return inventario.adjust_stock(
+        tx,
+        body.producto_id,
+        body.motivo,
+        cantidad=body.cantidad,
+        nota=body.nota,
+        usuario=caller.usuario,
+        allow_negative=True,
+    )
 
 
 OPS: dict[str, OpType] = {
@@ -157,24 +189,34 @@ def _outcome(tx: Tx, caller: Caller, tipo: str, datos: dict[str, Any]) -> dict[s
     except DomainError as exc:
         tx.execute("ROLLBACK TO sync_op")
         if isinstance(exc, Conflict) and exc.code in ("version_obsoleta", "ya_existe") and op.current is not None:
-            return {"resultado": "conflict" if exc.code == "version_obsoleta" else "duplicate",
-                    "error": _error(exc.code, exc.message, exc.fields), "actual": op.current(tx, caller, body)}
+            return {
+                "resultado": "conflict" if exc.code == "version_obsoleta" else "duplicate",
+                "error": _error(exc.code, exc.message, exc.fields),
+                "actual": op.current(tx, caller, body),
+            }
         return {"resultado": "rejected", "error": _error(exc.code, exc.message, exc.fields)}
     except CommitFailed:
         raise  # the disk refused: the whole write fails (503) and the device sends the op again later
     except IntegrityError as exc:
         log.warning("Restricción de la base de datos en la operación %s: %s", tipo, exc)
         tx.execute("ROLLBACK TO sync_op")
-        return {"resultado": "rejected",
-                "error": _error("conflicto", "El cambio contradice datos existentes; no se guardó nada.")}
+        return {
+            "resultado": "rejected",
+            "error": _error("conflicto", "El cambio contradice datos existentes; no se guardó nada."),
+        }
     except Exception:
         # A bug or a damaged row must not stall the device's queue for good: this op is
         # refused and recorded, the ones after it still apply.
         log.exception("Error no esperado al aplicar la operación %s", tipo)
         tx.execute("ROLLBACK TO sync_op")
-        return {"resultado": "rejected", "error": _error(
-            "error_interno", "Ocurrió un error interno al aplicar esta operación; se registró en el log del servidor. "
-            "Las demás operaciones siguieron.")}
+        return {
+            "resultado": "rejected",
+            "error": _error(
+                "error_interno",
+                "Ocurrió un error interno al aplicar esta operación; se registró en el log del servidor. "
+                "Las demás operaciones siguieron.",
+            ),
+        }
 
 
 def apply_op(tx: Tx, caller: Caller, device_id: str, op_id: str, tipo: str, datos: dict[str, Any]) -> dict[str, Any]:
@@ -198,8 +240,9 @@ def apply_op(tx: Tx, caller: Caller, device_id: str, op_id: str, tipo: str, dato
     return {"op_id": op_id, **outcome}
 
 
-def push(write: Callable[[], ContextManager[Tx]], caller: Caller, device_id: str,
-         ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def push(
+    write: Callable[[], AbstractContextManager[Tx]], caller: Caller, device_id: str, ops: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Apply a device's ops in order, each in a write transaction of its own; every op's outcome.
 
     `write()` opens a write transaction (the server's, or the replica's).

@@ -13,8 +13,9 @@ import unicodedata
 def _fold(value: str) -> str:
     decomposed = unicodedata.normalize("NFKD", value.casefold())
     # Control characters become spaces: a NUL would end the LIKE pattern early and match every row.
-    return "".join(" " if unicodedata.category(ch) == "Cc" else ch
-                   for ch in decomposed if not unicodedata.combining(ch))
+    return "".join(
+        " " if unicodedata.category(ch) == "Cc" else ch for ch in decomposed if not unicodedata.combining(ch)
+    )
 
 
 def search_text(*parts: object) -> str:

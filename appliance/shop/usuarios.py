@@ -12,10 +12,10 @@ import re
 import uuid
 from typing import Any
 
+from ..store import Tx
 from . import audit, clock
 from .errors import Conflict, Invalid, NotFound, Unauthorized
 from .records import check_version, reject_blanks
-from ..store import Tx
 
 ROLES = ("dueno", "tecnico", "mostrador")
 MIN_PASSWORD_LENGTH = 8
@@ -56,11 +56,13 @@ def create_usuario(tx: Tx, data: dict[str, Any], password_hash: str) -> dict[str
     if tx.value("SELECT 1 FROM usuarios WHERE username = ?", (username,)):
         raise Conflict(f"Ya existe el usuario {username}.", code="usuario_duplicado", fields={"username": "Ya existe."})
     now = clock.now_iso()
-    usuario = public(tx.one(
-        "INSERT INTO usuarios (id, username, nombre, rol, password_hash, activo, token_version, version,"
-        f" creado_en, actualizado_en) VALUES (?, ?, ?, ?, ?, 1, 1, 1, ?, ?) RETURNING {COLUMNS}",
-        (str(uuid.uuid4()), username, data["nombre"], data["rol"], password_hash, now, now),
-    ))
+    usuario = public(
+        tx.one(
+            "INSERT INTO usuarios (id, username, nombre, rol, password_hash, activo, token_version, version,"
+            f" creado_en, actualizado_en) VALUES (?, ?, ?, ?, ?, 1, 1, 1, ?, ?) RETURNING {COLUMNS}",
+            (str(uuid.uuid4()), username, data["nombre"], data["rol"], password_hash, now, now),
+        )
+    )
     audit.record(tx, "usuario_creado", "usuarios", usuario["id"], ("username", "nombre", "rol", "password"))
     return usuario
 
@@ -75,7 +77,11 @@ def list_usuarios(tx: Tx) -> list[dict[str, Any]]:
 
 
 def update_usuario(
-    tx: Tx, usuario_id: str, changes: dict[str, Any], expected_version: int | None, password_hash: str | None = None,
+    tx: Tx,
+    usuario_id: str,
+    changes: dict[str, Any],
+    expected_version: int | None,
+    password_hash: str | None = None,
     revoke: bool = False,
 ) -> dict[str, Any]:
     """Change role, name or active flag, or reset the password.
@@ -91,8 +97,11 @@ def update_usuario(
     if "rol" in changes and changes["rol"] not in ROLES:
         raise Invalid(f"Rol no válido. Opciones: {', '.join(ROLES)}.", fields={"rol": "Rol no válido."})
     changed = {k: v for k, v in changes.items() if current.get(k) != v}
-    loses_owner = current["rol"] == "dueno" and current["activo"] and (
-        changed.get("rol", "dueno") != "dueno" or changed.get("activo", True) is False)
+    loses_owner = (
+        current["rol"] == "dueno"
+        and current["activo"]
+        and (changed.get("rol", "dueno") != "dueno" or changed.get("activo", True) is False)
+    )
     if loses_owner and tx.value("SELECT COUNT(*) FROM usuarios WHERE rol = 'dueno' AND activo = 1") == 1:
         raise Conflict("Es la única cuenta de dueño activa: crea otro dueño antes de cambiarla.", code="ultimo_dueno")
     ends_sessions = revoke or password_hash is not None or "rol" in changed or changed.get("activo") is False
@@ -106,12 +115,13 @@ def update_usuario(
     if ends_sessions:
         assignments.append("token_version = token_version + 1")
     assignments += ["version = version + 1", "actualizado_en = ?"]
-    updated = public(tx.one(
-        f"UPDATE usuarios SET {', '.join(assignments)} WHERE id = ? RETURNING {COLUMNS}",
-        (*params, clock.now_iso(), usuario_id),
-    ))
-    campos = [*changed, *(["password"] if password_hash is not None else []),
-              *(["sesiones"] if ends_sessions else [])]
+    updated = public(
+        tx.one(
+            f"UPDATE usuarios SET {', '.join(assignments)} WHERE id = ? RETURNING {COLUMNS}",
+            (*params, clock.now_iso(), usuario_id),
+        )
+    )
+    campos = [*changed, *(["password"] if password_hash is not None else []), *(["sesiones"] if ends_sessions else [])]
     audit.record(tx, "usuario_actualizado", "usuarios", usuario_id, campos)
     return updated
 
@@ -134,8 +144,10 @@ def usuario_of_token(tx: Tx, claims: dict[str, Any]) -> dict[str, Any]:
     if row is None or not row["activo"]:
         raise Unauthorized("Esta cuenta ya no está activa.", code="token_invalido")
     if row["token_version"] != claims["tv"]:
-        raise Unauthorized("La sesión se cerró (contraseña cambiada o acceso revocado); vuelve a iniciar sesión.",
-                           code="token_invalido")
+        raise Unauthorized(
+            "La sesión se cerró (contraseña cambiada o acceso revocado); vuelve a iniciar sesión.",
+            code="token_invalido",
+        )
     return public(row)
 
 
@@ -158,8 +170,10 @@ def carry_over_accounts(tx: Tx, rows: list[dict[str, Any]]) -> list[str]:
         columns = list(row)
         if tx.value("SELECT 1 FROM usuarios WHERE id = ?", (row["id"],)):
             assignments = ", ".join(f'"{name}" = ?' for name in columns if name != "id")
-            tx.execute(f"UPDATE usuarios SET {assignments} WHERE id = ?",
-                       [row[name] for name in columns if name != "id"] + [row["id"]])
+            tx.execute(
+                f"UPDATE usuarios SET {assignments} WHERE id = ?",
+                [row[name] for name in columns if name != "id"] + [row["id"]],
+            )
         elif tx.value("SELECT 1 FROM usuarios WHERE username = ?", (row["username"],)) is None:
             tx.insert("usuarios", row)
         else:

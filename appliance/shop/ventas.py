@@ -6,6 +6,7 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
+from ..store import Tx
 from . import clock
 from .errors import Conflict, Invalid, NotFound
 from .events import record_change
@@ -13,7 +14,6 @@ from .folios import next_folio
 from .inventario import move_stock, usable_row
 from .money import split_iva, to_number
 from .records import page, update_row
-from ..store import Tx
 
 COLUMNS = (
     "id, folio, cliente_id, orden_id, subtotal, iva, descuento, total, pagado, cambio, estado,"
@@ -49,10 +49,16 @@ def _lines(tx: Tx, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 f"El descuento de '{descripcion}' ({_money(descuento)}) es mayor que su importe ({_money(bruto)}).",
                 fields={f"items.{index}.descuento": "Mayor que el importe."},
             )
-        lines.append({
-            "producto_id": item.get("producto_id"), "descripcion": descripcion, "cantidad": cantidad,
-            "precio_unitario": precio, "descuento": descuento, "importe": bruto - descuento,
-        })
+        lines.append(
+            {
+                "producto_id": item.get("producto_id"),
+                "descripcion": descripcion,
+                "cantidad": cantidad,
+                "precio_unitario": precio,
+                "descuento": descuento,
+                "importe": bruto - descuento,
+            }
+        )
     return lines
 
 
@@ -113,14 +119,38 @@ def create_venta(
     tx.execute(
         f"INSERT INTO ventas ({COLUMNS}, actualizado_en)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'completada', NULL, NULL, ?, ?, ?, 1, ?)",
-        (venta_id, folio, cliente_id, orden_id, subtotal, iva, descuento, total, pagado, cambio, data.get("notas"),
-         usuario, now, now),
+        (
+            venta_id,
+            folio,
+            cliente_id,
+            orden_id,
+            subtotal,
+            iva,
+            descuento,
+            total,
+            pagado,
+            cambio,
+            data.get("notas"),
+            usuario,
+            now,
+            now,
+        ),
     )
     tx.executemany(
         "INSERT INTO venta_items (venta_id, producto_id, descripcion, cantidad, precio_unitario, descuento, importe)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(venta_id, l["producto_id"], l["descripcion"], l["cantidad"], l["precio_unitario"], l["descuento"],
-          l["importe"]) for l in lines],
+        [
+            (
+                venta_id,
+                line["producto_id"],
+                line["descripcion"],
+                line["cantidad"],
+                line["precio_unitario"],
+                line["descuento"],
+                line["importe"],
+            )
+            for line in lines
+        ],
     )
     tx.executemany(
         "INSERT INTO venta_pagos (venta_id, metodo, monto, referencia) VALUES (?, ?, ?, ?)",
@@ -131,8 +161,16 @@ def create_venta(
         if line["producto_id"]:
             per_product[line["producto_id"]] += line["cantidad"]
     for producto_id, cantidad in per_product.items():
-        move_stock(tx, producto_id, -cantidad, "venta", referencia=venta_id, nota=f"Venta {folio}",
-                   usuario=usuario, allow_negative=allow_negative_stock)
+        move_stock(
+            tx,
+            producto_id,
+            -cantidad,
+            "venta",
+            referencia=venta_id,
+            nota=f"Venta {folio}",
+            usuario=usuario,
+            allow_negative=allow_negative_stock,
+        )
     venta = get_venta(tx, venta_id)
     record_change(tx, "venta_creada", "ventas", venta_id, 1, "crear", venta, usuario)
     return venta
@@ -157,7 +195,9 @@ def get_venta(tx: Tx, venta_id: str) -> dict[str, Any]:
     for item in venta["items"]:
         for field in ("precio_unitario", "descuento", "importe"):
             item[field] = to_number(item[field])
-    venta["pagos"] = tx.all("SELECT metodo, monto, referencia FROM venta_pagos WHERE venta_id = ? ORDER BY id", (venta_id,))
+    venta["pagos"] = tx.all(
+        "SELECT metodo, monto, referencia FROM venta_pagos WHERE venta_id = ? ORDER BY id", (venta_id,)
+    )
     for pago in venta["pagos"]:
         pago["monto"] = to_number(pago["monto"])
     return venta
@@ -175,8 +215,12 @@ def list_ventas(
 ) -> dict[str, Any]:
     """Sales newest first; `desde`/`hasta` are UTC ISO bounds (hasta exclusive)."""
     where, params = "", []
-    for condition, value in (("fecha >= ?", desde), ("fecha < ?", hasta), ("cliente_id = ?", cliente_id),
-                             ("estado = ?", estado)):
+    for condition, value in (
+        ("fecha >= ?", desde),
+        ("fecha < ?", hasta),
+        ("cliente_id = ?", cliente_id),
+        ("estado = ?", estado),
+    ):
         if value is not None:
             where += f" AND {condition}"
             params.append(value)
@@ -200,12 +244,22 @@ def cancel_venta(tx: Tx, venta_id: str, motivo: str, usuario: str | None = None)
         (venta_id,),
     )
     for item in returned:
-        move_stock(tx, item["producto_id"], item["cantidad"], "devolucion", referencia=venta_id,
-                   nota=f"Cancelación de la venta {venta['folio']}", usuario=usuario)
+        move_stock(
+            tx,
+            item["producto_id"],
+            item["cantidad"],
+            "devolucion",
+            referencia=venta_id,
+            nota=f"Cancelación de la venta {venta['folio']}",
+            usuario=usuario,
+        )
     version = update_row(
-        tx, "ventas", venta_id,
+        tx,
+        "ventas",
+        venta_id,
         {"estado": "cancelada", "motivo_cancelacion": motivo, "cancelada_en": clock.now_iso()},
-        None, label="la venta",
+        None,
+        label="la venta",
     )
     cancelled = get_venta(tx, venta_id)
     record_change(tx, "venta_cancelada", "ventas", venta_id, version, "actualizar", cancelled, usuario)

@@ -9,5 +9,14 @@ from .database import Database, DatabaseLocked, PausedWrites
 from .migrations import SchemaTooNew
 from .tx import Actor, CommitFailed, IntegrityError, StoreError, Tx
 
-__all__ = ["Actor", "CommitFailed", "Database", "DatabaseLocked", "IntegrityError", "PausedWrites", "SchemaTooNew",
-           "StoreError", "Tx"]
+__all__ = [
+    "Actor",
+    "CommitFailed",
+    "Database",
+    "DatabaseLocked",
+    "IntegrityError",
+    "PausedWrites",
+    "SchemaTooNew",
+    "StoreError",
+    "Tx",
+]

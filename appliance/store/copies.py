@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import apsw
 
@@ -44,6 +45,7 @@ class DamagedCopy(Exception):
 
 # --- facts of a database ------------------------------------------------------------------------
 
+
 def _tables(conn: apsw.Connection) -> set[str]:
     return {row[0] for row in rows(conn, "SELECT name FROM sqlite_schema WHERE type = 'table'")}
 
@@ -71,9 +73,11 @@ def _content_hash(conn: apsw.Connection) -> str:
         keys = [row[0] for row in rows(conn, "SELECT name FROM pragma_table_info(?) WHERE pk > 0", (table,))]
         key = f'"{keys[0]}"' if len(keys) == 1 else "rowid"
         row_text = " || ',' || ".join(f'quote("{column}")' for column in columns)
-        chunk = (f"SELECT group_concat(r, char(10) ORDER BY k), max(k), count(*) FROM"
-                 f' (SELECT {key} AS k, {row_text} AS r FROM "{table}" WHERE ? IS NULL OR {key} > ?'
-                 f" ORDER BY {key} LIMIT {HASH_CHUNK_ROWS})")
+        chunk = (
+            f"SELECT group_concat(r, char(10) ORDER BY k), max(k), count(*) FROM"
+            f' (SELECT {key} AS k, {row_text} AS r FROM "{table}" WHERE ? IS NULL OR {key} > ?'
+            f" ORDER BY {key} LIMIT {HASH_CHUNK_ROWS})"
+        )
         digest.update(f"\x00{table}\x00".encode())
         last = None
         while True:
@@ -124,6 +128,7 @@ def last_id(path: str | os.PathLike[str], table: str) -> int:
 
 # --- verification -------------------------------------------------------------------------------
 
+
 def _header_problem(path: Path) -> str | None:
     """Cheap checks on the file itself: SQLite magic and no truncation."""
     try:
@@ -168,8 +173,10 @@ def verify_file(path: str | os.PathLike[str], *, quick: bool = False) -> tuple[b
         applied = {row[0] for row in rows(conn, "SELECT name FROM schema_migrations")}
         unknown = applied - {name for name, _ in known_migrations()}
         if unknown:
-            return False, ("Lo creó una versión más nueva de ServitecManager "
-                           f"(migraciones desconocidas: {', '.join(sorted(unknown))}). Actualiza el programa.")
+            return False, (
+                "Lo creó una versión más nueva de ServitecManager "
+                f"(migraciones desconocidas: {', '.join(sorted(unknown))}). Actualiza el programa."
+            )
     except apsw.Error as exc:
         return False, f"El archivo está dañado ({exc})."
     finally:
@@ -178,6 +185,7 @@ def verify_file(path: str | os.PathLike[str], *, quick: bool = False) -> tuple[b
 
 
 # --- copying ------------------------------------------------------------------------------------
+
 
 @contextmanager
 def _snapshot(conn: apsw.Connection) -> Iterator[apsw.Connection]:
@@ -198,8 +206,12 @@ def _snapshot(conn: apsw.Connection) -> Iterator[apsw.Connection]:
             run(conn, "COMMIT")
 
 
-def _copy_pages(dest: apsw.Connection, source: apsw.Connection, progress: Progress | None,
-                after_step: Callable[[], None] | None = None) -> None:
+def _copy_pages(
+    dest: apsw.Connection,
+    source: apsw.Connection,
+    progress: Progress | None,
+    after_step: Callable[[], None] | None = None,
+) -> None:
     with dest.backup("main", source, "main") as backup:
         while not backup.done:
             backup.step(STEP_PAGES)
@@ -229,8 +241,9 @@ def _flushed_as_written(path: Path) -> Iterator[Callable[[], None]]:
         os.close(fd)
 
 
-def copy_out(source: str | os.PathLike[str], dest: str | os.PathLike[str],
-             progress: Progress | None = None) -> dict[str, Any]:
+def copy_out(
+    source: str | os.PathLike[str], dest: str | os.PathLike[str], progress: Progress | None = None
+) -> dict[str, Any]:
     """Copy the live database file `source` into the new file `dest` while it keeps serving; check the copy.
 
     Returns the copy's `version_esquema` (highest migration), `filas` and

@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any, Callable, ContextManager, Iterator
+from typing import Any
 
 import apsw
 
@@ -59,7 +60,7 @@ class PausedWrites:
     def __init__(self, conn: apsw.Connection):
         self._conn = conn
 
-    def transaction(self, actor: Actor | None = None) -> ContextManager[Tx]:
+    def transaction(self, actor: Actor | None = None) -> AbstractContextManager[Tx]:
         """One write transaction of the pause's holder."""
         return _transaction(self._conn, actor)
 
@@ -129,7 +130,7 @@ class Database:
         """Share COMMITs among concurrent writes; only under a running gevent hub (the server)."""
         self._group_commit = GroupCommit(self._writer, self._committed)
 
-    def write(self, actor: Actor | None = None) -> ContextManager[Tx]:
+    def write(self, actor: Actor | None = None) -> AbstractContextManager[Tx]:
         if self._group_commit is not None:
             return self._group_commit.transaction(actor)
         return self._write_alone(actor)

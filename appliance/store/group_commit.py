@@ -15,8 +15,8 @@ and each caller gets an error instead of a false 201.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
 import apsw
 import gevent
@@ -77,8 +77,9 @@ class GroupCommit:
                 self._commit(group)
         group.done.wait()
         if group.error is not None:
-            raise CommitFailed(f"No se pudo guardar en la base de datos: {group.error}",
-                               disk_full=group.error.disk_full)
+            raise CommitFailed(
+                f"No se pudo guardar en la base de datos: {group.error}", disk_full=group.error.disk_full
+            )
 
     @contextmanager
     def paused(self) -> Iterator[None]:

@@ -50,7 +50,7 @@ class LockFile:
             os.close(self._fd)  # closing releases the lock on every platform
             self._fd = None
 
-    def __enter__(self) -> "LockFile":
+    def __enter__(self) -> LockFile:
         self.acquire(wait=True)
         return self
 

@@ -44,7 +44,7 @@ def apply_migrations(conn: apsw.Connection) -> list[str]:
             continue
         with conn:  # one transaction per migration, rolled back whole on error
             run(conn, sql)
-            now = _dt.datetime.now(_dt.timezone.utc).isoformat()
+            now = _dt.datetime.now(_dt.UTC).isoformat()
             run(conn, "INSERT INTO schema_migrations VALUES (?, ?)", (name, now))
         done.append(name)
     return done

@@ -9,8 +9,9 @@ Anything else the engine raises is a `StoreError` with the engine's message.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Iterable, Iterator, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 import apsw
 
@@ -86,7 +87,7 @@ class Tx:
                 columns = [d[0] for d in cursor.getdescription()]
             except apsw.ExecutionCompleteError:
                 return []
-            return [dict(zip(columns, row)) for row in cursor]
+            return [dict(zip(columns, row, strict=True)) for row in cursor]
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         found = self.all(sql, params)
