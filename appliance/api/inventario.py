@@ -8,7 +8,7 @@ from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
 
 from ..shop import inventario
-from ..shop.schemas import ProductoIn, ProductoUpdate, Search, StockIn
+from ..shop.schemas import ProductoIn, ProductoUpdate, QueryText, Search, StockIn
 from .context import db, expected_version, usuario, write
 from .gate import requires
 from .models import ERROR_RESPONSES, SIGNED_IN, Fecha, IdPath, PageInfo, PageQuery
@@ -45,7 +45,7 @@ class ProductosPage(PageInfo):
 
 class ProductosQuery(PageQuery):
     q: Search = None
-    categoria: str | None = Field(None, max_length=60)
+    categoria: QueryText(60)
     bajo_stock: bool | None = None
     incluir_inactivos: bool = False
 

@@ -12,9 +12,9 @@ from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field, ValidationError
 
 from ..security import passwords, tokens
-from ..shop import audit, usuarios
+from ..shop import audit, clock, usuarios
 from ..shop.errors import Forbidden, TooManyAttempts, Unauthorized
-from ..shop.schemas import PasswordIn, Rol, UsuarioIn, UsuarioUpdate
+from ..shop.schemas import FechaHoraIn, PasswordIn, QueryText, Rol, UsuarioIn, UsuarioUpdate
 from ..store import Actor
 from .context import config, db, expected_version, offload, state, write
 from .errors import validation_error_response
@@ -65,12 +65,14 @@ class TokenOut(BaseModel):
 
 
 class AuditoriaQuery(QueryModel):
-    usuario: str | None = Field(None, max_length=64)
-    accion: str | None = Field(None, max_length=64, description="p. ej. cliente_creado, inicio_sesion_fallido")
-    entidad: str | None = Field(None, max_length=32, description="clientes, ordenes, productos, ventas, usuarios")
-    entidad_id: str | None = Field(None, max_length=64)
-    desde: str | None = Field(None, max_length=40, description="Fecha ISO (UTC) desde la que listar")
-    hasta: str | None = Field(None, max_length=40, description="Fecha ISO (UTC) hasta la que listar (sin incluirla)")
+    usuario: QueryText(64)
+    accion: QueryText(64, "p. ej. cliente_creado, inicio_sesion_fallido")
+    entidad: QueryText(32, "clientes, ordenes, productos, ventas, usuarios")
+    entidad_id: QueryText(64)
+    desde: FechaHoraIn | None = Field(
+        None, description="Desde esta fecha y hora (sin zona horaria: hora local de la tienda)"
+    )
+    hasta: FechaHoraIn | None = Field(None, description="Hasta esta fecha y hora, sin incluirla (sin zona: hora local)")
     limit: Limit = 50
     offset: Offset = 0
 
@@ -222,5 +224,7 @@ def actualizar(path: UsuarioPath, body: UsuarioUpdate):
 @requires("auditoria:leer")
 def auditoria(query: AuditoriaQuery):
     filters = query.model_dump(exclude={"limit", "offset"})
+    zone = config().zone
+    filters["desde"], filters["hasta"] = clock.utc_iso(query.desde, zone), clock.utc_iso(query.hasta, zone)
     with db().read() as tx:
         return audit.list_auditoria(tx, filters, query.limit, query.offset)

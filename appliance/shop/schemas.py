@@ -46,11 +46,30 @@ OP_TYPES = (
 )
 
 
+# Control characters (Unicode category Cc: U+0000-U+001F, U+007F-U+009F). A NUL cuts a
+# search pattern short and an ESC paints a terminal; only a text of several lines may hold
+# tab, line feed and carriage return.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROL_IN_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def _storable(value: str) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise ValueError("Contiene caracteres no válidos.") from None
+    return value
+
+
+def _one_line(value: str | None) -> str | None:
+    if value is not None and _CONTROL.search(_storable(value)):
+        raise ValueError("No puede llevar saltos de línea, tabuladores ni caracteres de control.")
+    return value
+
+
+def _lines(value: str) -> str:
+    if _CONTROL_IN_LINES.search(_storable(value)):
+        raise ValueError("Solo admite saltos de línea y tabuladores; no caracteres de control.")
     return value
 
 
@@ -88,21 +107,28 @@ def _sent_at_most(max_length: int) -> Any:
     return BeforeValidator(check)
 
 
-def Text(max_length: int, min_length: int = 1, pattern: str | None = None) -> Any:
-    """Required text, trimmed, between min and max characters."""
+def Text(max_length: int, min_length: int = 1, pattern: str | None = None, *, multiline: bool = False) -> Any:
+    """Required text, trimmed, between min and max characters; one line unless `multiline`."""
     return Annotated[
         str,
         StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length, pattern=pattern),
-        AfterValidator(_storable),
+        AfterValidator(_lines if multiline else _one_line),
         _sent_at_most(max_length),
     ]
 
 
-def OptText(max_length: int, pattern: str | None = None) -> Any:
+def OptText(max_length: int, pattern: str | None = None, *, multiline: bool = False) -> Any:
     """Optional text; blank becomes null."""
     # The blank check wraps the Optional: inside it, the None it returns would
     # then fail the text branch ("Debe ser texto.") instead of meaning null.
-    return Annotated[Text(max_length, 1, pattern) | None, BeforeValidator(_blank_to_none), _BlankMeansNull()]
+    return Annotated[
+        Text(max_length, 1, pattern, multiline=multiline) | None, BeforeValidator(_blank_to_none), _BlankMeansNull()
+    ]
+
+
+def QueryText(max_length: int, description: str | None = None) -> Any:
+    """A text filter of a query string: one line, untrimmed (it is compared as given)."""
+    return Annotated[str | None, Field(None, max_length=max_length, description=description), AfterValidator(_one_line)]
 
 
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -120,6 +146,17 @@ def _iso_text(pattern: re.Pattern[str], message: str) -> Any:
     return BeforeValidator(check)
 
 
+# The years a date the shop types can fall in. Outside them a date is a typo (a promised date
+# in 0026), and converting one near the edges of Python's calendar would overflow.
+YEARS = range(2000, 2100)
+
+
+def _in_years(value: dt.date) -> dt.date:
+    if value.year not in YEARS:
+        raise ValueError(f"Fecha fuera de rango: el año debe estar entre {YEARS[0]} y {YEARS[-1]}.")
+    return value
+
+
 Money = Annotated[
     Decimal,
     # strict=False: JSON numbers (floats) and numeric text, also inside strict request models.
@@ -130,17 +167,14 @@ Money = Annotated[
 Cantidad = Annotated[int, Field(ge=1, le=100_000, description="Piezas")]
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="Identificador (UUID)")]
 Version = Annotated[int, Field(ge=1, le=2_000_000_000, description="Versión que se editó (concurrencia optimista)")]
-Search = Annotated[
-    str | None,
-    Field(None, max_length=100, description="Texto a buscar (sin distinguir acentos ni mayúsculas)"),
-    AfterValidator(lambda v: v if v is None else _storable(v)),
-]
+Search = QueryText(100, "Texto a buscar (sin distinguir acentos ni mayúsculas)")
 FechaHoraIn = Annotated[
     dt.datetime,
     Field(strict=False),
     _iso_text(_ISO_MOMENT, "Fecha y hora no válida (formato ISO 8601, p. ej. 2026-12-01T17:00)."),
+    AfterValidator(_in_years),
 ]
-DiaIn = Annotated[dt.date, _iso_text(_ISO_DAY, "Fecha no válida (formato AAAA-MM-DD).")]
+DiaIn = Annotated[dt.date, _iso_text(_ISO_DAY, "Fecha no válida (formato AAAA-MM-DD)."), AfterValidator(_in_years)]
 
 
 class RequestModel(BaseModel):
@@ -252,18 +286,18 @@ class ClienteIn(RequestModel):
     nombre: Text(120)
     telefono: Telefono = None
     email: Email = None
-    direccion: OptText(300) = None
+    direccion: OptText(300, multiline=True) = None
     rfc: RFC = None
-    notas: OptText(2000) = None
+    notas: OptText(2000, multiline=True) = None
 
 
 class ClienteUpdate(RequestModel):
     nombre: Text(120) | None = None
     telefono: Telefono = None
     email: Email = None
-    direccion: OptText(300) = None
+    direccion: OptText(300, multiline=True) = None
     rfc: RFC = None
-    notas: OptText(2000) = None
+    notas: OptText(2000, multiline=True) = None
     version: Version | None = None
 
 
@@ -329,14 +363,14 @@ class OrdenFields(RequestModel):
     modelo: OptText(80) = None
     numero_serie: OptText(80) = Field(None, description="Número de serie o IMEI")
     color: OptText(40) = None
-    accesorios: OptText(300) = Field(None, description="Accesorios entregados con el equipo")
+    accesorios: OptText(300, multiline=True) = Field(None, description="Accesorios entregados con el equipo")
     contrasena: OptText(100) = Field(None, description="Contraseña o patrón de desbloqueo")
-    diagnostico: OptText(4000) = None
+    diagnostico: OptText(4000, multiline=True) = None
     presupuesto: Money | None = None
     costo_final: Money | None = None
     tecnico_id: Id | None = None
     fecha_promesa: FechaHoraIn | None = Field(None, description="Sin zona horaria = hora local de la tienda")
-    notas: OptText(4000) = None
+    notas: OptText(4000, multiline=True) = None
 
     def changes(self, zone: ZoneInfo) -> dict[str, Any]:
         """The fields sent, as the domain takes them: the promised date in UTC (shop-local if it has no offset)."""
@@ -350,7 +384,7 @@ class OrdenIn(OrdenFields):
     id: Id | None = None
     cliente_id: Id
     equipo: Equipo
-    falla_reportada: Text(2000)
+    falla_reportada: Text(2000, multiline=True)
     condicion: Condicion = []
     anticipo: Money | None = None
     prioridad: Prioridad = "normal"
@@ -367,7 +401,7 @@ class OrdenIn(OrdenFields):
 class OrdenUpdate(OrdenFields):
     cliente_id: Id | None = None
     equipo: Equipo | None = None
-    falla_reportada: Text(2000) | None = None
+    falla_reportada: Text(2000, multiline=True) | None = None
     condicion: Condicion | None = None
     anticipo: Money | None = None
     prioridad: Prioridad | None = None
@@ -377,7 +411,7 @@ class OrdenUpdate(OrdenFields):
 
 class EstadoIn(RequestModel):
     estado: Estado
-    nota: OptText(1000) = None
+    nota: OptText(1000, multiline=True) = None
     registrar_adeudo: bool = Field(False, description="Entregar con saldo pendiente, registrándolo como adeudo")
     version: Version | None = None
 
@@ -417,11 +451,11 @@ class VentaIn(RequestModel):
     pagos: Annotated[list[PagoIn], Field(max_length=10)] | None = Field(
         None, description="Por omisión, efectivo exacto. El efectivo puede exceder el total (cambio)."
     )
-    notas: OptText(500) = None
+    notas: OptText(500, multiline=True) = None
 
 
 class CancelarIn(RequestModel):
-    motivo: Text(300)
+    motivo: Text(300, multiline=True)
 
 
 # --- usuarios -------------------------------------------------------------------------------------

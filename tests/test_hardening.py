@@ -1,0 +1,315 @@
+"""Hardening found by a security probe: each group below holds one rule of the fixed server.
+
+1. Dates outside 2000-2099 are a 422, never a 500.
+2. An op that fails unexpectedly inside /sync/push is that op's `rejected`, not a 500 for the batch.
+3. Price overrides, big discounts and an order's final cost need the right role, and are audited.
+4. Control characters are refused in text fields and query parameters.
+5. Transport errors (too long, too many headers, too big, garbage) answer in the JSON error shape.
+6. Clients that send their headers too slowly get a 408 and do not starve the others.
+7. Disk-full and not-found messages are Spanish, useful, and reveal no paths.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import apsw
+import pytest
+from conftest import Api
+from helpers import assert_error, make_cliente, make_orden, token
+from serverproc import ServerProcess
+
+
+def _op(op_tipo: str, **datos) -> dict:
+    return {"op_id": str(uuid.uuid4()), "tipo": op_tipo, "datos": datos}
+
+
+def _push(api: Api, ops: list[dict], device: str = "caja-prueba") -> list[dict]:
+    """POST /sync/push; the push itself must answer 200 with one result per op."""
+    results = api.ok("POST", "/sync/push", json={"device_id": device, "ops": ops})["results"]
+    assert [r["op_id"] for r in results] == [op["op_id"] for op in ops], results
+    return results
+
+
+def _staff(server: ServerProcess, owner: Api, rol: str) -> Api:
+    username, password = f"{rol}.{token()}", f"clave-de-{rol}-1"
+    owner.ok(
+        "POST",
+        "/usuarios",
+        201,
+        json={"username": username, "nombre": f"Prueba {rol}", "rol": rol, "password": password},
+    )
+    return Api(server.url, server.login(username, password), server.verify)
+
+
+def _clientes_matching(api: Api, marker: str) -> list[dict]:
+    return api.ok("GET", "/clientes", params={"q": marker, "limit": 500})["items"]
+
+
+# --- 1. Dates: every date the API takes falls in 2000-2099 ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "field, inside, outside",
+    [
+        ("hasta", "2099-12-31", "9999-12-31"),
+        ("desde", "2000-01-01", "0001-01-01"),
+        ("hasta", "2099-12-31", "2100-01-01"),
+        ("desde", "2000-01-01", "1999-12-31"),
+    ],
+)
+def test_ventas_date_filters_must_fall_in_2000_2099(api, field, inside, outside):
+    assert api.get("/ventas", params={field: inside}).status_code == 200
+    error = assert_error(api.get("/ventas", params={field: outside}), 422, "validacion")
+    assert field in error["fields"], error
+
+
+OUT_OF_RANGE_MOMENTS = [
+    "9999-12-31T23:59:59-12:00",
+    "0001-01-01T00:00:00+14:00",
+    "2100-01-01T00:00",
+    "1999-12-31T12:00:00",
+]
+
+
+@pytest.mark.parametrize("moment", OUT_OF_RANGE_MOMENTS)
+def test_new_order_fecha_promesa_must_fall_in_2000_2099(api, moment):
+    cliente = make_cliente(api)
+    body = {"cliente_id": cliente["id"], "equipo": "celular", "falla_reportada": "No enciende"}
+    assert api.post("/ordenes", json={**body, "fecha_promesa": "2099-06-30T12:00:00-06:00"}).status_code == 201
+    error = assert_error(api.post("/ordenes", json={**body, "fecha_promesa": moment}), 422, "validacion")
+    assert "fecha_promesa" in error["fields"], error
+    assert len(api.ok("GET", f"/clientes/{cliente['id']}/historial")["ordenes"]) == 1  # only the valid one
+
+
+@pytest.mark.parametrize("moment", OUT_OF_RANGE_MOMENTS)
+def test_order_update_fecha_promesa_must_fall_in_2000_2099(api, moment):
+    orden = make_orden(api, make_cliente(api)["id"])
+    error = assert_error(api.put(f"/ordenes/{orden['id']}", json={"fecha_promesa": moment}), 422, "validacion")
+    assert "fecha_promesa" in error["fields"], error
+    assert api.ok("GET", f"/ordenes/{orden['id']}")["version"] == orden["version"]
+
+
+def test_pushed_order_with_an_extreme_fecha_promesa_is_rejected_not_a_500(api):
+    cliente = make_cliente(api)
+    orden_id = str(uuid.uuid4())
+    response = api.post(
+        "/sync/push",
+        json={
+            "device_id": "caja-fechas",
+            "ops": [
+                _op(
+                    "orden.crear",
+                    id=orden_id,
+                    cliente_id=cliente["id"],
+                    equipo="laptop",
+                    falla_reportada="Pantalla",
+                    fecha_promesa="9999-12-31T23:59:59-12:00",
+                )
+            ],
+        },
+    )
+    assert response.status_code == 200, (response.status_code, response.text[:300])
+    [result] = response.json()["results"]
+    assert result["resultado"] == "rejected" and result["error"]["code"] == "validacion", result
+    assert_error(api.get(f"/ordenes/{orden_id}"), 404)
+
+
+@pytest.mark.parametrize(
+    "field, outside",
+    [
+        ("hasta", "9999-12-31T00:00"),
+        ("desde", "0001-01-01T00:00"),
+        ("hasta", "2100-01-01T00:00"),
+        ("desde", "no es una fecha"),
+    ],
+)
+def test_auditoria_date_filters_are_date_times_in_2000_2099(api, field, outside):
+    assert api.get("/auditoria", params={field: "2099-12-31T00:00"}).status_code == 200
+    error = assert_error(api.get("/auditoria", params={field: outside}), 422, "validacion")
+    assert field in error["fields"], error
+
+
+# --- 2. Sync batches: an unexpected failure is that op's result ----------------------------------------
+
+
+def test_an_op_that_fails_unexpectedly_is_rejected_and_the_batch_goes_on(fresh_server, fresh_api):
+    conn = apsw.Connection(str(fresh_server.db_path))
+    conn.setbusytimeout(5000)
+    try:
+        conn.execute(
+            "CREATE TRIGGER veneno BEFORE INSERT ON clientes WHEN NEW.nombre = 'VENENO' BEGIN SELECT json('{'); END;"
+        )
+        ids = [str(uuid.uuid4()) for _ in range(3)]
+        batch = [
+            _op("cliente.crear", id=ids[0], nombre="Antes Álvarez"),
+            _op("cliente.crear", id=ids[1], nombre="VENENO"),
+            _op("cliente.crear", id=ids[2], nombre="Después Díaz"),
+        ]
+        response = fresh_api.post("/sync/push", json={"device_id": "caja-veneno", "ops": batch})
+        assert response.status_code == 200, (response.status_code, response.text[:300])
+        results = response.json()["results"]
+        assert [r["resultado"] for r in results] == ["applied", "rejected", "applied"], results
+        assert results[1]["error"]["code"] == "error_interno" and results[1]["error"]["message"], results[1]
+        assert fresh_api.ok("GET", f"/clientes/{ids[0]}")["nombre"] == "Antes Álvarez"
+        assert fresh_api.ok("GET", f"/clientes/{ids[2]}")["nombre"] == "Después Díaz"
+        assert_error(fresh_api.get(f"/clientes/{ids[1]}"), 404)
+
+        replay = _push(fresh_api, batch, device="caja-veneno")
+        assert [(r["resultado"], r["original"]) for r in replay] == [
+            ("duplicate", "applied"),
+            ("duplicate", "rejected"),
+            ("duplicate", "applied"),
+        ], replay
+    finally:
+        conn.execute("DROP TRIGGER IF EXISTS veneno")
+        conn.close()
+
+
+# --- 4. Text: no control characters ------------------------------------------------------------------
+
+SINGLE_LINE_BAD = [
+    "Ana\x00",
+    "\x1b[31mAna",
+    "Ana\nPérez",
+    "Ana\rPérez",
+    "Ana\tPérez",
+    "Ana\x7fPérez",
+    "Ana\x85Pérez",
+    "Ana\x9bPérez",
+]
+
+
+@pytest.mark.parametrize("bad", SINGLE_LINE_BAD, ids=[repr(v) for v in SINGLE_LINE_BAD])
+def test_customer_name_refuses_control_characters(api, bad):
+    marker = f"ctl{token()}"
+    error = assert_error(api.post("/clientes", json={"nombre": f"{bad} {marker}"}), 422, "validacion")
+    assert "nombre" in error["fields"], error
+    assert _clientes_matching(api, marker) == []
+
+
+@pytest.mark.parametrize(
+    "path, field",
+    [
+        ("/inventario", "nombre"),
+        ("/inventario", "codigo"),
+        ("/ordenes", "marca"),
+        ("/ordenes", "modelo"),
+        ("/ordenes", "numero_serie"),
+        ("/ordenes", "contrasena"),
+    ],
+)
+def test_single_line_fields_refuse_line_breaks_and_control_characters(api, path, field):
+    if path == "/inventario":
+        body = {"nombre": f"Producto {token()}", "precio_venta": 10}
+    else:
+        cliente = make_cliente(api)
+        body = {"cliente_id": cliente["id"], "equipo": "celular", "falla_reportada": "No enciende"}
+    for bad in ("A\nB", "A\x00B", "A\x1bB"):
+        error = assert_error(api.post(path, json={**body, field: bad}), 422, "validacion")
+        assert field in error["fields"], (bad, error)
+    if path == "/ordenes":
+        assert api.ok("GET", f"/clientes/{cliente['id']}/historial")["ordenes"] == []
+    else:
+        assert api.ok("GET", "/inventario", params={"q": body["nombre"]})["items"] == []
+
+
+MULTI_LINE = "línea 1\nlínea 2\tfin"
+
+
+def _write_text(api: Api, kind: str, field: str, value: str) -> tuple[int, str | None]:
+    """Send `value` in `field` of a request of `kind`; return (status, the text as the server keeps it)."""
+    if kind == "cliente":
+        response = api.post("/clientes", json={"nombre": f"Texto {token()}", field: value})
+        return response.status_code, response.json().get(field)
+    if kind == "venta":
+        servicio = {"descripcion": "Servicio", "cantidad": 1, "precio_unitario": 10}
+        response = api.post("/ventas", json={"items": [servicio], field: value})
+        return response.status_code, response.json().get(field)
+    cliente = make_cliente(api)
+    if kind == "orden":
+        response = api.post(
+            "/ordenes",
+            json={"cliente_id": cliente["id"], "equipo": "celular", "falla_reportada": "No enciende", field: value},
+        )
+        return response.status_code, response.json().get(field)
+    if kind == "orden_put":
+        orden = make_orden(api, cliente["id"])
+        response = api.put(f"/ordenes/{orden['id']}", json={field: value})
+        return response.status_code, response.json().get(field)
+    if kind == "estado":
+        orden = make_orden(api, cliente["id"])
+        response = api.put(f"/ordenes/{orden['id']}/estado", json={"estado": "diagnostico", "nota": value})
+        return response.status_code, (response.json().get("historial") or [{}])[-1].get("nota")
+    assert kind == "cancelar"
+    venta = api.ok(
+        "POST", "/ventas", 201, json={"items": [{"descripcion": "Servicio", "cantidad": 1, "precio_unitario": 10}]}
+    )
+    response = api.post(f"/ventas/{venta['id']}/cancelar", json={"motivo": value})
+    return response.status_code, response.json().get("motivo_cancelacion")
+
+
+@pytest.mark.parametrize(
+    "kind, field",
+    [
+        ("cliente", "notas"),
+        ("cliente", "direccion"),
+        ("orden", "falla_reportada"),
+        ("orden", "accesorios"),
+        ("orden", "notas"),
+        ("orden_put", "diagnostico"),
+        ("estado", "nota"),
+        ("venta", "notas"),
+        ("cancelar", "motivo"),
+    ],
+)
+def test_multi_line_fields_take_tab_lf_cr_but_no_other_control_character(api, kind, field):
+    status, _ = _write_text(api, kind, field, "sonido \x07 aquí")
+    assert status == 422, f"{kind}.{field} with BEL answered {status}"
+    status, _ = _write_text(api, kind, field, "a\x00b")
+    assert status == 422, f"{kind}.{field} with NUL answered {status}"
+    status, kept = _write_text(api, kind, field, MULTI_LINE)
+    assert status in (200, 201) and kept == MULTI_LINE, (status, kept)
+    status, _ = _write_text(api, kind, field, "primera\r\nsegunda")
+    assert status in (200, 201), f"{kind}.{field} with CR LF answered {status}"
+
+
+def test_multi_line_refusal_names_the_field_and_writes_nothing(api):
+    marker = f"bel{token()}"
+    error = assert_error(
+        api.post("/clientes", json={"nombre": f"Campana {marker}", "notas": "línea 1\x07"}), 422, "validacion"
+    )
+    assert "notas" in error["fields"], error
+    assert _clientes_matching(api, marker) == []
+    kept = api.ok("POST", "/clientes", 201, json={"nombre": f"Notas {marker}", "notas": "línea 1\nlínea 2\tfin"})
+    assert api.ok("GET", f"/clientes/{kept['id']}")["notas"] == "línea 1\nlínea 2\tfin"
+
+
+def test_customer_update_refuses_control_characters(api):
+    cliente = make_cliente(api)
+    error = assert_error(api.put(f"/clientes/{cliente['id']}", json={"nombre": "Ana\x1b[2J"}), 422, "validacion")
+    assert "nombre" in error["fields"], error
+    assert api.ok("GET", f"/clientes/{cliente['id']}") == cliente
+
+
+@pytest.mark.parametrize(
+    "path, param, value",
+    [
+        ("/clientes", "q", "\x00"),
+        ("/clientes", "q", "ana\x00"),
+        ("/ordenes", "q", "\x1b"),
+        ("/inventario", "q", "\x1b"),
+        ("/inventario", "categoria", "Cargadores\x00"),
+        ("/auditoria", "accion", "cliente_creado\x00"),
+    ],
+)
+def test_text_query_parameters_refuse_control_characters(api, path, param, value):
+    error = assert_error(api.get(path, params={param: value}), 422, "validacion")
+    assert param in error["fields"], error
+
+
+def test_pushed_customer_with_a_nul_is_rejected(api):
+    cliente_id = str(uuid.uuid4())
+    [result] = _push(api, [_op("cliente.crear", id=cliente_id, nombre="Ana\x00Pérez")])
+    assert result["resultado"] == "rejected" and result["error"]["code"] == "validacion", result
+    assert_error(api.get(f"/clientes/{cliente_id}"), 404)
