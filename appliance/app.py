@@ -48,7 +48,7 @@ def build_state(config: Config, database: Database | None = None) -> AppState:
     hub = Hub(database)
     return AppState(
         config=config,
-        shop=ShopSettings(config.zone, config.iva_percent, config.prices_include_iva),
+        shop=ShopSettings(config.zone, config.iva_percent, config.prices_include_iva, config.discount_limit_percent),
         database=database,
         secret=load_or_create_secret(config.data_dir),
         throttle=LoginThrottle(config.login_max_failures, config.login_lock_seconds),

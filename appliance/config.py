@@ -126,6 +126,12 @@ SETTINGS: tuple[Setting, ...] = (
         _bool,
     ),
     Setting(
+        "DISCOUNT_LIMIT_PERCENT",
+        "10",
+        "Descuento máximo (porcentaje del importe de la partida) que el mostrador puede dar; más que eso solo lo autoriza el dueño.",
+        _int_between(0, 100),
+    ),
+    Setting(
         "MAX_CONNECTIONS",
         "1000",
         "Máximo de conexiones atendidas a la vez; las demás esperan. Evita que una avalancha agote la memoria.",

@@ -16,7 +16,7 @@ import uuid
 import apsw
 import pytest
 from conftest import Api
-from helpers import assert_error, make_cliente, make_orden, token
+from helpers import assert_error, make_cliente, make_orden, make_producto, stock_of, token
 from serverproc import ServerProcess
 
 
@@ -164,6 +164,168 @@ def test_an_op_that_fails_unexpectedly_is_rejected_and_the_batch_goes_on(fresh_s
     finally:
         conn.execute("DROP TRIGGER IF EXISTS veneno")
         conn.close()
+
+
+# --- 3. Prices: overrides, discounts and final costs need a role --------------------------------------
+
+
+@pytest.fixture(scope="module")
+def staff(server, module_api) -> dict[str, Api]:
+    clients = {"dueno": module_api}
+    for rol in ("tecnico", "mostrador"):
+        clients[rol] = _staff(server, module_api, rol)
+    yield clients
+    for rol in ("tecnico", "mostrador"):
+        clients[rol].session.close()
+
+
+def _sale(producto_id: str, cantidad: int = 1, **line) -> dict:
+    return {"items": [{"producto_id": producto_id, "cantidad": cantidad, **line}]}
+
+
+def test_counter_may_not_sell_a_catalogue_product_at_another_price(staff):
+    owner, counter = staff["dueno"], staff["mostrador"]
+    producto = make_producto(owner, stock=5, precio=1949)
+    counter.ok("POST", "/ventas", 201, json=_sale(producto["id"], precio_unitario=1949))  # the same price: no override
+    for precio in (0.01, 1948.99, 2500):
+        error = assert_error(
+            counter.post("/ventas", json=_sale(producto["id"], precio_unitario=precio)), 403, "sin_permiso"
+        )
+        assert "items.0.precio_unitario" in error["fields"], error
+    assert stock_of(owner, producto["id"]) == 4
+
+
+def test_counter_discount_is_allowed_up_to_the_limit_and_refused_above_it(staff):
+    owner, counter = staff["dueno"], staff["mostrador"]
+    producto = make_producto(owner, stock=10, precio=100)
+    counter.ok("POST", "/ventas", 201, json=_sale(producto["id"], cantidad=2, descuento=20))  # 10 % of 200
+    error = assert_error(
+        counter.post("/ventas", json=_sale(producto["id"], cantidad=2, descuento=20.01)), 403, "sin_permiso"
+    )
+    assert "items.0.descuento" in error["fields"], error
+    assert stock_of(owner, producto["id"]) == 8
+
+
+def test_discount_limit_percent_setting_moves_the_limit(server_with):
+    proc, owner = server_with(DISCOUNT_LIMIT_PERCENT="25")
+    counter = _staff(proc, owner, "mostrador")
+    producto = make_producto(owner, stock=10, precio=100)
+    counter.ok("POST", "/ventas", 201, json=_sale(producto["id"], descuento=25))
+    error = assert_error(counter.post("/ventas", json=_sale(producto["id"], descuento=26)), 403, "sin_permiso")
+    assert "items.0.descuento" in error["fields"], error
+    counter.session.close()
+
+
+def test_technician_may_not_fit_an_inventory_part_at_another_price(staff):
+    owner, bench = staff["dueno"], staff["tecnico"]
+    producto = make_producto(owner, stock=5, precio=800)
+    orden = make_orden(owner, make_cliente(owner)["id"])
+    path = f"/ordenes/{orden['id']}/partes"
+    bench.ok("POST", path, 201, json={"tipo": "parte", "producto_id": producto["id"], "precio_unitario": 800})
+    assert_error(
+        bench.post(path, json={"tipo": "parte", "producto_id": producto["id"], "precio_unitario": 0.01}),
+        403,
+        "sin_permiso",
+    )
+    assert len(owner.ok("GET", f"/ordenes/{orden['id']}")["partes"]) == 1
+    assert stock_of(owner, producto["id"]) == 4
+
+
+def test_only_owner_and_technician_set_an_orders_costo_final(staff):
+    owner, bench, counter = staff["dueno"], staff["tecnico"], staff["mostrador"]
+    cliente = make_cliente(owner)
+    orden = make_orden(owner, cliente["id"])
+    assert bench.ok("PUT", f"/ordenes/{orden['id']}", json={"costo_final": 500})["costo_final"] == 500
+    assert owner.ok("PUT", f"/ordenes/{orden['id']}", json={"costo_final": 600})["costo_final"] == 600
+    counter.ok("PUT", f"/ordenes/{orden['id']}", json={"notas": "Llamar al cliente"})  # other fields: fine
+    error = assert_error(counter.put(f"/ordenes/{orden['id']}", json={"costo_final": 1}), 403, "sin_permiso")
+    assert "costo_final" in error["fields"], error
+    assert owner.ok("GET", f"/ordenes/{orden['id']}")["costo_final"] == 600
+    error = assert_error(
+        counter.post(
+            "/ordenes",
+            json={"cliente_id": cliente["id"], "equipo": "celular", "falla_reportada": "No carga", "costo_final": 1},
+        ),
+        403,
+        "sin_permiso",
+    )
+    assert "costo_final" in error["fields"], error
+    assert len(owner.ok("GET", f"/clientes/{cliente['id']}/historial")["ordenes"]) == 1
+
+
+def test_pushed_ops_follow_the_same_price_rules(staff):
+    owner, bench, counter = staff["dueno"], staff["tecnico"], staff["mostrador"]
+    producto = make_producto(owner, stock=5, precio=1949)
+    cliente = make_cliente(owner)
+    orden = make_orden(owner, cliente["id"])
+    ventas = [str(uuid.uuid4()) for _ in range(2)]
+    nueva = str(uuid.uuid4())
+    results = _push(
+        counter,
+        [
+            _op("venta.crear", id=ventas[0], **_sale(producto["id"], precio_unitario=0.01)),
+            _op("venta.crear", id=ventas[1], **_sale(producto["id"], descuento=1000)),
+            _op("orden.crear", id=nueva, cliente_id=cliente["id"], equipo="pc", falla_reportada="x", costo_final=1),
+        ],
+    ) + _push(
+        bench, [_op("orden.parte", orden_id=orden["id"], tipo="parte", producto_id=producto["id"], precio_unitario=1)]
+    )
+    assert [(r["resultado"], (r.get("error") or {}).get("code")) for r in results] == [
+        ("rejected", "sin_permiso")
+    ] * 4, results
+    assert stock_of(owner, producto["id"]) == 5
+    for path in (f"/ventas/{ventas[0]}", f"/ventas/{ventas[1]}", f"/ordenes/{nueva}"):
+        assert_error(owner.get(path), 404)
+    assert owner.ok("GET", f"/ordenes/{orden['id']}")["partes"] == []
+
+
+def _audit_row(owner: Api, accion: str, venta_id: str) -> dict:
+    rows = owner.ok("GET", "/auditoria", params={"accion": accion, "entidad_id": venta_id})["items"]
+    assert len(rows) == 1, (accion, rows)
+    assert isinstance(rows[0].get("detalle"), dict), rows[0]
+    return rows[0]
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def test_owner_may_override_prices_and_discounts_and_it_is_audited(staff):
+    owner = staff["dueno"]
+    producto = make_producto(owner, stock=10, precio=1949)
+    override = owner.ok("POST", "/ventas", 201, json=_sale(producto["id"], cantidad=2, precio_unitario=1500))
+    discount = owner.ok("POST", "/ventas", 201, json=_sale(producto["id"], cantidad=1, descuento=974.5))
+    orden = make_orden(owner, make_cliente(owner)["id"])
+    owner.ok(
+        "POST",
+        f"/ordenes/{orden['id']}/partes",
+        201,
+        json={"tipo": "parte", "producto_id": producto["id"], "precio_unitario": 1},
+    )
+
+    row = _audit_row(owner, "precio_modificado", override["id"])
+    assert row["entidad"] == "ventas" and row["usuario"] == "dueno", row
+    detalle = row["detalle"]
+    assert {k: detalle.get(k) for k in ("producto_id", "precio_catalogo", "precio_unitario", "cantidad")} == {
+        "producto_id": producto["id"],
+        "precio_catalogo": 1949,
+        "precio_unitario": 1500,
+        "cantidad": 2,
+    }, detalle
+    assert all(_is_number(detalle[k]) for k in ("precio_catalogo", "precio_unitario")), detalle
+
+    detalle = _audit_row(owner, "descuento_aplicado", discount["id"])["detalle"]
+    assert {k: detalle.get(k) for k in ("importe_bruto", "descuento", "porcentaje")} == {
+        "importe_bruto": 1949,
+        "descuento": 974.5,
+        "porcentaje": 50,
+    }, detalle
+    assert all(_is_number(detalle[k]) for k in ("importe_bruto", "descuento", "porcentaje")), detalle
+    # Every audit row carries the new field, an object or null.
+    assert all(
+        "detalle" in r and (r["detalle"] is None or isinstance(r["detalle"], dict))
+        for r in owner.ok("GET", "/auditoria", params={"limit": 20})["items"]
+    )
 
 
 # --- 4. Text: no control characters ------------------------------------------------------------------

@@ -111,7 +111,9 @@ def listar(query: OrdenesQuery):
 @requires("ordenes:recibir")
 def crear(body: OrdenIn):
     with write() as tx:
-        return permissions.shown_orden(rol(), ordenes.create_orden(tx, body.new_orden(config().zone), usuario())), 201
+        return permissions.shown_orden(
+            rol(), ordenes.create_orden(tx, body.new_orden(config().zone), usuario(), rol=rol())
+        ), 201
 
 
 @bp.get("/<id>", summary="Obtener orden con historial, partes y saldo", responses={200: OrdenDetalle})
@@ -127,7 +129,7 @@ def actualizar(path: IdPath, body: OrdenUpdate):
     changes = body.changes(config().zone)
     version = expected_version(body.version)
     with write() as tx:
-        return permissions.shown_orden(rol(), ordenes.update_orden(tx, path.id, changes, version, usuario()))
+        return permissions.shown_orden(rol(), ordenes.update_orden(tx, path.id, changes, version, usuario(), rol=rol()))
 
 
 @bp.put("/<id>/estado", summary="Cambiar estado (máquina de estados)", responses={200: OrdenDetalle})
@@ -152,4 +154,6 @@ def cambiar_estado(path: IdPath, body: EstadoIn):
 @requires("ordenes:partes")
 def agregar_parte(path: IdPath, body: ParteIn):
     with write() as tx:
-        return permissions.shown_orden(rol(), ordenes.add_parte(tx, path.id, body.model_dump(), usuario())), 201
+        return permissions.shown_orden(
+            rol(), ordenes.add_parte(tx, path.id, body.model_dump(), usuario(), rol=rol())
+        ), 201

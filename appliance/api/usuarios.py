@@ -87,6 +87,9 @@ class AuditoriaRow(BaseModel):
     entidad: str | None
     entidad_id: str | None
     campos: list[str] = Field(description="Nombres de los campos que cambiaron (nunca sus valores)")
+    detalle: dict[str, Any] | None = Field(
+        description="Importes de un precio distinto del de catálogo o de un descuento (precio_modificado, descuento_aplicado)"
+    )
 
 
 class AuditoriaPage(PageInfo):

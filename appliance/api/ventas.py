@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from ..shop import clock, ventas
 from ..shop.schemas import CancelarIn, DiaIn, Id, VentaIn
-from .context import config, db, usuario, write
+from .context import config, db, rol, state, usuario, write
 from .gate import requires
 from .models import ERROR_RESPONSES, SIGNED_IN, Fecha, IdPath, PageInfo, PageQuery
 
@@ -82,16 +82,8 @@ def _local_midnight(day: dt.date) -> str:
 @bp.post("", summary="Registrar venta", responses={201: VentaOut})
 @requires("ventas:crear")
 def crear(body: VentaIn):
-    settings = config()
-    data = body.model_dump()
     with write() as tx:
-        venta = ventas.create_venta(
-            tx,
-            data,
-            iva_percent=settings.iva_percent,
-            prices_include_iva=settings.prices_include_iva,
-            usuario=usuario(),
-        )
+        venta = ventas.create_venta(tx, body.model_dump(), settings=state().shop, rol=rol(), usuario=usuario())
     return venta, 201
 
 

@@ -22,13 +22,22 @@ _NOISE = frozenset({"id", "version", "actualizado_en", "creado_en", "busqueda"})
 
 
 def record(
-    tx: Tx, accion: str, entidad: str | None = None, entidad_id: str | None = None, campos: Iterable[str] = ()
+    tx: Tx,
+    accion: str,
+    entidad: str | None = None,
+    entidad_id: str | None = None,
+    campos: Iterable[str] = (),
+    detalle: dict[str, Any] | None = None,
 ) -> None:
-    """Append an audit row for the transaction's actor (None = the server itself, e.g. the CLI)."""
+    """Append an audit row for the transaction's actor (None = the server itself, e.g. the CLI).
+
+    `detalle` holds amounts the owner must be able to check (a price override, a
+    discount), never a record's field values.
+    """
     actor = tx.actor
     tx.execute(
-        "INSERT INTO auditoria (fecha, usuario_id, usuario, ip, accion, entidad, entidad_id, campos)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO auditoria (fecha, usuario_id, usuario, ip, accion, entidad, entidad_id, campos, detalle)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             clock.now_iso(),
             actor and actor.usuario_id,
@@ -38,6 +47,7 @@ def record(
             entidad,
             entidad_id,
             orjson.dumps(sorted(campos)).decode(),
+            None if detalle is None else orjson.dumps(detalle).decode(),
         ),
     )
 
@@ -72,7 +82,7 @@ def list_auditoria(tx: Tx, filters: dict[str, Any], limit: int, offset: int) -> 
     params = [value for value in filters.values() if value is not None]
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     rows = tx.all(
-        f"SELECT id, fecha, usuario_id, usuario, ip, accion, entidad, entidad_id, campos FROM auditoria {where}"
+        f"SELECT id, fecha, usuario_id, usuario, ip, accion, entidad, entidad_id, campos, detalle FROM auditoria {where}"
         " ORDER BY id DESC LIMIT ? OFFSET ?",
         (*params, limit + 1, offset),
     )
@@ -81,6 +91,7 @@ def list_auditoria(tx: Tx, filters: dict[str, Any], limit: int, offset: int) -> 
 
 def _shown(row: dict[str, Any]) -> dict[str, Any]:
     row["campos"] = orjson.loads(row["campos"])
+    row["detalle"] = None if row["detalle"] is None else orjson.loads(row["detalle"])
     return row
 
 

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from ..store import Tx
-from . import clock, permissions
+from . import clock, overrides, permissions
 from .errors import Conflict, Invalid, NotFound
 from .events import record_change
 from .folios import next_folio
@@ -158,8 +158,14 @@ def _changed(tx: Tx, orden_id: str, version: int, usuario: str | None) -> dict[s
     return orden
 
 
-def create_orden(tx: Tx, data: dict[str, Any], usuario: str | None = None) -> dict[str, Any]:
+def _may_set_final_cost(rol: str) -> None:
+    permissions.require(rol, "ordenes:costo_final", action="fijar el costo final de una orden", field="costo_final")
+
+
+def create_orden(tx: Tx, data: dict[str, Any], usuario: str | None = None, *, rol: str) -> dict[str, Any]:
     """Intake of a device: assigns the next folio and starts the history at `recibido`."""
+    if data.get("costo_final") is not None:
+        _may_set_final_cost(rol)
     orden_id = data.get("id") or str(uuid.uuid4())
     if tx.value("SELECT 1 FROM ordenes WHERE id = ?", (orden_id,)):
         raise Conflict(f"Ya existe una orden con id {orden_id}.", code="ya_existe", fields={"id": "Ya existe."})
@@ -187,9 +193,18 @@ def create_orden(tx: Tx, data: dict[str, Any], usuario: str | None = None) -> di
 
 
 def update_orden(
-    tx: Tx, orden_id: str, changes: dict[str, Any], expected_version: int | None, usuario: str | None = None
+    tx: Tx,
+    orden_id: str,
+    changes: dict[str, Any],
+    expected_version: int | None,
+    usuario: str | None = None,
+    *,
+    rol: str,
 ) -> dict[str, Any]:
-    """Edit details, diagnosis, estimate and costs. The state only moves through `change_estado`."""
+    """Edit details, diagnosis, estimate and costs. The state only moves through `change_estado`.
+
+    A new final cost needs the bench's (or the owner's) role; sending the current one again does not.
+    """
     current = get_orden(tx, orden_id)
     if current["estado"] in ("entregado", "cancelado"):
         raise Conflict(
@@ -200,6 +215,9 @@ def update_orden(
     if not changes:  # nothing to write: no new version, no change-log row
         check_version(tx, "ordenes", orden_id, expected_version, label="la orden")
         return current
+    stored_cost = tx.value("SELECT costo_final FROM ordenes WHERE id = ?", (orden_id,))
+    if "costo_final" in changes and changes["costo_final"] != stored_cost:
+        _may_set_final_cost(rol)
     if "cliente_id" in changes:
         _require_cliente(tx, changes["cliente_id"])
     merged = {**current, **changes}
@@ -264,12 +282,19 @@ def change_estado(
 
 
 def add_parte(
-    tx: Tx, orden_id: str, data: dict[str, Any], usuario: str | None = None, allow_negative_stock: bool = False
+    tx: Tx,
+    orden_id: str,
+    data: dict[str, Any],
+    usuario: str | None = None,
+    allow_negative_stock: bool = False,
+    *,
+    rol: str,
 ) -> dict[str, Any]:
     """Add a part from inventory (its stock leaves through the ledger) or a labor line.
 
+    A part goes at its catalogue price unless `rol` may set another (audited).
     `allow_negative_stock`: a part already fitted while offline is recorded even
-    if the books show too few.
+    if the books show too few. `data` may carry a client-made `id`.
     """
     row = tx.one("SELECT folio, estado FROM ordenes WHERE id = ?", (orden_id,))
     if row is None:
@@ -282,7 +307,7 @@ def add_parte(
             raise Invalid("Una parte debe indicar el producto del inventario.", fields={"producto_id": "Obligatorio."})
         producto = usable_row(tx, data["producto_id"])
         descripcion = data.get("descripcion") or producto["nombre"]
-        precio = producto["precio_venta"] if data.get("precio_unitario") is None else data["precio_unitario"]
+        precio = overrides.catalogue_price(rol, producto, data.get("precio_unitario"), field="precio_unitario")
     else:
         if data.get("producto_id"):
             raise Invalid("La mano de obra no lleva producto.", fields={"producto_id": "No aplica a mano de obra."})
@@ -292,7 +317,9 @@ def add_parte(
                 fields={"descripcion": "Obligatorio.", "precio_unitario": "Obligatorio."},
             )
         descripcion, precio = data["descripcion"], data["precio_unitario"]
-    parte_id = str(uuid.uuid4())
+    parte_id = data.get("id") or str(uuid.uuid4())
+    if tx.value("SELECT 1 FROM orden_partes WHERE id = ?", (parte_id,)):
+        raise Conflict(f"Ya existe una parte con id {parte_id}.", code="ya_existe", fields={"id": "Ya existe."})
     tx.execute(
         "INSERT INTO orden_partes (id, orden_id, tipo, producto_id, descripcion, cantidad, precio_unitario, importe,"
         " usuario, fecha) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -320,5 +347,6 @@ def add_parte(
             usuario=usuario,
             allow_negative=allow_negative_stock,
         )
+        overrides.audit_price(tx, "ordenes", orden_id, producto, precio, cantidad)
     version = update_row(tx, "ordenes", orden_id, {}, None, label="la orden")
     return _changed(tx, orden_id, version, usuario)

@@ -39,6 +39,12 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "ventas:leer": COUNTER,
     "ventas:crear": COUNTER,
     "ventas:cancelar": OWNER,
+    # Money the counter cannot decide alone: a catalogue product sold or fitted at another
+    # price, a discount above DISCOUNT_LIMIT_PERCENT of the line, an order's final cost
+    # (the bench prices the repair, the counter charges it).
+    "precios:modificar": OWNER,
+    "descuentos:sin_limite": OWNER,
+    "ordenes:costo_final": BENCH,
     "stats:leer": ALL,
     "usuarios:administrar": OWNER,
     "auditoria:leer": OWNER,
@@ -58,10 +64,18 @@ def allowed(rol: str, permission: str) -> bool:
     return rol in PERMISSIONS.get(permission, ())
 
 
-def require(rol: str, permission: str) -> None:
-    """Raise Forbidden (403, Spanish message) unless `rol` holds `permission`."""
-    if not allowed(rol, permission):
-        raise Forbidden(f"Tu rol ({ROLE_NAMES.get(rol, rol)}) no permite esta acción.", fields={"permiso": permission})
+def require(rol: str, permission: str, *, action: str = "esta acción", field: str | None = None) -> None:
+    """Raise Forbidden (403, Spanish message) unless `rol` holds `permission`.
+
+    `action` says in Spanish what was refused; `field` names the input that asked for it.
+    """
+    if allowed(rol, permission):
+        return
+    who = ", ".join(ROLE_NAMES[name] for name in PERMISSIONS.get(permission, ()))
+    message = f"Tu rol ({ROLE_NAMES.get(rol, rol)}) no permite {action}."
+    if field is None:
+        raise Forbidden(message, fields={"permiso": permission})
+    raise Forbidden(f"{message} Lo autoriza: {who}.", fields={field: f"Lo autoriza: {who}."})
 
 
 def estado_permission(estado: str) -> str:

@@ -417,6 +417,7 @@ class EstadoIn(RequestModel):
 
 
 class ParteIn(RequestModel):
+    id: Id | None = Field(None, description="Opcional: id creado por el cliente (modo sin conexión)")
     tipo: Literal["parte", "mano_obra"]
     producto_id: Id | None = Field(None, description="Producto del inventario (tipo parte)")
     descripcion: OptText(200) = None

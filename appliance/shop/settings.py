@@ -14,3 +14,5 @@ class ShopSettings(NamedTuple):
     zone: ZoneInfo
     iva_percent: int
     prices_include_iva: bool
+    # A line discount above this share of the line's amount needs the owner (descuentos:sin_limite).
+    discount_limit_percent: int = 10

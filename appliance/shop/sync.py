@@ -94,7 +94,7 @@ def _cliente(tx: Tx, caller: Caller, body: Any) -> dict[str, Any]:
 
 def _orden_crear(tx: Tx, caller: Caller, body: OrdenIn) -> dict[str, Any]:
     _client_made_id(body)
-    orden = ordenes.create_orden(tx, body.new_orden(caller.settings.zone), caller.usuario)
+    orden = ordenes.create_orden(tx, body.new_orden(caller.settings.zone), caller.usuario, rol=caller.rol)
     return permissions.shown_orden(caller.rol, orden)
 
 
@@ -118,19 +118,23 @@ def _orden_estado(tx: Tx, caller: Caller, body: OrdenEstadoOp) -> dict[str, Any]
 
 def _orden_parte(tx: Tx, caller: Caller, body: OrdenParteOp) -> dict[str, Any]:
     orden = ordenes.add_parte(
-        tx, body.orden_id, body.model_dump(exclude={"orden_id"}), caller.usuario, allow_negative_stock=True
+        tx,
+        body.orden_id,
+        body.model_dump(exclude={"orden_id"}),
+        caller.usuario,
+        allow_negative_stock=True,
+        rol=caller.rol,
     )
     return permissions.shown_orden(caller.rol, orden)
 
 
 def _venta_crear(tx: Tx, caller: Caller, body: VentaIn) -> dict[str, Any]:
     _client_made_id(body)
-    settings = caller.settings
     return ventas.create_venta(
         tx,
         body.model_dump(),
-        iva_percent=settings.iva_percent,
-        prices_include_iva=settings.prices_include_iva,
+        settings=caller.settings,
+        rol=caller.rol,
         usuario=caller.usuario,
         allow_negative_stock=True,
     )

@@ -7,13 +7,14 @@ from collections import defaultdict
 from typing import Any
 
 from ..store import Tx
-from . import clock
+from . import clock, overrides
 from .errors import Conflict, Invalid, NotFound
 from .events import record_change
 from .folios import next_folio
 from .inventario import move_stock, usable_row
 from .money import split_iva, to_number
 from .records import page, update_row
+from .settings import ShopSettings
 
 COLUMNS = (
     "id, folio, cliente_id, orden_id, subtotal, iva, descuento, total, pagado, cambio, estado,"
@@ -26,14 +27,20 @@ def _money(amount: int) -> str:
     return f"${amount / 100:,.2f}"
 
 
-def _lines(tx: Tx, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Resolve each requested item into a priced line (centavos)."""
+def _lines(tx: Tx, items: list[dict[str, Any]], rol: str, settings: ShopSettings) -> list[dict[str, Any]]:
+    """Resolve each requested item into a priced line (centavos), with the role's price rules.
+
+    A line of a catalogue product keeps its row as `producto` (for the audit trail).
+    """
     lines = []
     for index, item in enumerate(items):
         cantidad = item["cantidad"]
+        producto = None
         if item.get("producto_id"):
             producto = usable_row(tx, item["producto_id"], f"items.{index}.producto_id")
-            precio = producto["precio_venta"] if item.get("precio_unitario") is None else item["precio_unitario"]
+            precio = overrides.catalogue_price(
+                rol, producto, item.get("precio_unitario"), field=f"items.{index}.precio_unitario"
+            )
             descripcion = item.get("descripcion") or producto["nombre"]
         else:
             if not item.get("descripcion") or item.get("precio_unitario") is None:
@@ -49,8 +56,10 @@ def _lines(tx: Tx, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 f"El descuento de '{descripcion}' ({_money(descuento)}) es mayor que su importe ({_money(bruto)}).",
                 fields={f"items.{index}.descuento": "Mayor que el importe."},
             )
+        overrides.check_discount(rol, settings, bruto, descuento, descripcion, field=f"items.{index}.descuento")
         lines.append(
             {
+                "producto": producto,
                 "producto_id": item.get("producto_id"),
                 "descripcion": descripcion,
                 "cantidad": cantidad,
@@ -89,12 +98,15 @@ def create_venta(
     tx: Tx,
     data: dict[str, Any],
     *,
-    iva_percent: int,
-    prices_include_iva: bool,
+    settings: ShopSettings,
+    rol: str,
     usuario: str | None = None,
     allow_negative_stock: bool = False,
 ) -> dict[str, Any]:
-    """Register a sale. Stock leaves through the ledger; short stock refuses the whole sale (409)."""
+    """Register a sale. Stock leaves through the ledger; short stock refuses the whole sale (409).
+
+    `rol` decides whether a line may leave the catalogue price or pass the discount limit.
+    """
     venta_id = data.get("id") or str(uuid.uuid4())
     if tx.value("SELECT 1 FROM ventas WHERE id = ?", (venta_id,)):
         raise Conflict(f"Ya existe una venta con id {venta_id}.", code="ya_existe", fields={"id": "Ya existe."})
@@ -109,8 +121,10 @@ def create_venta(
     if cliente_id and not tx.value("SELECT 1 FROM clientes WHERE id = ? AND eliminado_en IS NULL", (cliente_id,)):
         raise NotFound(f"No existe el cliente {cliente_id}.", fields={"cliente_id": "No existe."})
 
-    lines = _lines(tx, data["items"])
-    subtotal, iva, total = split_iva(sum(line["importe"] for line in lines), iva_percent, prices_include_iva)
+    lines = _lines(tx, data["items"], rol, settings)
+    subtotal, iva, total = split_iva(
+        sum(line["importe"] for line in lines), settings.iva_percent, settings.prices_include_iva
+    )
     pagos, pagado, cambio = _payments(data.get("pagos"), total)
     descuento = sum(line["descuento"] for line in lines)
 
@@ -171,6 +185,11 @@ def create_venta(
             usuario=usuario,
             allow_negative=allow_negative_stock,
         )
+    for line in lines:
+        if line["producto"] is not None:
+            overrides.audit_price(tx, "ventas", venta_id, line["producto"], line["precio_unitario"], line["cantidad"])
+        if line["descuento"]:
+            overrides.audit_discount(tx, venta_id, line)
     venta = get_venta(tx, venta_id)
     record_change(tx, "venta_creada", "ventas", venta_id, 1, "crear", venta, usuario)
     return venta
