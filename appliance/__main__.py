@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import sys
 
 
@@ -181,8 +183,9 @@ def main(argv: list[str] | None = None) -> int:
         monkey.patch_all()
     from .config import Config, ConfigError
     from .shop.errors import DomainError
-    from .store import DatabaseLocked, SchemaTooNew
+    from .store import CommitFailed, DatabaseLocked, SchemaTooNew, StoreError
 
+    config = None
     try:
         if command == "gen-cert":
             from .security.certs import gen_cert
@@ -228,6 +231,22 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except DomainError as exc:
         print(f"Error: {exc.message}", file=sys.stderr)
+        return 2
+    except (OSError, StoreError) as exc:
+        # The disk refused the data folder (full, read-only, gone): a message for the
+        # person at the server PC, not a traceback.
+        full = getattr(exc, "errno", None) == errno.ENOSPC or (isinstance(exc, CommitFailed) and exc.disk_full)
+        where = config.data_dir if config is not None else os.environ.get("DATA_DIR", "./data")
+        if full:
+            print(
+                f"Error: no hay espacio en el disco para los datos del servidor ({where}). Libera espacio "
+                "(o usa otra carpeta con DATA_DIR) y vuelve a iniciarlo.",
+                file=sys.stderr,
+            )
+        else:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            place = getattr(exc, "filename", None) or where
+            print(f"Error: no se pudieron usar los datos del servidor en {place}: {reason}.", file=sys.stderr)
         return 2
 
 

@@ -138,6 +138,12 @@ SETTINGS: tuple[Setting, ...] = (
         _int_between(10, 100000),
     ),
     Setting(
+        "HEADER_TIMEOUT",
+        "10",
+        "Segundos que tiene un cliente para enviar completa la línea y las cabeceras de una petición; si tarda más, se le responde 408 y se cierra la conexión.",
+        _int_between(1, 600),
+    ),
+    Setting(
         "IDLE_TIMEOUT",
         "75",
         "Segundos que una conexión inactiva se mantiene abierta antes de cerrarla.",

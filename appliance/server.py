@@ -6,16 +6,20 @@ Expects gevent's monkey-patching to have run already (see __main__.py).
 from __future__ import annotations
 
 import errno
+import http.client
 import logging
 import os
 import signal
 import socket
 import ssl
+from http import HTTPStatus
 
 import gevent
+import orjson
 from gevent.pool import Pool
 from gevent.pywsgi import WSGIHandler, WSGIServer
 
+from .api.errors import HTTP_MESSAGES
 from .app import create_app
 from .config import Config, ConfigError
 from .store import Database
@@ -25,17 +29,47 @@ log = logging.getLogger(__name__)
 STOP_GRACE_SECONDS = 2
 
 
+class _HeadersTooSlow(Exception):
+    """The client did not send its request line and headers within HEADER_TIMEOUT."""
+
+
+def _error_parts(status: int) -> tuple[str, list[tuple[str, str]], bytes]:
+    """Status line, headers and body, in the API's JSON error shape, of an error found before Flask runs."""
+    code, message = HTTP_MESSAGES.get(status, HTTP_MESSAGES[400])
+    body = orjson.dumps({"error": {"code": code, "message": message, "fields": {}}})
+    headers = [
+        ("Content-Type", "application/json"),
+        ("Content-Length", str(len(body))),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Connection", "close"),
+    ]
+    return f"{status} {HTTPStatus(status).phrase}", headers, body
+
+
+def transport_error(status: int) -> bytes:
+    """The whole HTTP response of `_error_parts`, to write on the socket as it is."""
+    status_line, headers, body = _error_parts(status)
+    head = f"HTTP/1.1 {status_line}\r\n" + "".join(f"{name}: {value}\r\n" for name, value in headers) + "\r\n"
+    return head.encode("latin-1") + body
+
+
 class NoDelayHandler(WSGIHandler):
-    """pywsgi writes headers and body in two sends; without TCP_NODELAY each
-    keep-alive response then waits ~40 ms for the peer's delayed ACK."""
+    """pywsgi's handler with what a shop's LAN needs: no delayed ACKs, fair turns, deadlines, JSON errors.
+
+    pywsgi writes headers and body in two sends; without TCP_NODELAY each
+    keep-alive response then waits ~40 ms for the peer's delayed ACK.
+    """
 
     idle_timeout: float = 75.0
+    header_timeout: float = 10.0
 
     def __init__(self, sock, address, server, rfile=None):
         if sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         # An idle keep-alive or a client that stops mid-request is dropped after this.
         sock.settimeout(self.idle_timeout)
+        self._deadline: gevent.Timeout | None = None
+        self._served = 0
         super().__init__(sock, address, server, rfile)
 
     def handle_one_request(self):
@@ -43,17 +77,30 @@ class NoDelayHandler(WSGIHandler):
         # served again without ever yielding; yield first so connections take
         # turns. Measured, 16 clients on GET /clientes: p99 68 ms -> 11 ms.
         gevent.sleep(0)
-        return super().handle_one_request()
-
-    def run_application(self):
-        super().run_application()
-        # After a WebSocket the connection is never reused for HTTP: pywsgi would
-        # read the next bytes (a late close frame) as a request line, log an error,
-        # and keep a client that already said goodbye waiting for its close timeout.
-        if self.environ.get("HTTP_UPGRADE", "").lower() == "websocket":
-            self.close_connection = True
+        try:
+            result = super().handle_one_request()
+        except _HeadersTooSlow:
+            log.info(
+                "Conexión de %s cerrada: no envió su petición en %g s", self.client_address[0], self.header_timeout
+            )
+            result = ("408", b"")
+        finally:
+            self._stop_deadline()
+        self._served += 1
+        if isinstance(result, tuple):  # refused before the application: the JSON error shape, and close
+            return result[0], transport_error(int(result[0]))
+        return result
 
     def read_requestline(self):
+        # The header deadline runs from the connection's start for its first request (a
+        # TLS handshake happens inside this first read) and from the first byte of each
+        # later one: between requests a keep-alive connection only has IDLE_TIMEOUT. Each
+        # byte used to reset that timeout, so a client sending one byte a second held its
+        # connection (and, past MAX_CONNECTIONS of them, everyone else's turn) for good.
+        if self._served:
+            self.rfile.peek(1)
+        self._deadline = gevent.Timeout(self.header_timeout, _HeadersTooSlow)
+        self._deadline.start()
         # Under TLS the handshake runs inside the first read (build_server defers
         # it), so a plain-HTTP client, a port scanner or a client that distrusts
         # the certificate fails here. pywsgi drops the connection quietly; say
@@ -64,13 +111,51 @@ class NoDelayHandler(WSGIHandler):
             log.debug("Conexión TLS de %s descartada: %s", self.client_address[0], exc)
             raise
 
+    def read_request(self, raw_requestline):
+        try:
+            return super().read_request(raw_requestline)
+        finally:
+            self._stop_deadline()  # the application runs without it
+
+    def _stop_deadline(self) -> None:
+        if self._deadline is not None:
+            self._deadline.close()
+            self._deadline = None
+
+    def run_application(self):
+        super().run_application()
+        # After a WebSocket the connection is never reused for HTTP: pywsgi would
+        # read the next bytes (a late close frame) as a request line, log an error,
+        # and keep a client that already said goodbye waiting for its close timeout.
+        if self.environ.get("HTTP_UPGRADE", "").lower() == "websocket":
+            self.close_connection = True
+
     def _handle_client_error(self, ex):
         # gevent's documented hook for bad client input. A client that stalls
         # mid-request past IDLE_TIMEOUT is expected on a shop LAN (a laptop
         # sleeps); close quietly instead of printing a traceback.
         if isinstance(ex, TimeoutError):
             return None
+        if isinstance(ex, _HeadersTooSlow):
+            raise ex  # answered 408 by handle_one_request
+        # More than 100 headers raise http.client's error; a header line over 64 KiB comes
+        # back from pywsgi's header parser as the status "Line too long".
+        if isinstance(ex, http.client.HTTPException) or "Line too long" in str(ex):
+            log.info("Petición de %s con cabeceras demasiado grandes: %s", self.client_address[0], ex)
+            return ("431", b"")
         return super()._handle_client_error(ex)
+
+    def _send_error_response_if_possible(self, error_code):
+        # pywsgi's own answers to a broken body or an error inside it are plain text.
+        if self.response_length:
+            self.close_connection = True
+            return
+        status_line, headers, body = _error_parts(error_code)
+        try:
+            self.start_response(status_line, headers)
+            self.write(body)
+        except OSError:
+            self.close_connection = True
 
 
 def tls_context(cert: str, key: str) -> ssl.SSLContext:
@@ -97,7 +182,11 @@ def build_server(config: Config, database: Database) -> WSGIServer:
         # connection quietly instead of as a traceback from the accept loop.
         tls = {"ssl_context": tls_context(config.ssl_cert, config.ssl_key), "do_handshake_on_connect": False}
     app = create_app(config, database)
-    handler = type("Handler", (NoDelayHandler,), {"idle_timeout": float(config.idle_timeout)})
+    handler = type(
+        "Handler",
+        (NoDelayHandler,),
+        {"idle_timeout": float(config.idle_timeout), "header_timeout": float(config.header_timeout)},
+    )
     return WSGIServer(
         (config.host, config.port),
         app,

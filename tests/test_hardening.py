@@ -11,13 +11,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import errno
+import json
+import os
+import select
+import socket
+import subprocess
+import sys
+import threading
+import time
 import uuid
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import apsw
 import pytest
+import requests
 from conftest import Api
 from helpers import assert_error, make_cliente, make_orden, make_producto, stock_of, token
-from serverproc import ServerProcess
+from serverproc import ROOT, ServerProcess, free_port
 
 
 def _op(op_tipo: str, **datos) -> dict:
@@ -475,3 +488,328 @@ def test_pushed_customer_with_a_nul_is_rejected(api):
     [result] = _push(api, [_op("cliente.crear", id=cliente_id, nombre="Ana\x00Pérez")])
     assert result["resultado"] == "rejected" and result["error"]["code"] == "validacion", result
     assert_error(api.get(f"/clientes/{cliente_id}"), 404)
+
+
+# --- 5. Transport errors: JSON error shape on raw HTTP -------------------------------------------------
+
+
+@pytest.fixture
+def plain_server(server_with) -> ServerProcess:
+    """Raw bytes on the socket: plain HTTP even in a TLS run."""
+    return server_with(SSL_CERT="", SSL_KEY="")[0]
+
+
+def _response_complete(data: bytes) -> bool:
+    if b"\r\n\r\n" not in data:
+        return False
+    head, body = data.split(b"\r\n\r\n", 1)
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return len(body) >= int(value.strip())
+    return False  # no length: read until the server closes
+
+
+def _parse_response(data: bytes) -> tuple[int | None, dict[str, str], bytes]:
+    if b"\r\n\r\n" not in data:
+        return None, {}, data
+    head, body = data.split(b"\r\n\r\n", 1)
+    lines = head.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ", 2)
+    status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return status, headers, body
+
+
+def _exchange(port: int, pieces, timeout: float = 10.0) -> tuple[int | None, dict[str, str], bytes]:
+    """Send `pieces` (stop early once the server answers), then read its whole answer."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    data = b""
+    try:
+        for piece in pieces:
+            if select.select([sock], [], [], 0)[0]:
+                break
+            try:
+                sock.sendall(piece)
+            except OSError:
+                break
+        deadline = time.monotonic() + timeout
+        while not _response_complete(data) and time.monotonic() < deadline:
+            try:
+                chunk = sock.recv(65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        sock.close()
+    return _parse_response(data)
+
+
+def _assert_json_error(answer, status: int) -> dict:
+    got, headers, body = answer
+    assert got == status, (got, headers, body[:300])
+    assert headers.get("content-type", "").startswith("application/json"), (got, headers, body[:300])
+    payload = json.loads(body)
+    assert set(payload) == {"error"} and set(payload["error"]) == {"code", "message", "fields"}, payload
+    assert payload["error"]["code"] and payload["error"]["message"], payload
+    return payload["error"]
+
+
+def _still_serving(proc: ServerProcess) -> None:
+    assert requests.get(proc.url + "/", timeout=10).status_code == 200
+
+
+def test_request_line_over_8_kib_is_414_json(plain_server):
+    line = b"GET /clientes?q=" + b"a" * (9 * 1024) + b" HTTP/1.1\r\n"
+    _assert_json_error(
+        _exchange(plain_server.port, [line[i : i + 4096] for i in range(0, len(line), 4096)] + [b"Host: x\r\n\r\n"]),
+        414,
+    )
+    _still_serving(plain_server)
+
+
+def test_header_line_over_64_kib_is_431_json(plain_server):
+    big = b"X-Grande: " + b"a" * (70 * 1024) + b"\r\n"
+    pieces = [b"GET / HTTP/1.1\r\nHost: x\r\n"] + [big[i : i + 8192] for i in range(0, len(big), 8192)] + [b"\r\n"]
+    _assert_json_error(_exchange(plain_server.port, pieces), 431)
+    _still_serving(plain_server)
+
+
+def test_more_than_100_headers_is_431_json(plain_server):
+    headers = b"".join(b"X-Cabecera-%d: %d\r\n" % (n, n) for n in range(150))
+    _assert_json_error(_exchange(plain_server.port, [b"GET / HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n"]), 431)
+    _still_serving(plain_server)
+
+
+def test_chunked_body_over_1_mib_is_413_json(plain_server):
+    marker = f"grande{token()}"
+    head = (
+        f"POST /clientes HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {plain_server.token}\r\n"
+        "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    ).encode()
+    body = json.dumps({"nombre": marker, "notas": "a" * (2 * 1024 * 1024)}).encode()
+    chunks = [b"%x\r\n%s\r\n" % (len(part), part) for part in (body[i : i + 65536] for i in range(0, len(body), 65536))]
+    _assert_json_error(_exchange(plain_server.port, [head, *chunks, b"0\r\n\r\n"]), 413)
+    api = Api(plain_server.url, plain_server.token)
+    assert _clientes_matching(api, marker) == []
+    api.session.close()
+
+
+def test_garbage_request_line_is_400_json(plain_server):
+    _assert_json_error(_exchange(plain_server.port, [b"GARBAGE\r\n\r\n"]), 400)
+    _still_serving(plain_server)
+
+
+# --- 6. Slow senders: HEADER_TIMEOUT ------------------------------------------------------------------
+
+
+def _dribble(port: int, outcome: dict, stop: threading.Event, seconds: float = 15.0) -> None:
+    """Send a request line, then one header byte every 0.5 s, never finishing; note when the server answers/closes."""
+    header = b"X-Lento: " + b"a" * 64
+    started = time.monotonic()
+    try:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    except OSError as exc:
+        outcome["error"] = repr(exc)
+        return
+    try:
+        sock.sendall(b"GET / HTTP/1.1\r\n")
+        for n in range(int(seconds / 0.5)):
+            if stop.is_set():
+                break
+            if select.select([sock], [], [], 0.5)[0]:
+                try:
+                    chunk = sock.recv(65536)
+                except OSError:
+                    chunk = b""
+                if chunk:
+                    outcome.setdefault("answered", time.monotonic() - started)
+                    outcome["data"] = outcome.get("data", b"") + chunk
+                    continue
+                outcome["closed"] = time.monotonic() - started
+                return
+            try:
+                sock.send(header[n % len(header) : n % len(header) + 1])
+            except OSError:
+                outcome["closed"] = time.monotonic() - started
+                return
+    finally:
+        sock.close()
+
+
+def test_slow_header_senders_get_408_and_do_not_starve_others(server_with):
+    header_timeout = 2
+    proc, _ = server_with(MAX_CONNECTIONS="10", HEADER_TIMEOUT=str(header_timeout), SSL_CERT="", SSL_KEY="")
+    stop = threading.Event()
+    outcomes: list[dict] = [{} for _ in range(30)]
+    threads = [threading.Thread(target=_dribble, args=(proc.port, outcome, stop), daemon=True) for outcome in outcomes]
+    started = time.monotonic()
+    try:
+        for thread in threads:
+            thread.start()
+        time.sleep(max(0.0, started + 1 - time.monotonic()))
+        asked = time.monotonic()
+        try:
+            answer = requests.get(proc.url + "/", timeout=12).status_code
+        except requests.RequestException as exc:
+            answer = repr(exc)
+        waited = time.monotonic() - asked
+        time.sleep(max(0.0, started + header_timeout + 2.5 - time.monotonic()))
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=20)
+    assert not any(thread.is_alive() for thread in threads)
+    assert answer == 200 and waited <= header_timeout + 4, f"GET / behind 30 slow senders: {answer} after {waited:.1f}s"
+    assert not any("error" in o for o in outcomes), outcomes
+    ended = [o for o in outcomes if min(o.get("answered", 99), o.get("closed", 99)) <= header_timeout + 2]
+    assert ended, f"no slow sender was answered or closed within {header_timeout + 2}s"
+    for outcome in ended:
+        if outcome.get("data"):
+            status, headers, body = _parse_response(outcome["data"])
+            assert status == 408 and headers.get("content-type", "").startswith("application/json"), outcome["data"]
+            assert set(json.loads(body)["error"]) == {"code", "message", "fields"}
+
+
+def test_header_timeout_below_one_second_is_refused(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "appliance", "settings"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DATA_DIR": str(tmp_path), "HEADER_TIMEOUT": "0"},
+        timeout=30,
+    )
+    assert done.returncode == 2 and "HEADER_TIMEOUT" in done.stderr, (done.returncode, done.stderr[-500:])
+
+
+def test_new_settings_are_listed_with_their_defaults():
+    env = {k: v for k, v in os.environ.items() if k not in ("HEADER_TIMEOUT", "DISCOUNT_LIMIT_PERCENT")}
+    done = subprocess.run(
+        [sys.executable, "-m", "appliance", "settings"], cwd=ROOT, capture_output=True, text=True, env=env, timeout=30
+    )
+    assert done.returncode == 0, done.stderr
+    assert "HEADER_TIMEOUT=10" in done.stdout.splitlines(), done.stdout
+    assert "DISCOUNT_LIMIT_PERCENT=10" in done.stdout.splitlines(), done.stdout
+
+
+# --- 7. Messages: full disks and missing files --------------------------------------------------------
+
+
+@pytest.fixture
+def tmpfs(request, tmp_path):
+    """A tmpfs of `request.param` bytes (e.g. "1m") mounted at tmp_path/tmpfs; unmounted at teardown.
+
+    Needs root with CAP_SYS_ADMIN; a failed mount is an error of the test, not a skip.
+    """
+    path = tmp_path / "tmpfs"
+    path.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={request.param}", "tmpfs", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"mount -t tmpfs failed ({done.returncode}): {done.stderr.strip()}")
+    yield path
+    if subprocess.run(["umount", str(path)], capture_output=True, timeout=30).returncode != 0:
+        subprocess.run(["umount", "-l", str(path)], capture_output=True, timeout=30)
+
+
+def _fill(folder: Path) -> Path:
+    """Write a ballast file in shrinking chunks until not one more byte fits (ENOSPC)."""
+    ballast = folder / "lastre.bin"
+    fd = os.open(ballast, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        size = 1 << 20
+        while size:
+            try:
+                os.write(fd, b"\0" * size)
+            except OSError as exc:
+                assert exc.errno == errno.ENOSPC, exc
+                size //= 2
+    finally:
+        os.close(fd)
+    return ballast
+
+
+def _quiet_schedule() -> dict[str, str]:
+    """Keep the daily automatic backup 12 hours away (as test_backup_api does)."""
+    hour = (dt.datetime.now(ZoneInfo("America/Mexico_City")).hour + 12) % 24
+    return {"TZ": "America/Mexico_City", "BACKUP_DAILY_HOUR": str(hour)}
+
+
+@pytest.mark.parametrize("tmpfs", ["256k"], indirect=True)
+def test_full_disk_at_start_up_exits_2_with_a_spanish_message(tmpfs, tmp_path):
+    _fill(tmpfs)
+    env = {
+        **os.environ,
+        "DATA_DIR": str(tmpfs),
+        "BACKUP_DIR": str(tmp_path / "backups"),
+        "HOST": "127.0.0.1",
+        "PORT": str(free_port()),
+        "LOG_LEVEL": "WARNING",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "appliance", "serve"], cwd=ROOT, capture_output=True, text=True, env=env, timeout=30
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 2, (done.returncode, output[-1500:])
+    assert "espacio" in output and "Traceback" not in output, output[-1500:]
+
+
+@pytest.mark.parametrize("tmpfs", ["1m"], indirect=True)
+def test_backup_without_space_is_503_saying_so(tmpfs, server_with):
+    _proc, owner = server_with(BACKUP_DIR=str(tmpfs), **_quiet_schedule())
+    make_cliente(owner)
+    _fill(tmpfs)
+    error = assert_error(owner.post("/backups"), 503, "respaldo_fallido")
+    assert "espacio" in error["message"] and "not an error" not in error["message"], error
+
+
+def test_missing_backup_404_does_not_reveal_the_folder(server, api):
+    error = assert_error(api.get("/backups/servitec-20200101-000000-manual.db"), 404)
+    folder = Path(server.env["BACKUP_DIR"])
+    for path in {str(folder), str(folder.resolve()), str(server.data_dir), str(server.data_dir.resolve())}:
+        assert path not in error["message"], error
+
+
+@pytest.mark.parametrize("tmpfs", ["8m"], indirect=True)
+def test_full_disk_at_commit_is_503_no_guardado_and_saves_nothing(tmpfs, tmp_path):
+    proc = ServerProcess(tmpfs / "data", BACKUP_DIR=str(tmp_path / "backups"), **_quiet_schedule())
+    proc.log_path = tmp_path / "server.log"  # the log must not need the full disk
+    marker, notas = f"lleno{token()}", "n" * 1900
+    api = None
+    try:
+        api = Api(proc.start().url, proc.token, proc.verify)
+        make_cliente(api, nombre=f"Antes {marker}", notas=notas)
+        ballast = _fill(tmpfs)
+        saved, refused, answers = [], [], []
+        for n in range(25):
+            response = api.post("/clientes", json={"nombre": f"Lleno {marker} {n:02d}", "notas": notas})
+            answers.append(response.status_code)
+            if response.status_code == 201 and not refused:
+                saved.append(f"Lleno {marker} {n:02d}")  # the WAL may still have had room
+                continue
+            assert_error(response, 503, "no_guardado")
+            refused.append(f"Lleno {marker} {n:02d}")
+            if len(refused) == 4:
+                break
+        assert len(refused) == 4, answers
+        ballast.unlink()
+        assert api.ok("POST", "/clientes", 201, json={"nombre": f"Después {marker}"})  # room again: works again
+        api.session.close()
+        assert proc.stop() == 0
+        proc.start()
+        names = {c["nombre"] for c in _clientes_matching(api, marker)}
+        assert names == {f"Antes {marker}", f"Después {marker}", *saved}, (names, answers)
+    finally:
+        if api is not None:
+            api.session.close()
+        proc.stop()

@@ -107,7 +107,7 @@ def backup_path(folder: str | os.PathLike[str], name: str) -> Path:
     folder = Path(folder)
     # Only names of the backup form, so a request cannot reach outside the folder.
     if not NAME_RE.match(name) or not (folder / name).is_file():
-        raise NotFound(f"No existe el respaldo {name} en {folder}.")
+        raise NotFound(f"No existe el respaldo {name}.")
     return folder / name
 
 

@@ -106,10 +106,11 @@ class Database:
                     "detén el otro o usa otro DB_PATH."
                 ) from None
         try:
-            self._writer = apsw.Connection(self.path)
-            _configure(self._writer)
-            run(self._writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL")
-            apply_migrations(self._writer)
+            with engine_errors():
+                self._writer = apsw.Connection(self.path)
+                _configure(self._writer)
+                run(self._writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL")
+                apply_migrations(self._writer)
         except BaseException:
             self.close()
             raise
