@@ -42,11 +42,6 @@ HOUR = dt.timedelta(hours=1)
 _to_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
-def _iso(moment: dt.datetime) -> str:
-    """clock.iso of a UTC datetime, 5x faster (isoformat instead of strftime); a test checks they agree."""
-    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
-
-
 class Weighted(NamedTuple):
     """Values and their cumulative weights."""
 
@@ -1067,7 +1062,9 @@ def _restock(rng: random.Random, product: dict[str, Any], when: dt.datetime, mov
     cantidad = max(product["stock_minimo"] * 3, 6) + rng.randint(0, 6) - min(product["stock"], 0)
     product["stock"] += cantidad
     _moved(product, moment)
-    movements.append((product["id"], cantidad, "compra", None, "Compra a proveedor", product["stock"], _iso(moment)))
+    movements.append(
+        (product["id"], cantidad, "compra", None, "Compra a proveedor", product["stock"], clock.iso(moment))
+    )
 
 
 def _moved(product: dict[str, Any], moment: dt.datetime) -> None:
@@ -1216,7 +1213,7 @@ class _DemoShop:
             writer.insert(INSERT_VENTA, sales)
             writer.insert(INSERT_ITEM, items)
             writer.insert(INSERT_PAGO, pagos)
-            now = _iso(self.now)
+            now = clock.iso(self.now)
             changes = [(*change, now) for evento in CHANGE_ORDER for change in self.cambios[evento]]
             writer.insert(INSERT_CAMBIO, changes)
             writer.insert(
@@ -1333,7 +1330,7 @@ class _DemoShop:
     def _cliente_rows(self, customers: list[dict[str, Any]]) -> list[tuple]:
         rows = []
         for c in customers:
-            creado = _iso(c["creado"])
+            creado = clock.iso(c["creado"])
             rows.append(
                 (
                     c["id"],
@@ -1492,7 +1489,7 @@ class _DemoShop:
         for p in products:
             if p["primero"] is not None and p["primero"] < p["creado"]:
                 p["creado"] = p["primero"] - HOUR * self.rng.uniform(1, 72)  # registered before it first moved
-            creado = _iso(p["creado"])
+            creado = clock.iso(p["creado"])
             rows.append(
                 (
                     p["id"],
@@ -1609,7 +1606,7 @@ class _DemoShop:
         moments = [intake]
         for gap in gaps:
             moments.append(moments[-1] + gap)
-        stamps = [_iso(m) for m in moments]
+        stamps = [clock.iso(m) for m in moments]
         adeudo, fecha_entrega, charge = 0, None, None
         if estado == "entregado":
             fecha_entrega = stamps[-1]
@@ -1660,7 +1657,7 @@ class _DemoShop:
             adeudo,
             None,
             _pick(rng, PRIORIDADES),
-            _iso(promesa),
+            clock.iso(promesa),
             fecha_entrega,
             falla.garantia,
             rng.choice(NOTAS_ORDEN) if rng.random() < 0.08 else None,
@@ -1717,7 +1714,7 @@ class _DemoShop:
         for folio, sale in enumerate(sorted(drafts, key=lambda s: s["fecha"]), start=last_folio + 1):
             rng = random.Random(sale["seed"])  # its own stream, as each order (see _order_drafts)
             venta_id = _new_id(rng)
-            fecha = _iso(sale["fecha"])
+            fecha = clock.iso(sale["fecha"])
             orden_id = sale.get("orden_id")
             if orden_id:
                 lines = [(None, sale["descripcion"], 1, sale["importe"], 0, sale["importe"])]

@@ -70,13 +70,19 @@ class NoDelayHandler(WSGIHandler):
         sock.settimeout(self.idle_timeout)
         self._deadline: gevent.Timeout | None = None
         self._served = 0
+        self._loop = gevent.get_hub().loop
+        self._turn = -1  # the event loop's iteration when this connection's last request began
         super().__init__(sock, address, server, rfile)
 
     def handle_one_request(self):
         # A keep-alive client whose next request is already buffered would be
         # served again without ever yielding; yield first so connections take
         # turns. Measured, 16 clients on GET /clientes: p99 68 ms -> 11 ms.
-        gevent.sleep(0)
+        # A request that waited on anything (its own bytes, or a write's COMMIT)
+        # let the loop run meanwhile: then this extra turn only costs a switch.
+        if self._loop.iteration == self._turn:
+            gevent.sleep(0)
+        self._turn = self._loop.iteration
         try:
             result = super().handle_one_request()
         except _HeadersTooSlow:
@@ -121,6 +127,10 @@ class NoDelayHandler(WSGIHandler):
         if self._deadline is not None:
             self._deadline.close()
             self._deadline = None
+
+    def log_request(self):
+        # No access log (the server passes log=None): pywsgi would still format every line.
+        pass
 
     def run_application(self):
         super().run_application()

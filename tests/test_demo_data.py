@@ -23,7 +23,6 @@ import pytest
 from conftest import Api
 from serverproc import ROOT, ServerProcess
 
-from appliance.demo_data import _iso
 from appliance.shop import clock
 from appliance.shop.money import split_iva
 from appliance.shop.ordenes import TRANSITIONS
@@ -329,7 +328,9 @@ def test_refuses_negative_counts(tmp_path):
     assert result.returncode == 2 and "--clientes" in result.stderr
 
 
-def test_fast_iso_matches_clock_iso():
+def test_clock_iso_is_the_storage_format():
     moment = dt.datetime(2025, 3, 9, 7, 5, 3, tzinfo=clock.UTC)
     for extra in (dt.timedelta(0), dt.timedelta(microseconds=1), dt.timedelta(days=400, microseconds=999_999)):
-        assert _iso(moment + extra) == clock.iso(moment + extra)
+        assert clock.iso(moment + extra) == (moment + extra).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    mexico = dt.datetime(2025, 3, 9, 1, 5, 3, tzinfo=dt.timezone(dt.timedelta(hours=-6)))
+    assert clock.iso(mexico) == "2025-03-09T07:05:03.000000Z"

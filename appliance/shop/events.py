@@ -6,6 +6,7 @@ reads the log (WebSocket events, offline sync) only ever sees committed work.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -23,9 +24,15 @@ def record_change(
     op: str,
     datos: dict[str, Any],
     usuario: str | None = None,
+    campos: Iterable[str] | None = None,
 ) -> int:
-    """Append a change and its audit row; return its sequence number."""
-    campos = audit.changed_fields(tx, entidad, entidad_id, op, datos)
+    """Append a change and its audit row; return its sequence number.
+
+    `campos`, the names the audit row lists, are found against the entity's
+    previous change unless the caller knows them.
+    """
+    if campos is None:
+        campos = audit.changed_fields(tx, entidad, entidad_id, op, datos)
     seq = tx.value(
         "INSERT INTO cambios (evento, entidad, entidad_id, version, op, datos, usuario, fecha)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",

@@ -166,13 +166,17 @@ def move_stock(
     nota: str | None = None,
     usuario: str | None = None,
     allow_negative: bool = False,
+    producto: dict[str, Any] | None = None,
 ) -> int:
     """Write one ledger row and update the cached stock; return the resulting stock.
 
     Refuses (409, naming the product) to take stock below zero unless
-    `allow_negative` (an offline sale that already happened).
+    `allow_negative` (an offline sale that already happened). `producto` is its
+    row as already read in this transaction (nombre, stock, version), if the
+    caller has it.
     """
-    producto = tx.one("SELECT nombre, stock, version FROM productos WHERE id = ?", (producto_id,))
+    if producto is None:
+        producto = tx.one("SELECT nombre, stock, version FROM productos WHERE id = ?", (producto_id,))
     if producto is None:
         raise NotFound(f"No existe el producto {producto_id}.", fields={"producto_id": "No existe."})
     resulting = producto["stock"] + delta
@@ -204,6 +208,7 @@ def move_stock(
             "referencia": referencia,
         },
         usuario,
+        campos=("stock",),  # a movement changes the product's stock and nothing else of it
     )
     return resulting
 

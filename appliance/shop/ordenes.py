@@ -346,6 +346,7 @@ def add_parte(
             nota=f"Orden {row['folio']}",
             usuario=usuario,
             allow_negative=allow_negative_stock,
+            producto=producto,
         )
         overrides.audit_price(tx, "ordenes", orden_id, producto, precio, cantidad)
     version = update_row(tx, "ordenes", orden_id, {}, None, label="la orden")

@@ -10,12 +10,26 @@ from __future__ import annotations
 import unicodedata
 
 
+class _FoldTable(dict):
+    """str.translate's table for folded text, filled per character on first sight.
+
+    Combining marks (the accents NFKD splits off) are dropped; control characters
+    become spaces: a NUL would end the LIKE pattern early and match every row.
+    A table instead of a per-character generator: it runs inside str.translate.
+    """
+
+    def __missing__(self, code: int) -> str | None:
+        char = chr(code)
+        mapped = None if unicodedata.combining(char) else " " if unicodedata.category(char) == "Cc" else char
+        self[code] = mapped
+        return mapped
+
+
+_FOLD = _FoldTable()
+
+
 def _fold(value: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", value.casefold())
-    # Control characters become spaces: a NUL would end the LIKE pattern early and match every row.
-    return "".join(
-        " " if unicodedata.category(ch) == "Cc" else ch for ch in decomposed if not unicodedata.combining(ch)
-    )
+    return unicodedata.normalize("NFKD", value.casefold()).translate(_FOLD)
 
 
 def search_text(*parts: object) -> str:

@@ -171,9 +171,11 @@ def create_venta(
         [(venta_id, p["metodo"], p["monto"], p.get("referencia")) for p in pagos],
     )
     per_product: dict[str, int] = defaultdict(int)
+    rows = {}
     for line in lines:
         if line["producto_id"]:
             per_product[line["producto_id"]] += line["cantidad"]
+            rows[line["producto_id"]] = line["producto"]
     for producto_id, cantidad in per_product.items():
         move_stock(
             tx,
@@ -184,6 +186,7 @@ def create_venta(
             nota=f"Venta {folio}",
             usuario=usuario,
             allow_negative=allow_negative_stock,
+            producto=rows[producto_id],
         )
     for line in lines:
         if line["producto"] is not None:

@@ -108,7 +108,7 @@ def facts(path: str | os.PathLike[str]) -> dict[str, Any]:
     conn = apsw.Connection(os.fspath(path), flags=apsw.SQLITE_OPEN_READONLY)
     conn.setbusytimeout(BUSY_TIMEOUT_MS)
     try:
-        with engine_errors(), _snapshot(conn):
+        with engine_errors, _snapshot(conn):
             return _facts(conn)
     finally:
         conn.close()
@@ -118,7 +118,7 @@ def last_id(path: str | os.PathLike[str], table: str) -> int:
     """The highest `id` in `table` of a backup file; 0 if it has no such table (made before it existed)."""
     conn = _open_file(path)
     try:
-        with engine_errors():
+        with engine_errors:
             if table not in _tables(conn):
                 return 0
             return rows(conn, f'SELECT COALESCE(MAX(id), 0) FROM "{table}"')[0][0]
@@ -253,7 +253,7 @@ def copy_out(
     """
     if not Path(source).is_file():
         raise FileNotFoundError(source)
-    with engine_errors():
+    with engine_errors:
         conn = apsw.Connection(os.fspath(source), flags=apsw.SQLITE_OPEN_READONLY)
         conn.setbusytimeout(BUSY_TIMEOUT_MS)
         try:
@@ -276,7 +276,7 @@ def copy_out(
 
 def copy_in(writer: apsw.Connection, path: str | os.PathLike[str], progress: Progress | None) -> dict[str, Any]:
     """Copy every page of the file `path` over the database of `writer`; return the copied data's facts."""
-    with engine_errors():
+    with engine_errors:
         source = _open_file(path)
         try:
             _copy_pages(writer, source, progress)

@@ -73,9 +73,32 @@ class PausedWrites:
         file stay valid and the file stays in WAL mode.
         """
         facts = copies.copy_in(self._conn, path, progress)
-        with engine_errors():
+        with engine_errors:
             apply_migrations(self._conn)
         return facts
+
+
+class _Reading:
+    """Database.read(): a class, not a generator, because every request reads (the gate checks the account)."""
+
+    __slots__ = ("_conn", "_path", "_pool")
+
+    def __init__(self, pool: list[apsw.Connection], path: str):
+        self._pool, self._path = pool, path
+
+    def __enter__(self) -> Tx:
+        try:
+            conn = self._pool.pop()
+        except IndexError:
+            conn = apsw.Connection(self._path, flags=apsw.SQLITE_OPEN_READONLY)
+            _configure(conn)
+        run(conn, "BEGIN")
+        self._conn = conn
+        return Tx(conn)
+
+    def __exit__(self, *exc_info: Any) -> None:
+        run(self._conn, "COMMIT")
+        self._pool.append(self._conn)
 
 
 class Database:
@@ -106,7 +129,7 @@ class Database:
                     "detén el otro o usa otro DB_PATH."
                 ) from None
         try:
-            with engine_errors():
+            with engine_errors:
                 self._writer = apsw.Connection(self.path)
                 _configure(self._writer)
                 run(self._writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL")
@@ -171,19 +194,9 @@ class Database:
         for listener in self.commit_listeners:
             listener()
 
-    @contextmanager
-    def read(self) -> Iterator[Tx]:
-        try:
-            conn = self._readers.pop()
-        except IndexError:
-            conn = apsw.Connection(self.path, flags=apsw.SQLITE_OPEN_READONLY)
-            _configure(conn)
-        run(conn, "BEGIN")
-        try:
-            yield Tx(conn)
-        finally:
-            run(conn, "COMMIT")
-            self._readers.append(conn)
+    def read(self) -> AbstractContextManager[Tx]:
+        """A Tx on a read-only connection of the pool, inside one snapshot until the block ends."""
+        return _Reading(self._readers, self.path)
 
     def check(self) -> bool:
         """True when the database answers a query."""
@@ -198,7 +211,7 @@ class Database:
             conn.close()
         self._readers = []
         if self._group_commit is not None:
-            self._group_commit.flush()
+            self._group_commit.close()
             self._group_commit = None
         if self._writer is not None:
             try:

@@ -10,6 +10,11 @@ that arrived meanwhile; each request answers only after that COMMIT.
 A write that fails rolls back to its own savepoint and affects no other. A
 COMMIT that fails fails every write of its group: none of them is durable,
 and each caller gets an error instead of a false 201.
+
+The COMMIT itself, the disk's wait, runs in a thread of its own (APSW releases
+the GIL inside SQLite): meanwhile the hub reads, parses and authorises the next
+requests, and those that write queue for the next group. Measured with py-spy
+under POST /clientes at 16 clients, the COMMIT on the hub was 27% of all samples.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import apsw
 import gevent
 from gevent.event import Event
 from gevent.lock import Semaphore
+from gevent.threadpool import ThreadPool
 
 from .tx import Actor, CommitFailed, Tx, run
 
@@ -46,6 +52,9 @@ class GroupCommit:
         self._lock = Semaphore()
         self._group: _Group | None = None
         self._names = itertools.count()
+        # One thread, for COMMITs only: they run one at a time anyway (under _lock), and a
+        # shared pool busy with a backup or a dashboard would make every sale wait for it.
+        self._disk = ThreadPool(1)
 
     def _run(self, sql: str) -> None:
         run(self._conn, sql)
@@ -112,16 +121,29 @@ class GroupCommit:
             self._group = None
             group.done.set()
             return
-        try:
-            self._run("COMMIT")
-        except apsw.Error as exc:
+        # _lock is held meanwhile: no other greenlet touches the connection while the thread commits.
+        failure = self._disk.apply(self._commit_in_thread)
+        if failure is not None:
             if not self._conn.getautocommit():
                 self._run("ROLLBACK")
-            self._fail(group, CommitFailed(str(exc), disk_full=isinstance(exc, apsw.FullError)))
+            self._fail(group, CommitFailed(str(failure), disk_full=isinstance(failure, apsw.FullError)))
             return
         self._group = None
         group.done.set()
         self._on_commit()
+
+    def _commit_in_thread(self) -> apsw.Error | None:
+        # Returned, not raised: gevent prints every exception that leaves a pool thread as a crash.
+        try:
+            self._run("COMMIT")
+        except apsw.Error as exc:
+            return exc
+        return None
+
+    def close(self) -> None:
+        """Commit the open group and stop the COMMIT thread (the database is closing)."""
+        self.flush()
+        self._disk.kill()
 
     def _fail(self, group: _Group, reason: CommitFailed) -> None:
         self._group = None

@@ -9,8 +9,7 @@ Anything else the engine raises is a `StoreError` with the engine's message.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 import apsw
@@ -43,17 +42,29 @@ class CommitFailed(StoreError):
         self.disk_full = disk_full
 
 
-@contextmanager
-def engine_errors() -> Iterator[None]:
-    """Translate the engine's exceptions into the store's own (the only place that does)."""
-    try:
-        yield
-    except apsw.ConstraintError as exc:
-        raise IntegrityError(str(exc)) from exc
-    except (apsw.FullError, apsw.IOError) as exc:
-        raise CommitFailed(str(exc), disk_full=isinstance(exc, apsw.FullError)) from exc
-    except apsw.Error as exc:
+class _EngineErrors:
+    """`with engine_errors:` translates the engine's exceptions into the store's own (the only place that does).
+
+    A class rather than a generator context manager: every statement of every
+    request goes through it, and entering a generator costs several times more.
+    """
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, traceback: Any) -> bool:
+        if not isinstance(exc, apsw.Error):
+            return False
+        if isinstance(exc, apsw.ConstraintError):
+            raise IntegrityError(str(exc)) from exc
+        if isinstance(exc, (apsw.FullError, apsw.IOError)):
+            raise CommitFailed(str(exc), disk_full=isinstance(exc, apsw.FullError)) from exc
         raise StoreError(str(exc)) from exc
+
+
+engine_errors = _EngineErrors()
 
 
 def run(conn: apsw.Connection, sql: str, params: Sequence[Any] = ()) -> None:
@@ -81,7 +92,7 @@ class Tx:
         self.actor = actor
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        with engine_errors():
+        with engine_errors:
             cursor = self._conn.execute(sql, params)
             try:
                 columns = [d[0] for d in cursor.getdescription()]
@@ -95,13 +106,13 @@ class Tx:
 
     def value(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """First column of the first row (None if no row); also for INSERT/UPDATE ... RETURNING."""
-        with engine_errors():
+        with engine_errors:
             found = rows(self._conn, sql, params)
         return found[0][0] if found else None
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement; return the number of rows it changed."""
-        with engine_errors():
+        with engine_errors:
             run(self._conn, sql, params)
         return self._conn.changes()
 
@@ -113,6 +124,6 @@ class Tx:
         return self.execute(f'{verb} INTO "{table}" ({columns}) VALUES ({marks})', list(row.values()))
 
     def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
-        with engine_errors():
+        with engine_errors:
             for _ in self._conn.executemany(sql, params):
                 pass
