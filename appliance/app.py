@@ -19,6 +19,7 @@ from .api.models import ErrorResponse
 from .backups.service import BackupService
 from .config import Config
 from .realtime import Hub
+from .security.sessions import Sessions
 from .security.throttle import LoginThrottle
 from .security.tokens import load_or_create_secret
 from .shop.settings import ShopSettings
@@ -40,6 +41,7 @@ class AppState:
     hub: Hub  # fans committed changes out to the open WebSockets
     backups: BackupService
     dashboard: DashboardCache
+    sessions: Sessions  # accounts of recently checked tokens
 
 
 def build_state(config: Config, database: Database | None = None) -> AppState:
@@ -55,6 +57,7 @@ def build_state(config: Config, database: Database | None = None) -> AppState:
         hub=hub,
         backups=BackupService(config, database, hub),
         dashboard=DashboardCache(),
+        sessions=Sessions(),
     )
 
 

@@ -121,4 +121,6 @@ def restaurar(path: NombrePath, body: RestoreIn) -> Any:
             "Para restaurar escribe el nombre exacto del respaldo en confirmar.",
             fields={"confirmar": "Debe ser el nombre del respaldo."},
         )
-    return service().restore(path.nombre, actor())
+    restored = service().restore(path.nombre, actor())
+    state().sessions.forget_all()  # the restore put the accounts back as they were before it
+    return restored

@@ -96,20 +96,24 @@ def validation_error_response(exc: ValidationError) -> Response:
 
 
 def register_error_handlers(app: Flask) -> None:
+    limit = app.config["MAX_CONTENT_LENGTH"]
+
     @app.before_request
-    def chunked_body_within_limit() -> None:
+    def body_is_usable() -> Response | None:
+        req = request._get_current_object()
+        if req.method not in ("POST", "PUT", "PATCH"):
+            return None
         # Werkzeug stops reading a chunked body (no Content-Length) at MAX_CONTENT_LENGTH
         # and hands over the part it read: a 2 MB body became a truncated JSON text (400
         # json_invalido) instead of 413. Reading it here tells the two apart.
-        chunked = request.environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked"
-        if chunked and len(request.get_data(cache=True)) >= app.config["MAX_CONTENT_LENGTH"]:
+        if (
+            req.environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked"
+            and len(req.get_data(cache=True)) >= limit
+        ):
             raise RequestEntityTooLarge()
-
-    @app.before_request
-    def json_body_must_be_an_object() -> Response | None:
         # flask-openapi3 validates a body that is a JSON *string* as the object it
         # encodes (a double-encoded body created a customer): check JSON bodies first.
-        if request.url_rule is None or not request.is_json:
+        if req.url_rule is None or not req.is_json:
             return None  # unknown routes and methods answer 404/405; other types get 415 on validation
         return _body_problem()
 

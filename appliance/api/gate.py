@@ -21,7 +21,7 @@ from ..security import tokens
 from ..security.addresses import address_allowed, client_address
 from ..shop import permissions, usuarios
 from ..shop.errors import Forbidden, Unauthorized
-from .context import config, db, state
+from .context import config, state
 
 log = logging.getLogger(__name__)
 
@@ -78,12 +78,18 @@ def authenticate(token: str | None) -> dict[str, Any]:
     """The active user a token speaks for; Unauthorized (401) otherwise."""
     if not token:
         raise Unauthorized("Inicia sesión: falta el token (cabecera Authorization: Bearer <token>).")
+    app = state()
+    usuario = app.sessions.get(token)
+    if usuario is not None:
+        return usuario
     try:
-        claims = tokens.read_token(token, state().secret)
+        claims = tokens.read_token(token, app.secret)
     except tokens.TokenRejected as exc:
         raise Unauthorized(str(exc), code="token_invalido") from None
-    with db().read() as tx:
-        return usuarios.usuario_of_token(tx, claims)
+    with app.database.read() as tx:
+        usuario = usuarios.usuario_of_token(tx, claims)
+    app.sessions.put(token, usuario, claims["exp"])
+    return usuario
 
 
 @functools.lru_cache(maxsize=1024)
@@ -94,22 +100,32 @@ def _admission(settings: Config, remote_addr: str | None, forwarded_for: str | N
     return client, address_allowed(settings, client)
 
 
+_PUBLIC = object()  # the rule of a view that answers without a token
+
+
 def register_gate(app: Flask) -> None:
+    rules: dict[str | None, object] = {}  # endpoint -> _PUBLIC or its permission (None: declares none)
+
+    def rule_of(endpoint: str | None) -> object:
+        if endpoint not in rules:  # views never change once registered: look each one up once
+            rules[endpoint] = _PUBLIC if is_public(app, endpoint) else view_permission(app, endpoint)
+        return rules[endpoint]
+
     @app.before_request
     def gate() -> None:
-        g.client_ip, allowed = _admission(config(), request.remote_addr, request.headers.get("X-Forwarded-For"))
+        req = request._get_current_object()  # one proxy lookup instead of one per attribute
+        g.client_ip, allowed = _admission(config(), req.remote_addr, req.headers.get("X-Forwarded-For"))
         if not allowed:
-            log.warning(
-                "Petición rechazada de %s (fuera de ALLOWED_IPS): %s %s", g.client_ip, request.method, request.path
-            )
+            log.warning("Petición rechazada de %s (fuera de ALLOWED_IPS): %s %s", g.client_ip, req.method, req.path)
             raise Forbidden("Esta dirección no tiene permitido usar el servidor del taller.", code="ip_no_permitida")
-        if is_public(app, request.endpoint):
+        endpoint = req.endpoint
+        rule = rule_of(endpoint)
+        if rule is _PUBLIC:
             return
         g.usuario = authenticate(bearer_token())
-        if request.endpoint is None:
+        if endpoint is None:
             return  # signed in, but no such route: let routing answer 404/405
-        permission = view_permission(app, request.endpoint)
-        if permission is None:
-            log.error("La vista %s no declara permiso; se rechaza", request.endpoint)
+        if rule is None:
+            log.error("La vista %s no declara permiso; se rechaza", endpoint)
             raise Forbidden("Esta acción no tiene permisos definidos.")
-        permissions.require(g.usuario["rol"], permission)
+        permissions.require(g.usuario["rol"], rule)

@@ -96,6 +96,12 @@ class AuditoriaPage(PageInfo):
     items: list[AuditoriaRow]
 
 
+def _account_changed(usuario_id: str) -> None:
+    """After an account change committed: its tokens are checked afresh, its open sockets at once."""
+    state().sessions.forget(usuario_id)
+    state().hub.recheck(usuario_id)
+
+
 def _audit_login(accion: str, usuario_id: str | None, username: str) -> None:
     with db().write() as tx:
         tx.actor = Actor(usuario_id, username, g.client_ip)
@@ -201,7 +207,7 @@ def cambiar_password(body: PasswordIn):
     password_hash = offload(passwords.hash_password, body.nueva)
     with write() as tx:
         usuario = usuarios.update_usuario(tx, g.usuario["id"], {}, None, password_hash=password_hash)
-    state().hub.recheck(usuario["id"])
+    _account_changed(usuario["id"])
     return _session(usuario)
 
 
@@ -219,7 +225,7 @@ def actualizar(path: UsuarioPath, body: UsuarioUpdate):
         usuario = usuarios.update_usuario(
             tx, path.id, changes, version, password_hash=password_hash, revoke=body.cerrar_sesiones
         )
-    state().hub.recheck(usuario["id"])
+    _account_changed(usuario["id"])
     return usuario
 
 
