@@ -1,13 +1,12 @@
 """create_app(config) -> the Flask application, with every service it runs on built in a readable order.
 
-No I/O at import time. The services live in one typed `AppState`, kept in
-`app.extensions["servitec"]`; request handlers reach it through api.context.
+No I/O at import time. The services live in one typed `AppState` (state.py),
+kept in `app.extensions["servitec"]`; request handlers reach it through api.context.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from flask_openapi3 import Info, OpenAPI
 
@@ -24,24 +23,10 @@ from .security.throttle import LoginThrottle
 from .security.tokens import load_or_create_secret
 from .shop.settings import ShopSettings
 from .shop.stats import DashboardCache
+from .state import AppState
 from .store import Database
 
 MAX_BODY_BYTES = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class AppState:
-    """What one running application holds; built once by create_app."""
-
-    config: Config
-    shop: ShopSettings  # the settings the business rules read
-    database: Database
-    secret: bytes  # signs session tokens
-    throttle: LoginThrottle
-    hub: Hub  # fans committed changes out to the open WebSockets
-    backups: BackupService
-    dashboard: DashboardCache
-    sessions: Sessions  # accounts of recently checked tokens
 
 
 def build_state(config: Config, database: Database | None = None) -> AppState:

@@ -133,8 +133,8 @@ def call(base: str, method: str, path: str, body: object = None, token: str | No
         return json.loads(response.read())
 
 
-def create_owner(data_dir: Path, username: str = OWNER) -> str:
-    """An owner account in the seeded database, made with the CLI; returns its password."""
+def create_owner(data_dir: Path, username: str = OWNER, cwd: Path = ROOT) -> str:
+    """An owner account in the seeded database, made with the CLI of the checkout `cwd`; returns its password."""
     password = f"bench-{secrets.token_urlsafe(16)}"
     subprocess.run(
         [
@@ -149,7 +149,7 @@ def create_owner(data_dir: Path, username: str = OWNER) -> str:
             "--password-stdin",
         ],
         input=password + "\n",
-        cwd=ROOT,
+        cwd=cwd,
         env={**os.environ, "DATA_DIR": str(data_dir)},
         capture_output=True,
         text=True,
@@ -358,6 +358,18 @@ class Server:
         ]
 
 
+def write_report(kind: str, started_at: dt.datetime, report: str, kept_profiles: list) -> Path:
+    """Print the report and write it to bench/reports/KIND-YYYYMMDD-HHMMSS.md, with the raw profiles kept beside it."""
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    path = REPORTS / f"{kind}-{started_at:%Y%m%d-%H%M%S}.md"
+    path.write_text(report)
+    print("\n" + report)
+    print(f"Report written to {path.relative_to(ROOT)}")
+    for kept in keep_profiles(kept_profiles, path):
+        print(f"py-spy raw profile kept: {kept.relative_to(ROOT)}")
+    return path
+
+
 def machine() -> dict[str, str]:
     cpu = next(
         (
@@ -387,8 +399,8 @@ class Seeded:
     db_size: int
 
 
-def seed(data_dir: Path, args: argparse.Namespace) -> Seeded | None:
-    """`python -m appliance demo-data` of this checkout into `data_dir`; None (stderr printed) if it failed."""
+def seed(data_dir: Path, args: argparse.Namespace, cwd: Path = ROOT) -> Seeded | None:
+    """`python -m appliance demo-data` of the checkout `cwd` into `data_dir`; None (stderr printed) if it failed."""
     print(f"Seeding {data_dir} ...", flush=True)
     seed_started = time.monotonic()
     seeded = subprocess.run(
@@ -402,7 +414,7 @@ def seed(data_dir: Path, args: argparse.Namespace) -> Seeded | None:
             f"--productos={args.productos}",
             f"--ventas={args.ventas}",
         ],
-        cwd=ROOT,
+        cwd=cwd,
         env={**os.environ, "DATA_DIR": str(data_dir)},
         capture_output=True,
         text=True,
@@ -763,14 +775,8 @@ def main_single(args: argparse.Namespace) -> int:
             "",
         ]
     )
-    REPORTS.mkdir(parents=True, exist_ok=True)
-    path = REPORTS / f"load-{started_at:%Y%m%d-%H%M%S}.md"
-    path.write_text(report)
-    print("\n" + report)
-    print(f"Report written to {path.relative_to(ROOT)}")
+    write_report("load", started_at, report, [("server", profiles)] if args.keep else [])
     if args.keep:
-        for kept in keep_profiles([("server", profiles)], path):
-            print(f"py-spy raw profile kept: {kept.relative_to(ROOT)}")
         print(f"Data folder kept: {data_dir}")
     else:
         shutil.rmtree(data_dir)
@@ -846,13 +852,15 @@ def main_ab(args: argparse.Namespace) -> int:
         print(f"A = {args.ab} ({a_commit}): worktree in {tree}", flush=True)
         git("worktree", "add", "--detach", str(tree), rev)
         worktree_added = True
-        # One seed, by this checkout's demo-data, then one copy per server: each server locks its database file.
+        # One seed, by A's demo-data, then one copy per server: each server locks its database file.
+        # The older revision seeds: B migrates A's schema forward when it opens it, while A refuses
+        # a database that carries a migration it does not know.
         seed_dir = work / "seed"
         seed_dir.mkdir()
-        seeded = seed(seed_dir, args)
+        seeded = seed(seed_dir, args, cwd=tree)
         if seeded is None:
             return 1
-        password = create_owner(seed_dir)
+        password = create_owner(seed_dir, cwd=tree)
         data_dirs = {"A": work / "data-A", "B": work / "data-B"}
         shutil.copytree(seed_dir, data_dirs["A"])
         seed_dir.rename(data_dirs["B"])
@@ -1034,7 +1042,7 @@ def main_ab(args: argparse.Namespace) -> int:
             + (f" (`--ab {args.ab}`)" if args.ab != a_commit else "")
             + ", run from a temporary worktree",
             f"- B (candidate): {b_commit}, this checkout",
-            f"- Data: {seeded.summary}; seeded once by B's `demo-data` in {seeded.seconds:.1f} s; database file"
+            f"- Data: {seeded.summary}; seeded once by A's `demo-data` in {seeded.seconds:.1f} s; database file"
             f" {seeded.db_size / 1024**2:,.0f} MB, copied for each server",
             f"- Load: `wrk -t1 -c{args.connections} -d{args.duration:g}s --latency` per endpoint and server after a"
             f" {args.warmup:g} s warm-up; {args.rounds} rounds, each running every endpoint on A and B back to back"
@@ -1084,14 +1092,8 @@ def main_ab(args: argparse.Namespace) -> int:
             "",
         ]
     )
-    REPORTS.mkdir(parents=True, exist_ok=True)
-    path = REPORTS / f"ab-{started_at:%Y%m%d-%H%M%S}.md"
-    path.write_text(report)
-    print("\n" + report)
-    print(f"Report written to {path.relative_to(ROOT)}")
+    write_report("ab", started_at, report, profiles if args.keep else [])
     if args.keep:
-        for kept in keep_profiles(profiles, path):
-            print(f"py-spy raw profile kept: {kept.relative_to(ROOT)}")
         print(f"Data folders kept: {work}")
     return 0 if ok else 1
 

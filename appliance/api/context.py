@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from flask import current_app, g, request
 
@@ -12,14 +12,12 @@ from .. import workers
 from ..config import Config
 from ..shop import sync
 from ..shop.errors import Invalid
+from ..state import AppState
 from ..store import Actor, Database, Tx
-
-if TYPE_CHECKING:
-    from ..app import AppState
 
 
 def state() -> AppState:
-    """The running app's services (see app.AppState)."""
+    """The running app's services (see state.AppState)."""
     return current_app.extensions["servitec"]
 
 
