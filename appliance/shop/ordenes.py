@@ -215,8 +215,9 @@ def update_orden(
     if not changes:  # nothing to write: no new version, no change-log row
         check_version(tx, "ordenes", orden_id, expected_version, label="la orden")
         return current
-    stored_cost = tx.value("SELECT costo_final FROM ordenes WHERE id = ?", (orden_id,))
-    if "costo_final" in changes and changes["costo_final"] != stored_cost:
+    if "costo_final" in changes and changes["costo_final"] != tx.value(
+        "SELECT costo_final FROM ordenes WHERE id = ?", (orden_id,)
+    ):
         _may_set_final_cost(rol)
     if "cliente_id" in changes:
         _require_cliente(tx, changes["cliente_id"])
