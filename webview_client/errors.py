@@ -73,7 +73,7 @@ _BY_STATUS: dict[int, type[ServitecError]] = {
 }
 
 
-def _error_from(response: requests.Response) -> ServitecError:
+def error_from(response: requests.Response) -> ServitecError:
     """The error an HTTP error response (4xx, 5xx) stands for, with the server's explanation."""
     status = response.status_code
     try:
@@ -88,7 +88,7 @@ def _error_from(response: requests.Response) -> ServitecError:
     return kind(message, code, fields, status)
 
 
-def _never_sent(exc: requests.RequestException) -> bool:
+def never_sent(exc: requests.RequestException) -> bool:
     """Whether the request failed while connecting, so the server cannot have seen it."""
     if isinstance(exc, requests.ConnectTimeout):
         return True
@@ -96,7 +96,7 @@ def _never_sent(exc: requests.RequestException) -> bool:
     return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
-def _unreachable(url: str, exc: requests.RequestException) -> ServerUnavailable:
+def unreachable(url: str, exc: requests.RequestException) -> ServerUnavailable:
     """The error for a request that got no answer: code certificado, sin_conexion or sin_respuesta."""
     if isinstance(exc, requests.exceptions.SSLError):
         error = ServerUnavailable(
@@ -104,7 +104,7 @@ def _unreachable(url: str, exc: requests.RequestException) -> ServerUnavailable:
             "el certificado configurado.",
             "certificado",
         )
-    elif _never_sent(exc):
+    elif never_sent(exc):
         error = ServerUnavailable(
             f"No se puede conectar al servidor {url}. Verifica que esté encendido y en la misma red.", "sin_conexion"
         )

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from .errors import ServerUnavailable, ServitecError, _error_from, _never_sent, _unreachable
+from .errors import ServerUnavailable, ServitecError, error_from, never_sent, unreachable
 
 BACKOFF_SECONDS = 0.25
 MAX_BACKOFF_SECONDS = 5.0
@@ -125,7 +125,7 @@ class Transport:
             return (None, *self._unanswered(exc, resend))
         with response:
             if response.status_code >= 400:
-                return None, _error_from(response), resend and response.status_code >= 500
+                return None, error_from(response), resend and response.status_code >= 500
             if into is not None:
                 return self._save(response, into, resend)
             try:
@@ -153,8 +153,8 @@ class Transport:
         return into, None, False
 
     def _unanswered(self, exc: requests.RequestException, resend: bool) -> tuple[ServerUnavailable, bool]:
-        failure = _unreachable(self.url, exc)
-        return failure, failure.code != "certificado" and (resend or _never_sent(exc))
+        failure = unreachable(self.url, exc)
+        return failure, failure.code != "certificado" and (resend or never_sent(exc))
 
     def _auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
