@@ -32,8 +32,10 @@ MAX_QUEUE = 5000
 
 
 def frame(event: dict[str, Any], data: dict[str, Any]) -> str:
-    """The JSON text frame clients receive: {"event", "data", "seq", "ts"}."""
-    return orjson.dumps({"event": event["event"], "data": data, "seq": event["seq"], "ts": event["ts"]}).decode()
+    """The JSON text frame clients receive: {"event", "data", "seq", "ts", "usuario"}."""
+    return orjson.dumps(
+        {"event": event["event"], "data": data, "seq": event["seq"], "ts": event["ts"], "usuario": event.get("usuario")}
+    ).decode()
 
 
 class Subscriber:

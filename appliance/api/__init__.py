@@ -9,6 +9,7 @@ from . import backups, clientes, inventario, ordenes, setup, stats, status, sync
 from .errors import register_error_handlers
 from .gate import register_gate
 from .headers import register_security_headers
+from .ui import register_ui
 from .ws import register_ws
 
 
@@ -16,6 +17,7 @@ def register_api(app: OpenAPI) -> None:
     register_gate(app)  # first: a refused address or missing token stops here, before any other work
     register_error_handlers(app)
     register_security_headers(app)
+    register_ui(app)  # after the gate: a browser's / gets the page, everyone else the status
     app.register_blueprint(status.bp)
     app.register_blueprint(setup.bp)
     # Swagger UI's static files, from the flask-openapi3-swagger package, under /swagger/.

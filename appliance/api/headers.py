@@ -4,7 +4,8 @@ Every response says `X-Content-Type-Options: nosniff`, so a browser never runs a
 JSON body or a static file as something other than its declared type. HTML
 pages (/docs, the plugin's /swagger, /setup) also get a Content-Security-Policy
 that runs only this server's scripts, may not be framed (clickjacking) and
-sends no Referer off the page.
+sends no Referer off the page. The staff UI's page sets a stricter one of its
+own (UI_POLICY): it needs no inline script or style at all.
 """
 
 from __future__ import annotations
@@ -55,6 +56,25 @@ def content_security_policy(script_hashes: list[str]) -> str:
     return "; ".join(f"{name} {value}" for name, value in directives.items())
 
 
+# The staff UI: its own files only; no inline script or style attribute; it talks
+# only to this server (fetch and /ws: CSP3's 'self' covers ws:/wss: to the same host).
+UI_POLICY = "; ".join(
+    f"{name} {value}"
+    for name, value in {
+        "default-src": "'none'",
+        "script-src": "'self'",
+        "style-src": "'self'",
+        # QR codes arrive as SVG text and are shown as data: images.
+        "img-src": "'self' data:",
+        "connect-src": "'self'",
+        "object-src": "'none'",
+        "base-uri": "'none'",
+        "form-action": "'none'",
+        "frame-ancestors": "'none'",
+    }.items()
+)
+
+
 def register_security_headers(app: Flask) -> None:
     policy = content_security_policy(swagger_script_hashes(app))
 
@@ -62,7 +82,7 @@ def register_security_headers(app: Flask) -> None:
     def security_headers(response: Response) -> Response:
         response.headers["X-Content-Type-Options"] = "nosniff"
         if response.mimetype == "text/html":
-            response.headers["Content-Security-Policy"] = policy
+            response.headers.setdefault("Content-Security-Policy", policy)
             # For browsers that predate frame-ancestors.
             response.headers["X-Frame-Options"] = "DENY"
             response.headers["Referrer-Policy"] = "no-referrer"

@@ -23,6 +23,7 @@ def status():
         "version": __version__,
         "server_id": database.server_id,
         "time": clock.now_iso(),
+        "zona_horaria": config().tz,
         "db": "ok" if ok else "error",
     }
     if ok:

@@ -47,9 +47,9 @@ def last_seq(tx: Tx) -> int:
 
 
 def changes_after(tx: Tx, since: int, limit: int) -> list[dict[str, Any]]:
-    """Change-log rows after `since`, oldest first, as events: {event, data, seq, ts, entidad, op}."""
+    """Change-log rows after `since`, oldest first, as events: {event, data, seq, ts, usuario, entidad, op}."""
     rows = tx.all(
-        "SELECT seq, evento, entidad, entidad_id, version, op, datos, fecha FROM cambios WHERE seq > ?"
+        "SELECT seq, evento, entidad, entidad_id, version, op, datos, usuario, fecha FROM cambios WHERE seq > ?"
         " ORDER BY seq LIMIT ?",
         (since, limit),
     )
@@ -59,6 +59,7 @@ def changes_after(tx: Tx, since: int, limit: int) -> list[dict[str, Any]]:
             "data": orjson.loads(row["datos"]),
             "seq": row["seq"],
             "ts": row["fecha"],
+            "usuario": row["usuario"],
             "entidad": row["entidad"],
             "id": row["entidad_id"],
             "version": row["version"],
