@@ -172,6 +172,36 @@ def test_each_role_sees_what_it_may_read(fresh_server, fresh_api):
     counter.close()
 
 
+def test_each_role_is_sent_only_the_next_states_it_may_choose(fresh_server, fresh_api):
+    listeners = {"dueno": Listener(fresh_server, fresh_server.token)}
+    for rol in ("tecnico", "mostrador"):
+        username = f"{rol}.{uuid.uuid4().hex[:6]}"
+        fresh_api.ok(
+            "POST",
+            "/usuarios",
+            201,
+            json={"username": username, "nombre": rol, "rol": rol, "password": f"clave-de-{rol}"},
+        )
+        listeners[rol] = Listener(fresh_server, fresh_server.login(username, f"clave-de-{rol}"))
+    orden = make_orden(fresh_api, make_cliente(fresh_api)["id"])
+    fresh_api.ok("PUT", f"/ordenes/{orden['id']}/estado", json={"estado": "diagnostico"})
+    shown = {
+        "dueno": [["diagnostico", "cancelado"], ["esperando_aprobacion", "cancelado"]],
+        "tecnico": [["diagnostico"], ["esperando_aprobacion"]],
+        "mostrador": [["cancelado"], ["cancelado"]],
+    }
+    for rol, listener in listeners.items():
+        frames = [f for f in listener.take(3) if f["event"] in ("orden_creada", "orden_actualizada")]
+        assert [f["data"]["siguientes_estados"] for f in frames] == shown[rol], rol
+    # A technician catching up on what it missed gets the same data as live.
+    bench = listeners["tecnico"]
+    bench.ws.send(json.dumps({"since": bench.hello["seq"]}))
+    replayed = [f for f in bench.take(3) if f["event"] in ("orden_creada", "orden_actualizada")]
+    assert [f["data"]["siguientes_estados"] for f in replayed] == shown["tecnico"]
+    for listener in listeners.values():
+        listener.close()
+
+
 def test_a_dead_client_does_not_hold_up_the_others(fresh_server, fresh_api):
     stalled = Listener(fresh_server, fresh_server.token)  # never reads again
     healthy = Listener(fresh_server, fresh_server.token)

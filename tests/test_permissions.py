@@ -7,6 +7,7 @@ not a copy of appliance/permissions.py, so a change to either shows up here.
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 from conftest import Api, client_of
@@ -140,6 +141,59 @@ def test_order_states_by_role(staff):
     # Handing the device back happens at the counter, not at the bench.
     assert_error(cambiar_estado(staff[T], orden["id"], "cancelado"), 403, "sin_permiso")
     assert cambiar_estado(staff[M], orden["id"], "cancelado").status_code == 200
+
+
+def _changes_of(client, entidad_id: str) -> list[dict]:
+    """The change-log entries of one record, as `client`'s role gets them from GET /sync/changes."""
+    found, since = [], 0
+    while True:
+        page = client.ok("GET", "/sync/changes", params={"since": since, "limit": 1000})
+        found += [change for change in page["items"] if change["id"] == entidad_id]
+        since = page["last_seq"]
+        if not page["has_more"]:
+            return found
+
+
+def test_each_role_is_shown_only_the_next_states_it_may_choose(staff):
+    cliente = make_cliente(staff[D])
+    orden = make_orden(staff[M], cliente["id"])
+    assert orden["siguientes_estados"] == ["cancelado"]  # the counter's own intake answer
+    shown = {D: ["diagnostico", "cancelado"], T: ["diagnostico"], M: ["cancelado"]}
+    for rol, estados in shown.items():
+        assert staff[rol].ok("GET", f"/ordenes/{orden['id']}")["siguientes_estados"] == estados, rol
+        # /sync/changes carries the order as this role may see it.
+        (creada,) = _changes_of(staff[rol], orden["id"])
+        assert creada["event"] == "orden_creada" and creada["data"]["siguientes_estados"] == estados, rol
+    # Every answer that carries the order: an edit, a part, a state change.
+    edited = staff[T].ok("PUT", f"/ordenes/{orden['id']}", json={"diagnostico": "Conector flojo"})
+    assert edited["siguientes_estados"] == ["diagnostico"]
+    parte = {"tipo": "mano_obra", "descripcion": "Limpieza", "precio_unitario": 100}
+    assert staff[T].ok("POST", f"/ordenes/{orden['id']}/partes", 201, json=parte)["siguientes_estados"] == [
+        "diagnostico"
+    ]
+    moved = cambiar_estado(staff[T], orden["id"], "diagnostico")
+    assert moved.status_code == 200 and moved.json()["siguientes_estados"] == ["esperando_aprobacion"]
+    assert staff[M].ok("GET", f"/ordenes/{orden['id']}")["siguientes_estados"] == ["cancelado"]
+    assert staff[D].ok("GET", f"/ordenes/{orden['id']}")["siguientes_estados"] == ["esperando_aprobacion", "cancelado"]
+    # What a role is shown is what it may do: the counter's only choice goes through.
+    cancelled = cambiar_estado(staff[M], orden["id"], "cancelado")
+    assert cancelled.status_code == 200 and cancelled.json()["siguientes_estados"] == []
+
+
+def test_sync_push_answers_show_the_order_as_the_pushing_role_may_see_it(staff):
+    cliente = make_cliente(staff[D])
+    orden_id = str(uuid.uuid4())
+    crear = {"op_id": str(uuid.uuid4()), "tipo": "orden.crear"}
+    crear["datos"] = {"id": orden_id, "cliente_id": cliente["id"], "equipo": "tablet", "falla_reportada": "No carga"}
+    (applied,) = staff[M].ok("POST", "/sync/push", json={"device_id": "caja-1", "ops": [crear]})["results"]
+    assert applied["resultado"] == "applied" and applied["data"]["siguientes_estados"] == ["cancelado"]
+    # A create whose id exists already answers with the record as it is, shown the same way.
+    again = {**crear, "op_id": str(uuid.uuid4())}
+    (duplicate,) = staff[M].ok("POST", "/sync/push", json={"device_id": "caja-1", "ops": [again]})["results"]
+    assert duplicate["resultado"] == "duplicate" and duplicate["actual"]["siguientes_estados"] == ["cancelado"]
+    estado = {"op_id": str(uuid.uuid4()), "tipo": "orden.estado", "datos": {"id": orden_id, "estado": "diagnostico"}}
+    (moved,) = staff[T].ok("POST", "/sync/push", json={"device_id": "banco-1", "ops": [estado]})["results"]
+    assert moved["resultado"] == "applied" and moved["data"]["siguientes_estados"] == ["esperando_aprobacion"]
 
 
 def test_device_passcode_is_shown_only_to_roles_that_work_on_the_device(staff):

@@ -148,6 +148,7 @@ def get_orden(tx: Tx, orden_id: str) -> dict[str, Any]:
     orden["total_partes"] = to_number(total_partes)
     orden["pagado"] = to_number(pagado)
     orden["saldo"] = to_number(saldo)
+    # Every next state of the machine; what a role is shown of them is permissions.shown_orden's.
     orden["siguientes_estados"] = list(TRANSITIONS[orden["estado"]])
     return orden
 

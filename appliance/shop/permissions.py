@@ -94,11 +94,25 @@ READ_PERMISSION = {
 }
 
 
+def choosable_estados(rol: str, estados: list[str] | tuple[str, ...]) -> list[str]:
+    """Of the states an order may move to, those `rol` may choose (bench work or counter work)."""
+    return [estado for estado in estados if allowed(rol, estado_permission(estado))]
+
+
 def shown_orden(rol: str, orden: dict) -> dict:
-    """An order as `rol` may see it: the device passcode only for the roles that work on the device."""
+    """An order as `rol` may see it, wherever it reaches a client (REST, events, sync).
+
+    The device passcode only for the roles that work on the device; of its next
+    states (`siguientes_estados`) only those the role may choose.
+    """
+    shown = orden
     if "contrasena" in orden and not allowed(rol, "ordenes:ver_acceso"):
-        return {**orden, "contrasena": None}
-    return orden
+        shown = {**shown, "contrasena": None}
+    if "siguientes_estados" in orden:
+        choosable = choosable_estados(rol, orden["siguientes_estados"])
+        if choosable != orden["siguientes_estados"]:
+            shown = {**shown, "siguientes_estados": choosable}
+    return shown
 
 
 def visible_change(rol: str, entidad: str, datos: dict) -> dict | None:
