@@ -222,6 +222,7 @@ def test_counter_discount_is_allowed_up_to_the_limit_and_refused_above_it(staff)
 def test_discount_limit_percent_setting_moves_the_limit(server_with):
     proc, owner = server_with(DISCOUNT_LIMIT_PERCENT="25")
     counter = _staff(proc, owner, "mostrador")
+    assert counter.ok("GET", "/usuarios/me")["limite_descuento_porcentaje"] == 25  # the limit the UI is told
     producto = make_producto(owner, stock=10, precio=100)
     counter.ok("POST", "/ventas", 201, json=_sale(producto["id"], descuento=25))
     error = assert_error(counter.post("/ventas", json=_sale(producto["id"], descuento=26)), 403, "sin_permiso")

@@ -13,6 +13,8 @@ import pytest
 from conftest import Api, client_of
 from helpers import assert_error, cambiar_estado, make_cliente, make_orden, make_producto, token
 
+from appliance.shop.permissions import PERMISSIONS
+
 D, T, M = "dueno", "tecnico", "mostrador"
 
 # (method, OpenAPI path) -> roles allowed.
@@ -194,6 +196,51 @@ def test_sync_push_answers_show_the_order_as_the_pushing_role_may_see_it(staff):
     estado = {"op_id": str(uuid.uuid4()), "tipo": "orden.estado", "datos": {"id": orden_id, "estado": "diagnostico"}}
     (moved,) = staff[T].ok("POST", "/sync/push", json={"device_id": "banco-1", "ops": [estado]})["results"]
     assert moved["resultado"] == "applied" and moved["data"]["siguientes_estados"] == ["esperando_aprobacion"]
+
+
+# What each role holds, as the shop's rule book says (the owner holds every permission).
+HELD = {
+    T: [
+        "clientes:leer",
+        "inventario:leer",
+        "ordenes:cambiar_estado",
+        "ordenes:costo_final",
+        "ordenes:editar",
+        "ordenes:estado_taller",
+        "ordenes:leer",
+        "ordenes:partes",
+        "ordenes:ver_acceso",
+        "sesion",
+        "stats:leer",
+    ],
+    M: [
+        "clientes:eliminar",
+        "clientes:escribir",
+        "clientes:leer",
+        "inventario:leer",
+        "ordenes:cambiar_estado",
+        "ordenes:editar",
+        "ordenes:estado_mostrador",
+        "ordenes:leer",
+        "ordenes:recibir",
+        "sesion",
+        "stats:leer",
+        "ventas:crear",
+        "ventas:leer",
+    ],
+}
+
+
+def test_my_account_lists_what_my_role_may_do(staff):
+    every = set()
+    for rol in (T, M):
+        me = staff[rol].ok("GET", "/usuarios/me")
+        assert me["rol"] == rol and me["permisos"] == HELD[rol], rol
+        assert me["limite_descuento_porcentaje"] == 10  # DISCOUNT_LIMIT_PERCENT's default
+        every |= set(me["permisos"])
+    owner = staff[D].ok("GET", "/usuarios/me")
+    assert owner["permisos"] == sorted(PERMISSIONS) and set(owner["permisos"]) > every  # the owner holds them all
+    assert "password_hash" not in owner
 
 
 def test_device_passcode_is_shown_only_to_roles_that_work_on_the_device(staff):

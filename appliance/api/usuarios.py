@@ -12,7 +12,7 @@ from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field, ValidationError
 
 from ..security import passwords, tokens
-from ..shop import audit, clock, usuarios
+from ..shop import audit, clock, permissions, usuarios
 from ..shop.errors import Forbidden, TooManyAttempts, Unauthorized
 from ..shop.schemas import FechaHoraIn, PasswordIn, QueryText, Rol, UsuarioIn, UsuarioUpdate
 from ..store import Actor
@@ -38,6 +38,13 @@ class UsuarioOut(BaseModel):
     version: int
     creado_en: Fecha
     actualizado_en: Fecha
+
+
+class MiCuentaOut(UsuarioOut):
+    permisos: list[str] = Field(description="Permisos de mi rol, en orden alfabético (p. ej. ventas:crear)")
+    limite_descuento_porcentaje: int = Field(
+        description="Descuento máximo por partida, en % de su importe, sin descuentos:sin_limite"
+    )
 
 
 class UsuarioPath(BaseModel):
@@ -189,10 +196,14 @@ def crear(body: UsuarioIn):
         return usuarios.create_usuario(tx, body.model_dump(exclude={"password"}), password_hash), 201
 
 
-@bp.get("/usuarios/me", summary="Mi cuenta", responses={200: UsuarioOut})
+@bp.get("/usuarios/me", summary="Mi cuenta, con los permisos de mi rol", responses={200: MiCuentaOut})
 @requires("sesion")
 def yo():
-    return g.usuario
+    return {
+        **g.usuario,
+        "permisos": permissions.held(g.usuario["rol"]),
+        "limite_descuento_porcentaje": state().shop.discount_limit_percent,
+    }
 
 
 @bp.put("/usuarios/me/password", summary="Cambiar mi contraseña (cierra mis demás sesiones)", responses={200: TokenOut})

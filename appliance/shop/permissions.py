@@ -64,6 +64,11 @@ def allowed(rol: str, permission: str) -> bool:
     return rol in PERMISSIONS.get(permission, ())
 
 
+def held(rol: str) -> list[str]:
+    """The names of every permission `rol` holds, sorted (what a client may offer this role)."""
+    return sorted(permission for permission, roles in PERMISSIONS.items() if rol in roles)
+
+
 def require(rol: str, permission: str, *, action: str = "esta acción", field: str | None = None) -> None:
     """Raise Forbidden (403, Spanish message) unless `rol` holds `permission`.
 
