@@ -47,6 +47,7 @@ TAGS = [
     "Órdenes de servicio",
     "Ventas",
     "Estadísticas",
+    "Taller",
     "Sincronización",
     "Respaldos",
 ]

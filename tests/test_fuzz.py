@@ -400,6 +400,8 @@ def test_schema_covers_every_endpoint(fuzz_schema):
         "GET /ventas/{id}",
         "POST /ventas/{id}/cancelar",
         "GET /stats/dashboard",
+        "GET /taller",
+        "PUT /taller",
         "GET /sync/changes",
         "POST /sync/push",
         "GET /backups",

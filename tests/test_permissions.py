@@ -42,6 +42,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/ventas/{id}"): {D, M},
     ("POST", "/ventas/{id}/cancelar"): {D},
     ("GET", "/stats/dashboard"): {D, T, M},
+    ("GET", "/taller"): {D, T, M},
+    ("PUT", "/taller"): {D},
     ("GET", "/usuarios"): {D},
     ("POST", "/usuarios"): {D},
     ("GET", "/usuarios/me"): {D, T, M},

@@ -89,6 +89,7 @@ def valid_bodies(world):
             "items": [{"producto_id": world["producto"], "cantidad": 1}],
         },
         ("POST", "/ventas/{venta}/cancelar"): {"motivo": "x"},
+        ("PUT", "/taller"): {"nombre": f"Taller {MARKER}"},
     }
 
 
@@ -104,6 +105,7 @@ ENDPOINTS = [
     ("POST", "/ordenes/{orden}/partes"),
     ("POST", "/ventas"),
     ("POST", "/ventas/{venta}/cancelar"),
+    ("PUT", "/taller"),
 ]
 ENDPOINT_IDS = [f"{m} {p}" for m, p in ENDPOINTS]
 JSON = {"Content-Type": "application/json"}
@@ -171,6 +173,7 @@ TEXT_FIELD = {
     ("POST", "/ordenes/{orden}/partes"): "descripcion",
     ("POST", "/ventas"): "notas",
     ("POST", "/ventas/{venta}/cancelar"): "motivo",
+    ("PUT", "/taller"): "garantia",
 }
 
 
@@ -403,6 +406,13 @@ CASES = [
     ("POST", "/ventas/{venta}/cancelar", {}, "motivo"),
     ("POST", "/ventas/{venta}/cancelar", {"motivo": ""}, "motivo"),
     ("POST", "/ventas/{venta}/cancelar", {"motivo": "m" * 301}, "motivo"),
+    ("PUT", "/taller", {"nombre": "n" * 121}, "nombre"),
+    ("PUT", "/taller", {"rfc": "XYZ"}, "rfc"),
+    ("PUT", "/taller", {"telefono": "llámame"}, "telefono"),
+    ("PUT", "/taller", {"garantia": LONG}, "garantia"),
+    ("PUT", "/taller", {"pie_ticket": "p" * 501}, "pie_ticket"),
+    ("PUT", "/taller", {"nombre": 7}, "nombre"),
+    ("PUT", "/taller", {"version": 0}, "version"),
 ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_openapi3 import OpenAPI
 from flask_openapi3_swagger.plugins import RegisterPlugin
 
-from . import backups, clientes, inventario, ordenes, setup, stats, status, sync, usuarios, ventas
+from . import backups, clientes, inventario, ordenes, setup, stats, status, sync, taller, usuarios, ventas
 from .errors import register_error_handlers
 from .gate import register_gate
 from .headers import register_security_headers
@@ -24,5 +24,5 @@ def register_api(app: OpenAPI) -> None:
     app.register_blueprint(RegisterPlugin.register(doc_url="openapi.json"))
     register_ws(app, ping_interval=max(2, app.extensions["servitec"].config.idle_timeout // 3))
     app.register_api(usuarios.login_bp)
-    for module in (usuarios, clientes, inventario, ordenes, ventas, stats, sync, backups):
+    for module in (usuarios, clientes, inventario, ordenes, ventas, stats, taller, sync, backups):
         app.register_api(module.bp)

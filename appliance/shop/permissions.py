@@ -50,6 +50,10 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "auditoria:leer": OWNER,
     # A backup is a full copy of every customer and sale; restoring one rewinds the shop.
     "respaldos:administrar": OWNER,
+    # The shop's data (name, address, warranty, ticket footer) goes on every ticket and
+    # message: everyone reads it, the owner edits it.
+    "taller:leer": ALL,
+    "taller:editar": OWNER,
     "sesion": ALL,
 }
 
@@ -94,6 +98,7 @@ READ_PERMISSION = {
     "productos": "inventario:leer",
     "ordenes": "ordenes:leer",
     "ventas": "ventas:leer",
+    "taller": "taller:leer",
     # base_restaurada: every client must know its cache is stale.
     "base": "sesion",
 }

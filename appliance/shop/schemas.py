@@ -494,6 +494,22 @@ class SetupIn(RequestModel):
     password: str = Field(max_length=256)
 
 
+# --- taller ---------------------------------------------------------------------------------------
+
+
+class TallerUpdate(RequestModel):
+    """The shop's data: only the fields sent change; blank or null clears one."""
+
+    nombre: OptText(120) = Field(None, description="Nombre del taller, como sale en tickets y mensajes")
+    direccion: OptText(300, multiline=True) = None
+    telefono: Telefono = None
+    rfc: RFC = None
+    regimen_fiscal: OptText(150) = Field(None, description="p. ej. 626 - Régimen Simplificado de Confianza")
+    garantia: OptText(2000, multiline=True) = Field(None, description="Términos de la garantía (varias líneas)")
+    pie_ticket: OptText(500, multiline=True) = Field(None, description="Pie del ticket (varias líneas)")
+    version: Version | None = None
+
+
 # --- sincronización -------------------------------------------------------------------------------
 
 Tipo = Literal[OP_TYPES]  # type: ignore[valid-type]
