@@ -314,3 +314,33 @@ def test_many_usernames_from_one_address_lock_the_address(server_with):
     assert statuses[-1] == 429 and 429 not in statuses[:-1], statuses
     # The address is locked for every account now, the real one included.
     assert_error(_login(proc, usuario["username"], password), 429)
+
+
+def test_every_role_lists_the_active_staff_by_name(fresh_server, fresh_api):
+    """GET /personal: the technician picker at intake; names only, inactive accounts left out."""
+    made = {}
+    for username, nombre, rol in (
+        ("zoe", "Zoe Ruiz", "tecnico"),
+        ("alvaro", "Álvaro Núñez", "tecnico"),
+        ("beto", "beto Salas", "mostrador"),
+        ("carla", "Carla Díaz", "tecnico"),
+    ):
+        made[username] = fresh_api.ok(
+            "POST",
+            "/usuarios",
+            201,
+            json={"username": username, "nombre": nombre, "rol": rol, "password": f"clave-de-{username}"},
+        )
+    fresh_api.ok("PUT", f"/usuarios/{made['carla']['id']}", json={"activo": False})
+    owner = fresh_api.ok("GET", "/usuarios/me")
+    expected = [
+        {"id": made["alvaro"]["id"], "username": "alvaro", "nombre": "Álvaro Núñez", "rol": "tecnico"},
+        {"id": made["beto"]["id"], "username": "beto", "nombre": "beto Salas", "rol": "mostrador"},
+        {"id": owner["id"], "username": owner["username"], "nombre": "Dueño de pruebas", "rol": "dueno"},
+        {"id": made["zoe"]["id"], "username": "zoe", "nombre": "Zoe Ruiz", "rol": "tecnico"},
+    ]
+    assert fresh_api.ok("GET", "/personal") == {"items": expected}
+    for username in ("zoe", "beto"):
+        staff = Api(fresh_server.url, fresh_server.login(username, f"clave-de-{username}"), fresh_server.verify)
+        assert staff.ok("GET", "/personal") == {"items": expected}
+        assert_error(staff.get("/usuarios"), 403, "sin_permiso")  # the accounts themselves stay the owner's

@@ -372,6 +372,7 @@ def test_schema_covers_every_endpoint(fuzz_schema):
     expected = {
         "POST /token",
         "GET /usuarios",
+        "GET /personal",
         "POST /usuarios",
         "GET /usuarios/me",
         "PUT /usuarios/me/password",

@@ -45,6 +45,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/taller"): {D, T, M},
     ("PUT", "/taller"): {D},
     ("GET", "/usuarios"): {D},
+    ("GET", "/personal"): {D, T, M},
     ("POST", "/usuarios"): {D},
     ("GET", "/usuarios/me"): {D, T, M},
     ("PUT", "/usuarios/me/password"): {D, T, M},

@@ -55,6 +55,17 @@ class UsuariosList(BaseModel):
     items: list[UsuarioOut]
 
 
+class Persona(BaseModel):
+    id: str
+    username: str
+    nombre: str
+    rol: Rol
+
+
+class PersonalList(BaseModel):
+    items: list[Persona]
+
+
 class TokenForm(BaseModel):
     username: str = Field(min_length=1, max_length=64, description="Usuario")
     password: str = Field(min_length=1, max_length=256, description="Contraseña")
@@ -186,6 +197,13 @@ def token():
 def listar():
     with db().read() as tx:
         return {"items": usuarios.list_usuarios(tx)}
+
+
+@bp.get("/personal", summary="Personal activo, por nombre (p. ej. para elegir técnico)", responses={200: PersonalList})
+@requires("personal:leer")
+def personal():
+    with db().read() as tx:
+        return {"items": usuarios.list_personal(tx)}
 
 
 @bp.post("/usuarios", summary="Crear usuario", responses={201: UsuarioOut})

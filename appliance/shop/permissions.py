@@ -47,6 +47,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "ordenes:costo_final": BENCH,
     "stats:leer": ALL,
     "usuarios:administrar": OWNER,
+    # Who works here (name and role, no account details): the counter picks the technician at intake.
+    "personal:leer": ALL,
     "auditoria:leer": OWNER,
     # A backup is a full copy of every customer and sale; restoring one rewinds the shop.
     "respaldos:administrar": OWNER,

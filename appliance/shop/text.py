@@ -32,6 +32,11 @@ def _fold(value: str) -> str:
     return unicodedata.normalize("NFKD", value.casefold()).translate(_FOLD)
 
 
+def fold(value: str) -> str:
+    """`value` without case or accents: for comparing and sorting Spanish text ("Álvaro" before "Beto")."""
+    return _fold(value)
+
+
 def search_text(*parts: object) -> str:
     """Folded searchable text of a row; phone numbers also appear as bare digits."""
     words = []

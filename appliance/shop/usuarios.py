@@ -16,6 +16,7 @@ from ..store import Tx
 from . import audit, clock
 from .errors import Conflict, Invalid, NotFound, Unauthorized
 from .records import check_version, reject_blanks
+from .text import fold
 
 ROLES = ("dueno", "tecnico", "mostrador")
 MIN_PASSWORD_LENGTH = 8
@@ -74,6 +75,12 @@ def owner_exists(tx: Tx) -> bool:
 
 def list_usuarios(tx: Tx) -> list[dict[str, Any]]:
     return [public(row) for row in tx.all(f"SELECT {COLUMNS} FROM usuarios ORDER BY username")]
+
+
+def list_personal(tx: Tx) -> list[dict[str, Any]]:
+    """The active staff, {id, username, nombre, rol}, by name as a person sorts it (accents ignored)."""
+    rows = tx.all("SELECT id, username, nombre, rol FROM usuarios WHERE activo = 1")
+    return sorted(rows, key=lambda row: (fold(row["nombre"]), row["username"]))
 
 
 def update_usuario(
