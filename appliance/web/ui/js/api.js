@@ -46,7 +46,7 @@ class Api {
     } catch {
       throw OFFLINE;
     }
-    if (answer.status === 401 && retry && path !== "/token" && this.reauthenticate) {
+    if (answer.status === 401 && retry && this.token && path !== "/token" && this.reauthenticate) {
       this.waiting = this.waiting || this.reauthenticate().finally(() => (this.waiting = null));
       await this.waiting;
       return this.request(method, path, { query, json, form, accept, retry: false });

@@ -92,8 +92,10 @@ function showHelp() {
 }
 
 function logout() {
+  router.stop();
+  router = null;
   api.logout();
-  window.location.hash = "#/";
+  history.replaceState(null, "", "#/");
   showLogin();
 }
 

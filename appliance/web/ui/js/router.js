@@ -26,7 +26,14 @@ export class Router {
     this.root = root;
     this.onChange = onChange;
     this.current = null;
-    window.addEventListener("hashchange", () => this.show());
+    this.listener = () => this.show();
+    window.addEventListener("hashchange", this.listener);
+  }
+
+  /** Leave the open screen and stop following the address (on sign-out). */
+  stop() {
+    window.removeEventListener("hashchange", this.listener);
+    this.leave();
   }
 
   static path() {

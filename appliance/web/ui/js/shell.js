@@ -35,7 +35,7 @@ export class Shell {
         "a",
         { href: `#${path}`, "aria-keyshortcuts": shortcut },
         h("span", {}, label),
-        shortcut ? h("kbd", {}, shortcut.replace("Alt+", "Alt ")) : null,
+        shortcut ? h("kbd", { "aria-hidden": "true" }, shortcut.replace("Alt+", "Alt ")) : null,
       );
       this.links.set(path, link);
       nav.append(link);
