@@ -44,11 +44,13 @@ STAFF = {
 NAMES = {"luis": "Luis Pérez", "tere": "Teresa Ruiz"}
 
 
+DEMO_SIZE = ("--clientes", "300", "--ordenes", "600", "--productos", "120", "--ventas", "300", "--seed", "11")
+
+
 def seed_demo(data_dir: Path) -> None:
     """A small shop's worth of demo data, made by the same command the README documents."""
     subprocess.run(
-        [sys.executable, "-m", "appliance", "demo-data", "--clientes", "300", "--ordenes", "600"]
-        + ["--productos", "120", "--ventas", "300", "--seed", "11"],
+        [sys.executable, "-m", "appliance", "demo-data", *DEMO_SIZE],
         cwd=ROOT,
         env={**os.environ, "DATA_DIR": str(data_dir), "BACKUP_DIR": str(data_dir / "backups")},
         check=True,
