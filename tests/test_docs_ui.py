@@ -19,21 +19,12 @@ from dataclasses import dataclass, field
 
 import pytest
 import requests
+from browser import CHROMIUM, CHROMIUM_ARGS
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Route, sync_playwright
 from serverproc import OWNER, OWNER_PASSWORD
 
 pytestmark = pytest.mark.browser  # Chromium through Playwright
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 LAN_NAME = "servitec.test"
 SWAGGER_FILES = (
     "/swagger/js/swagger-ui-bundle.js",
