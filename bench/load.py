@@ -379,7 +379,11 @@ def machine() -> dict[str, str]:
         ),
         platform.processor() or "unknown",
     )
-    wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("[")[0].strip()
+    wrk = (
+        subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("[")[0].strip()
+        if shutil.which("wrk")
+        else "not installed"
+    )
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
     return {
