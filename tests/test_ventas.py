@@ -236,7 +236,8 @@ def test_insufficient_stock_refuses_the_whole_sale(api):
 
 def test_unknown_references(api):
     producto = make_producto(api, stock=1)
-    assert_error(vender(api, str(uuid.uuid4())), 404, "no_encontrado")
+    error = assert_error(vender(api, str(uuid.uuid4())), 404, "no_encontrado")
+    assert error["fields"] == {"items.0.producto_id": "No existe."}  # the line, as for an inactive product
     assert_error(vender(api, producto["id"], cliente_id=str(uuid.uuid4())), 404, "no_encontrado")
     assert_error(vender(api, producto["id"], orden_id=str(uuid.uuid4())), 404, "no_encontrado")
     assert_error(api.get(f"/ventas/{uuid.uuid4()}"), 404, "no_encontrado")

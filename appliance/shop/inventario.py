@@ -68,17 +68,18 @@ def list_productos(
     return page(rows, limit, offset, public)
 
 
-def producto_row(tx: Tx, producto_id: str) -> dict[str, Any]:
-    """The stored row (money in centavos); 404 if missing."""
+def producto_row(tx: Tx, producto_id: str, field: str = "producto_id") -> dict[str, Any]:
+    """The stored row (money in centavos); 404 if missing, naming the input `field`."""
     row = tx.one(f"SELECT {COLUMNS} FROM productos WHERE id = ?", (producto_id,))
     if row is None:
-        raise NotFound(f"No existe el producto {producto_id}.", fields={"producto_id": "No existe."})
+        raise NotFound(f"No existe el producto {producto_id}.", fields={field: "No existe."})
     return row
 
 
 def usable_row(tx: Tx, producto_id: str, field: str = "producto_id") -> dict[str, Any]:
-    """The stored row of a product about to leave stock (sale or repair part); 409 if deactivated."""
-    producto = producto_row(tx, producto_id)
+    """The stored row of a product about to leave stock (sale or repair part); 404 if missing, 409 if
+    deactivated, both naming the input `field`."""
+    producto = producto_row(tx, producto_id, field)
     if not producto["activo"]:
         raise Conflict(
             f"'{producto['nombre']}' está dado de baja; reactívalo en el inventario para usarlo.",
