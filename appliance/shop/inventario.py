@@ -157,6 +157,21 @@ def update_producto(
     return producto
 
 
+def _counts(stock: int, needed: int) -> str:
+    return f"hay {stock}, se necesitan {needed}"
+
+
+def shortage(producto: dict[str, Any], needed: int) -> str | None:
+    """Why `needed` pieces of `producto` (its row: nombre, stock) cannot leave stock, in Spanish; None if they can.
+
+    The very words of the 409 that refuses the sale or part (`move_stock`), so a
+    quote warns with what the sale would answer.
+    """
+    if needed <= producto["stock"]:
+        return None
+    return f"Stock insuficiente de '{producto['nombre']}': {_counts(producto['stock'], needed)}."
+
+
 def move_stock(
     tx: Tx,
     producto_id: str,
@@ -181,11 +196,11 @@ def move_stock(
     if producto is None:
         raise NotFound(f"No existe el producto {producto_id}.", fields={"producto_id": "No existe."})
     resulting = producto["stock"] + delta
-    if resulting < 0 and delta < 0 and not allow_negative:
+    if delta < 0 and not allow_negative and (message := shortage(producto, -delta)) is not None:
         raise Conflict(
-            f"Stock insuficiente de '{producto['nombre']}': hay {producto['stock']}, se necesitan {-delta}.",
+            message,
             code="stock_insuficiente",
-            fields={"producto_id": f"{producto_id}: hay {producto['stock']}, se necesitan {-delta}."},
+            fields={"producto_id": f"{producto_id}: {_counts(producto['stock'], -delta)}."},
         )
     tx.execute("UPDATE productos SET stock = ? WHERE id = ?", (resulting, producto_id))
     tx.execute(

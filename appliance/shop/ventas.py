@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..store import Tx
 from . import clock, overrides
@@ -71,19 +71,16 @@ def _lines(tx: Tx, items: list[dict[str, Any]], rol: str, settings: ShopSettings
     return lines
 
 
-def _payments(pagos: list[dict[str, Any]] | None, total: int) -> tuple[list[dict[str, Any]], int, int]:
-    """Check the payments cover the total; only cash may exceed it (the excess is change)."""
+def _payments(pagos: list[dict[str, Any]] | None, total: int) -> tuple[list[dict[str, Any]], int, int, int]:
+    """(pagos, pagado, cambio, falta) in centavos; only cash may exceed the total (the excess is change).
+
+    What is missing (`falta`) is for the caller to judge: a sale refuses it, a quote shows it.
+    """
     if pagos is None:  # omitted: exact cash. An explicit [] means nothing was paid.
         pagos = [{"metodo": "efectivo", "monto": total}] if total else []
     pagado = sum(p["monto"] for p in pagos)
     efectivo = sum(p["monto"] for p in pagos if p["metodo"] == "efectivo")
-    if pagado < total:
-        raise Invalid(
-            f"Los pagos ({_money(pagado)}) no cubren el total ({_money(total)}).",
-            code="pago_insuficiente",
-            fields={"pagos": f"Faltan {_money(total - pagado)}."},
-        )
-    cambio = pagado - total
+    cambio, falta = max(pagado - total, 0), max(total - pagado, 0)
     if cambio > efectivo:
         raise Invalid(
             "Solo el efectivo puede exceder el total (para dar cambio); los pagos con tarjeta o transferencia "
@@ -91,7 +88,56 @@ def _payments(pagos: list[dict[str, Any]] | None, total: int) -> tuple[list[dict
             code="pago_excedido",
             fields={"pagos": "Pago con tarjeta o transferencia mayor al total."},
         )
-    return pagos, pagado, cambio
+    return pagos, pagado, cambio, falta
+
+
+class Priced(NamedTuple):
+    """A sale as its rules price it (centavos), before anything is written."""
+
+    cliente_id: str | None
+    orden_id: str | None
+    lines: list[dict[str, Any]]
+    subtotal: int
+    iva: int
+    descuento: int
+    total: int
+    pagos: list[dict[str, Any]]
+    pagado: int
+    cambio: int
+    falta: int
+
+
+def _priced(tx: Tx, data: dict[str, Any], settings: ShopSettings, rol: str) -> Priced:
+    """Check and price a sale's request the one way both a sale and a quote do: its customer and
+    order, each line with the role's price and discount rules, IVA, and the payments."""
+    cliente_id, orden_id = data.get("cliente_id"), data.get("orden_id")
+    if orden_id:
+        orden = tx.one("SELECT folio, cliente_id, estado FROM ordenes WHERE id = ?", (orden_id,))
+        if orden is None:
+            raise NotFound(f"No existe la orden {orden_id}.", fields={"orden_id": "No existe."})
+        if orden["estado"] == "cancelado":
+            raise Conflict(f"La orden {orden['folio']} está cancelada; no se le puede cobrar.", code="orden_cerrada")
+        cliente_id = cliente_id or orden["cliente_id"]
+    if cliente_id and not tx.value("SELECT 1 FROM clientes WHERE id = ? AND eliminado_en IS NULL", (cliente_id,)):
+        raise NotFound(f"No existe el cliente {cliente_id}.", fields={"cliente_id": "No existe."})
+    lines = _lines(tx, data["items"], rol, settings)
+    subtotal, iva, total = split_iva(
+        sum(line["importe"] for line in lines), settings.iva_percent, settings.prices_include_iva
+    )
+    pagos, pagado, cambio, falta = _payments(data.get("pagos"), total)
+    descuento = sum(line["descuento"] for line in lines)
+    return Priced(cliente_id, orden_id, lines, subtotal, iva, descuento, total, pagos, pagado, cambio, falta)
+
+
+def _per_product(lines: list[dict[str, Any]]) -> dict[str, tuple[int, dict[str, Any]]]:
+    """Pieces asked of each catalogue product across the lines, with its row: stock leaves per product."""
+    needed: dict[str, int] = defaultdict(int)
+    rows = {}
+    for line in lines:
+        if line["producto_id"]:
+            needed[line["producto_id"]] += line["cantidad"]
+            rows[line["producto_id"]] = line["producto"]
+    return {producto_id: (cantidad, rows[producto_id]) for producto_id, cantidad in needed.items()}
 
 
 def create_venta(
@@ -110,23 +156,14 @@ def create_venta(
     venta_id = data.get("id") or str(uuid.uuid4())
     if tx.value("SELECT 1 FROM ventas WHERE id = ?", (venta_id,)):
         raise Conflict(f"Ya existe una venta con id {venta_id}.", code="ya_existe", fields={"id": "Ya existe."})
-    cliente_id, orden_id = data.get("cliente_id"), data.get("orden_id")
-    if orden_id:
-        orden = tx.one("SELECT folio, cliente_id, estado FROM ordenes WHERE id = ?", (orden_id,))
-        if orden is None:
-            raise NotFound(f"No existe la orden {orden_id}.", fields={"orden_id": "No existe."})
-        if orden["estado"] == "cancelado":
-            raise Conflict(f"La orden {orden['folio']} está cancelada; no se le puede cobrar.", code="orden_cerrada")
-        cliente_id = cliente_id or orden["cliente_id"]
-    if cliente_id and not tx.value("SELECT 1 FROM clientes WHERE id = ? AND eliminado_en IS NULL", (cliente_id,)):
-        raise NotFound(f"No existe el cliente {cliente_id}.", fields={"cliente_id": "No existe."})
-
-    lines = _lines(tx, data["items"], rol, settings)
-    subtotal, iva, total = split_iva(
-        sum(line["importe"] for line in lines), settings.iva_percent, settings.prices_include_iva
-    )
-    pagos, pagado, cambio = _payments(data.get("pagos"), total)
-    descuento = sum(line["descuento"] for line in lines)
+    priced = _priced(tx, data, settings, rol)
+    if priced.falta:
+        raise Invalid(
+            f"Los pagos ({_money(priced.pagado)}) no cubren el total ({_money(priced.total)}).",
+            code="pago_insuficiente",
+            fields={"pagos": f"Faltan {_money(priced.falta)}."},
+        )
+    lines = priced.lines
 
     folio = next_folio(tx, "ventas")
     now = clock.now_iso()
@@ -136,14 +173,14 @@ def create_venta(
         (
             venta_id,
             folio,
-            cliente_id,
-            orden_id,
-            subtotal,
-            iva,
-            descuento,
-            total,
-            pagado,
-            cambio,
+            priced.cliente_id,
+            priced.orden_id,
+            priced.subtotal,
+            priced.iva,
+            priced.descuento,
+            priced.total,
+            priced.pagado,
+            priced.cambio,
             data.get("notas"),
             usuario,
             now,
@@ -168,15 +205,9 @@ def create_venta(
     )
     tx.executemany(
         "INSERT INTO venta_pagos (venta_id, metodo, monto, referencia) VALUES (?, ?, ?, ?)",
-        [(venta_id, p["metodo"], p["monto"], p.get("referencia")) for p in pagos],
+        [(venta_id, p["metodo"], p["monto"], p.get("referencia")) for p in priced.pagos],
     )
-    per_product: dict[str, int] = defaultdict(int)
-    rows = {}
-    for line in lines:
-        if line["producto_id"]:
-            per_product[line["producto_id"]] += line["cantidad"]
-            rows[line["producto_id"]] = line["producto"]
-    for producto_id, cantidad in per_product.items():
+    for producto_id, (cantidad, producto) in _per_product(lines).items():
         move_stock(
             tx,
             producto_id,
@@ -186,7 +217,7 @@ def create_venta(
             nota=f"Venta {folio}",
             usuario=usuario,
             allow_negative=allow_negative_stock,
-            producto=rows[producto_id],
+            producto=producto,
         )
     for line in lines:
         if line["producto"] is not None:
