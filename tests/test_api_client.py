@@ -156,6 +156,8 @@ def test_every_endpoint_round_trip(server, clients):
     assert owner.obtener_orden(orden["id"])["estado"] == "diagnostico" and len(orden["partes"]) == 1
     assert orden["id"] in [o["id"] for o in owner.listar_ordenes(cliente_id=cliente["id"])["items"]]
 
+    cotizacion = owner.cotizar_venta([{"producto_id": producto["id"], "cantidad": 1}], pagos=[])
+    assert (cotizacion["total"], cotizacion["falta"]) == (120, 120)
     venta = owner.crear_venta([{"producto_id": producto["id"], "cantidad": 1}], cliente_id=cliente["id"])
     assert owner.obtener_venta(venta["id"])["total"] == 120
     assert venta["id"] in [

@@ -398,6 +398,7 @@ def test_schema_covers_every_endpoint(fuzz_schema):
         "POST /ordenes/{id}/partes",
         "GET /ventas",
         "POST /ventas",
+        "POST /ventas/cotizar",
         "GET /ventas/{id}",
         "POST /ventas/{id}/cancelar",
         "GET /stats/dashboard",

@@ -38,6 +38,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("PUT", "/ordenes/{id}/estado"): {D, T, M},  # which target states: test_order_states_by_role
     ("POST", "/ordenes/{id}/partes"): {D, T},
     ("POST", "/ventas"): {D, M},
+    ("POST", "/ventas/cotizar"): {D, M},
     ("GET", "/ventas"): {D, M},
     ("GET", "/ventas/{id}"): {D, M},
     ("POST", "/ventas/{id}/cancelar"): {D},

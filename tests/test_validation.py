@@ -88,6 +88,7 @@ def valid_bodies(world):
             "cliente_id": world["cliente"],
             "items": [{"producto_id": world["producto"], "cantidad": 1}],
         },
+        ("POST", "/ventas/cotizar"): {"items": [{"producto_id": world["producto"], "cantidad": 1}]},
         ("POST", "/ventas/{venta}/cancelar"): {"motivo": "x"},
         ("PUT", "/taller"): {"nombre": f"Taller {MARKER}"},
     }
@@ -104,6 +105,7 @@ ENDPOINTS = [
     ("PUT", "/ordenes/{orden}/estado"),
     ("POST", "/ordenes/{orden}/partes"),
     ("POST", "/ventas"),
+    ("POST", "/ventas/cotizar"),
     ("POST", "/ventas/{venta}/cancelar"),
     ("PUT", "/taller"),
 ]
@@ -172,6 +174,7 @@ TEXT_FIELD = {
     ("PUT", "/ordenes/{orden}/estado"): "nota",
     ("POST", "/ordenes/{orden}/partes"): "descripcion",
     ("POST", "/ventas"): "notas",
+    ("POST", "/ventas/cotizar"): "notas",
     ("POST", "/ventas/{venta}/cancelar"): "motivo",
     ("PUT", "/taller"): "garantia",
 }
@@ -414,6 +417,8 @@ CASES = [
     ("PUT", "/taller", {"nombre": 7}, "nombre"),
     ("PUT", "/taller", {"version": 0}, "version"),
 ]
+# A quote takes the very body of a sale: refused alike.
+CASES += [("POST", "/ventas/cotizar", body, field) for method, path, body, field in CASES if path == "/ventas"]
 
 
 def _fill(value, world):

@@ -12,7 +12,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
+from conftest import Api
 from helpers import (
+    DbWatch,
     assert_error,
     assert_ledger_consistent,
     cents,
@@ -641,3 +643,155 @@ def test_dashboard_figures(fresh_api):
         {"id": p2["id"], "nombre": "Batería Moto G", "cantidad": 1, "importe": 50},
     ]
     assert board["generado_en"].endswith("Z")
+
+
+# --- quotes (POST /ventas/cotizar) ---------------------------------------------------------------
+
+SALE_TOTALS = ("subtotal", "iva", "descuento", "total", "pagado", "cambio")
+
+
+def _quote(api, body: dict) -> dict:
+    return api.ok("POST", "/ventas/cotizar", json=body)
+
+
+def _as_sold(quote_items: list[dict]) -> list[dict]:
+    """A quote's lines without what only a quote has (the stock now and its warning)."""
+    return [{k: v for k, v in item.items() if k not in ("existencia", "aviso")} for item in quote_items]
+
+
+def _mostrador(server, owner) -> Api:
+    username, password = f"mostrador.{uuid.uuid4().hex[:6]}", "clave-de-caja-1"
+    owner.ok(
+        "POST",
+        "/usuarios",
+        201,
+        json={"username": username, "nombre": "Caja", "rol": "mostrador", "password": password},
+    )
+    return Api(server.url, server.login(username, password), server.verify)
+
+
+def test_quote_equals_the_sale_that_follows(api):
+    a = make_producto(api, stock=5, precio=116)
+    b = make_producto(api, stock=3, precio=49.9)
+    body = {
+        "items": [
+            {"producto_id": a["id"], "cantidad": 2, "descuento": 10.5},
+            {"producto_id": b["id"], "cantidad": 1, "precio_unitario": 45},  # the owner may change the price
+            {"descripcion": "Reparación de pantalla", "cantidad": 1, "precio_unitario": 350},
+            {"producto_id": a["id"], "cantidad": 1},
+        ],
+        "pagos": [{"metodo": "tarjeta", "monto": 500, "referencia": "AUT-9"}, {"metodo": "efectivo", "monto": 300}],
+    }
+    quote = _quote(api, body)
+    assert set(quote) == {"items", *SALE_TOTALS, "falta"}
+    venta = api.ok("POST", "/ventas", 201, json=body)
+    assert_totals_add_up(venta)
+    assert {k: quote[k] for k in SALE_TOTALS} == {k: venta[k] for k in SALE_TOTALS}
+    assert quote["falta"] == 0 and quote["cambio"] == venta["cambio"] > 0
+    assert _as_sold(quote["items"]) == venta["items"]
+    assert [(i["existencia"], i["aviso"]) for i in quote["items"]] == [(5, None), (3, None), (None, None), (5, None)]
+    assert stock_of(api, a["id"]) == 2  # the sale moved stock; the quote before it did not
+
+
+def test_quote_without_payments(api):
+    producto = make_producto(api, stock=4, precio=150)
+    items = [{"producto_id": producto["id"], "cantidad": 1}]
+    # Omitted, as in a sale: exact cash.
+    omitted = _quote(api, {"items": items})
+    assert (omitted["total"], omitted["pagado"], omitted["cambio"], omitted["falta"]) == (150, 150, 0, 0)
+    # Nothing paid yet, or not enough: not an error in a quote, `falta` says how much is missing.
+    nothing = _quote(api, {"items": items, "pagos": []})
+    assert (nothing["pagado"], nothing["cambio"], nothing["falta"]) == (0, 0, 150)
+    short = _quote(api, {"items": items, "pagos": [{"metodo": "efectivo", "monto": 99.5}]})
+    assert (short["pagado"], short["cambio"], short["falta"]) == (99.5, 0, 50.5)
+    # The sale refuses what the quote showed as missing.
+    assert_error(api.post("/ventas", json={"items": items, "pagos": []}), 422, "pago_insuficiente")
+    assert stock_of(api, producto["id"]) == 4
+
+
+def test_quote_split_payment_with_change_and_refused_card_overpayment(api):
+    producto = make_producto(api, stock=4, precio=150)
+    items = [{"producto_id": producto["id"], "cantidad": 1}]
+    split = _quote(
+        api, {"items": items, "pagos": [{"metodo": "tarjeta", "monto": 100}, {"metodo": "efectivo", "monto": 100}]}
+    )
+    assert (split["total"], split["pagado"], split["cambio"], split["falta"]) == (150, 200, 50, 0)
+    for pagos in (
+        [{"metodo": "tarjeta", "monto": 200}],
+        [{"metodo": "tarjeta", "monto": 160}, {"metodo": "efectivo", "monto": 10}],
+    ):
+        body = {"items": items, "pagos": pagos}
+        quoted = assert_error(api.post("/ventas/cotizar", json=body), 422, "pago_excedido")
+        assert quoted == assert_error(api.post("/ventas", json=body), 422, "pago_excedido")
+    assert stock_of(api, producto["id"]) == 4
+
+
+def test_quote_warns_of_short_stock_with_the_words_of_the_refusal(api):
+    producto = make_producto(api, stock=2, precio=80, nombre=f"Mica {uuid.uuid4().hex[:6]}")
+    otro = make_producto(api, stock=9)
+    body = {
+        "items": [
+            {"producto_id": producto["id"], "cantidad": 2},
+            {"producto_id": otro["id"], "cantidad": 1},
+            {"producto_id": producto["id"], "cantidad": 1},  # 3 of 2 in all: the sale takes stock per product
+        ]
+    }
+    quote = _quote(api, body)
+    avisos = [item["aviso"] for item in quote["items"]]
+    assert avisos[1] is None and avisos[0] == avisos[2] and producto["nombre"] in avisos[0]
+    assert [item["existencia"] for item in quote["items"]] == [2, 9, 2]
+    assert quote["total"] == 3 * 80 + otro["precio_venta"] and quote["falta"] == 0
+    error = assert_error(api.post("/ventas", json=body), 409, "stock_insuficiente")
+    assert error["message"] == avisos[0]
+    # Within stock there is no warning.
+    assert _quote(api, {"items": body["items"][:2]})["items"][0]["aviso"] is None
+    assert stock_of(api, producto["id"]) == 2
+
+
+def test_quote_refuses_what_the_sale_refuses(server, api):
+    counter = _mostrador(server, api)
+    producto = make_producto(api, stock=5, precio=100)
+    inactivo = make_producto(api, stock=5)
+    api.ok("PUT", f"/inventario/{inactivo['id']}", json={"activo": False})
+    cancelada = make_orden(api, make_cliente(api)["id"])
+    drive_to(api, cancelada["id"], "cancelado")
+    line = {"producto_id": producto["id"], "cantidad": 2}
+    cases = [
+        (counter, {"items": [{**line, "descuento": 20.01}]}, 403, "items.0.descuento"),  # above 10 % of 200
+        (counter, {"items": [line, {**line, "precio_unitario": 90}]}, 403, "items.1.precio_unitario"),
+        (api, {"items": [{**line, "descuento": 200.01}]}, 422, "items.0.descuento"),  # more than the line
+        (api, {"items": [{"producto_id": str(uuid.uuid4()), "cantidad": 1}]}, 404, "items.0.producto_id"),
+        (api, {"items": [line, {"producto_id": inactivo["id"], "cantidad": 1}]}, 409, "items.1.producto_id"),
+        (api, {"items": [{"cantidad": 1, "precio_unitario": 10}]}, 422, "items.0"),
+        (api, {"items": [line], "cliente_id": str(uuid.uuid4())}, 404, "cliente_id"),
+        (api, {"items": [line], "orden_id": cancelada["id"]}, 409, None),
+    ]
+    for client, body, status, field in cases:
+        quoted = assert_error(client.post("/ventas/cotizar", json=body), status)
+        assert quoted == assert_error(client.post("/ventas", json=body), status), body
+        assert field is None or field in quoted["fields"], quoted
+    # At the limit the counter's quote and sale both go through.
+    assert _quote(counter, {"items": [{**line, "descuento": 20}]})["total"] == 180
+    counter.ok("POST", "/ventas", 201, json={"items": [{**line, "descuento": 20}]})
+    assert stock_of(api, producto["id"]) == 3
+    counter.close()
+
+
+def test_a_quote_writes_nothing(fresh_server, fresh_api):
+    producto = make_producto(fresh_api, stock=3, precio=100)
+    first = vender(fresh_api, producto["id"]).json()
+    watch = DbWatch(fresh_server.db_path)
+    try:
+        before, seq = watch.state(), fresh_api.ok("GET", "/sync/changes", params={"since": 0})["last_seq"]
+        bodies = [
+            {"items": [{"producto_id": producto["id"], "cantidad": 1, "descuento": 5}]},
+            {"items": [{"producto_id": producto["id"], "cantidad": 1, "precio_unitario": 80}]},  # audited in a sale
+            {"items": [{"producto_id": producto["id"], "cantidad": 9}], "pagos": []},
+        ]
+        for body in bodies:
+            _quote(fresh_api, body)
+        assert fresh_api.ok("GET", "/sync/changes", params={"since": 0})["last_seq"] == seq
+        assert watch.state() == before
+    finally:
+        watch.close()
+    assert vender(fresh_api, producto["id"]).json()["folio"] == first["folio"] + 1  # no folio was taken

@@ -359,6 +359,10 @@ class ServitecAPIClient:
     def crear_venta(self, items: list[dict[str, Any]], **campos: Any) -> dict[str, Any]:
         return self._create("/ventas", {"items": items, **campos})
 
+    def cotizar_venta(self, items: list[dict[str, Any]], **campos: Any) -> dict[str, Any]:
+        """What the sale would come to (totals, IVA, change, what is missing, stock warnings); writes nothing."""
+        return self._http.request("POST", "/ventas/cotizar", body={"items": items, **campos}, resend=True)
+
     def listar_ventas(
         self,
         desde: dt.date | str | None = None,

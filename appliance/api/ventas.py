@@ -64,6 +64,22 @@ class VentaOut(VentaResumenOut):
     pagos: list[PagoOut]
 
 
+class CotizacionItem(ItemOut):
+    existencia: int | None = Field(description="Existencia actual del producto; null en partidas de servicio")
+    aviso: str | None = Field(description="Por qué la venta se rechazaría por falta de stock; null si alcanza")
+
+
+class CotizacionOut(BaseModel):
+    items: list[CotizacionItem]
+    subtotal: float
+    iva: float
+    descuento: float
+    total: float
+    pagado: float
+    cambio: float
+    falta: float = Field(description="Lo que los pagos no cubren del total (la venta lo rechazaría)")
+
+
 class VentasPage(PageInfo):
     items: list[VentaResumenOut]
 
@@ -85,6 +101,17 @@ def crear(body: VentaIn):
     with write() as tx:
         venta = ventas.create_venta(tx, body.model_dump(), settings=state().shop, rol=rol(), usuario=usuario())
     return venta, 201
+
+
+@bp.post(
+    "/cotizar",
+    summary="Cotizar venta: los mismos precios, IVA, cambio y revisiones que al vender, sin guardar nada",
+    responses={200: CotizacionOut},
+)
+@requires("ventas:crear")
+def cotizar(body: VentaIn):
+    with db().read() as tx:
+        return ventas.quote_venta(tx, body.model_dump(), settings=state().shop, rol=rol())
 
 
 @bp.get("", summary="Listar ventas", responses={200: VentasPage})

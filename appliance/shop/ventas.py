@@ -11,7 +11,7 @@ from . import clock, overrides
 from .errors import Conflict, Invalid, NotFound
 from .events import record_change
 from .folios import next_folio
-from .inventario import move_stock, usable_row
+from .inventario import move_stock, shortage, usable_row
 from .money import split_iva, to_number
 from .records import page, update_row
 from .settings import ShopSettings
@@ -227,6 +227,35 @@ def create_venta(
     venta = get_venta(tx, venta_id)
     record_change(tx, "venta_creada", "ventas", venta_id, 1, "crear", venta, usuario)
     return venta
+
+
+def quote_venta(tx: Tx, data: dict[str, Any], *, settings: ShopSettings, rol: str) -> dict[str, Any]:
+    """What a sale of `data` comes to, priced by the very rules of `create_venta`; writes nothing.
+
+    Refused like the sale (prices, discounts, products, customer, order, a card or
+    transfer above the total), except for two things it shows instead: payments
+    short of the total (`falta`) and, on each product line, stock the sale would
+    refuse (`aviso`, the sale's own message; `existencia` is the stock now).
+    """
+    priced = _priced(tx, data, settings, rol)
+    per_product = _per_product(priced.lines)
+    items = []
+    for line in priced.lines:
+        producto = line["producto"]
+        items.append(
+            {
+                "producto_id": line["producto_id"],
+                "descripcion": line["descripcion"],
+                "cantidad": line["cantidad"],
+                "precio_unitario": to_number(line["precio_unitario"]),
+                "descuento": to_number(line["descuento"]),
+                "importe": to_number(line["importe"]),
+                "existencia": None if producto is None else producto["stock"],
+                "aviso": None if producto is None else shortage(producto, per_product[line["producto_id"]][0]),
+            }
+        )
+    totals = ("subtotal", "iva", "descuento", "total", "pagado", "cambio", "falta")
+    return {"items": items, **{field: to_number(getattr(priced, field)) for field in totals}}
 
 
 def _money_shown(row: dict[str, Any]) -> dict[str, Any]:
