@@ -404,6 +404,7 @@ def test_schema_covers_every_endpoint(fuzz_schema):
         "GET /stats/dashboard",
         "GET /taller",
         "PUT /taller",
+        "GET /qr",
         "GET /sync/changes",
         "POST /sync/push",
         "GET /backups",

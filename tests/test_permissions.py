@@ -45,6 +45,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/stats/dashboard"): {D, T, M},
     ("GET", "/taller"): {D, T, M},
     ("PUT", "/taller"): {D},
+    ("GET", "/qr"): {D, T, M},
     ("GET", "/usuarios"): {D},
     ("GET", "/personal"): {D, T, M},
     ("POST", "/usuarios"): {D},

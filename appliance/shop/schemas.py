@@ -510,6 +510,24 @@ class TallerUpdate(RequestModel):
     version: Version | None = None
 
 
+QR_MAX_LENGTH = 200
+
+
+def _not_blank(value: str) -> str:
+    if _BLANK.match(value):
+        raise ValueError("No puede quedar vacío.")
+    return value
+
+
+# The text of a QR code, taken as given (not trimmed): one line, at most QR_MAX_LENGTH characters.
+QrTexto = Annotated[
+    str,
+    Field(min_length=1, max_length=QR_MAX_LENGTH, description="Texto o dirección que guarda el código QR"),
+    AfterValidator(_one_line),
+    AfterValidator(_not_blank),
+]
+
+
 # --- sincronización -------------------------------------------------------------------------------
 
 Tipo = Literal[OP_TYPES]  # type: ignore[valid-type]
