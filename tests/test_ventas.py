@@ -795,3 +795,64 @@ def test_a_quote_writes_nothing(fresh_server, fresh_api):
     finally:
         watch.close()
     assert vender(fresh_api, producto["id"]).json()["folio"] == first["folio"] + 1  # no folio was taken
+
+
+def test_dashboard_sales_of_the_last_30_days_by_local_day(server_with):
+    """30 local days of the shop's zone ending today, oldest first, zero-filled, completed sales only.
+    A zone 14 hours ahead of UTC: for most of the day its date is not the UTC date."""
+    zone = ZoneInfo("Pacific/Kiritimati")
+    _, api = server_with(TZ="Pacific/Kiritimati")
+    empty = api.ok("GET", "/stats/dashboard")["ventas_30_dias"]
+    assert len(empty) == 30 and all((d["total"], d["cantidad"]) == (0, 0) for d in empty)
+
+    producto = make_producto(api, stock=10, precio=120.5)
+    vender(api, producto["id"], 2)  # 241
+    vender(api, producto["id"], 1, pagos=[{"metodo": "tarjeta", "monto": 120.5}])
+    anulada = vender(api, producto["id"], 3).json()
+    api.ok("POST", f"/ventas/{anulada['id']}/cancelar", json={"motivo": "prueba"})
+    today_before = dt.datetime.now(zone).date()
+    board = api.ok("GET", "/stats/dashboard")
+    today_after = dt.datetime.now(zone).date()
+
+    dias = board["ventas_30_dias"]
+    assert len(dias) == 30
+    fechas = [dt.date.fromisoformat(d["fecha"]) for d in dias]
+    assert fechas[-1] in (today_before, today_after)
+    assert fechas == [fechas[-1] - dt.timedelta(days=back) for back in range(29, -1, -1)]  # consecutive
+    assert dias[-1] == {"fecha": fechas[-1].isoformat(), "total": 361.5, "cantidad": 2}
+    assert (dias[-1]["total"], dias[-1]["cantidad"]) == (board["ventas_hoy"]["total"], board["ventas_hoy"]["cantidad"])
+    assert all((d["total"], d["cantidad"]) == (0, 0) for d in dias[:-1])
+
+
+def test_daily_sales_follow_local_midnight_across_a_clock_change(tmp_path):
+    """Madrid, 29 March 2026: the clocks go forward at 02:00, so that day lasts 23 hours."""
+    from appliance.shop import clock, stats
+    from appliance.store import Database
+
+    zone = ZoneInfo("Europe/Madrid")
+    database = Database(tmp_path / "dst.db")
+    local = [
+        ("2026-03-28T23:59:59", 100, "completada"),
+        ("2026-03-29T00:00:00", 200, "completada"),
+        ("2026-03-29T23:59:59", 300, "completada"),
+        ("2026-03-29T12:00:00", 900, "cancelada"),
+        ("2026-03-30T00:00:00", 400, "completada"),
+        ("2026-02-28T12:00:00", 800, "completada"),  # 30 days back is 1 March: outside
+    ]
+    try:
+        with database.write() as tx:
+            for folio, (moment, total, estado) in enumerate(local, start=1):
+                fecha = clock.iso(dt.datetime.fromisoformat(moment).replace(tzinfo=zone))
+                tx.execute(
+                    "INSERT INTO ventas (id, folio, subtotal, iva, descuento, total, pagado, cambio, estado, fecha,"
+                    " actualizado_en) VALUES (?, ?, ?, 0, 0, ?, ?, 0, ?, ?, ?)",
+                    (str(uuid.uuid4()), folio, total * 100, total * 100, total * 100, estado, fecha, fecha),
+                )
+        now = dt.datetime(2026, 3, 30, 12, 0, tzinfo=zone)
+        with database.read() as tx:
+            dias = stats.dashboard(tx, zone, now)["ventas_30_dias"]
+    finally:
+        database.close()
+    assert len(dias) == 30 and (dias[0]["fecha"], dias[-1]["fecha"]) == ("2026-03-01", "2026-03-30")
+    busy = {d["fecha"]: (d["total"], d["cantidad"]) for d in dias if d["cantidad"]}
+    assert busy == {"2026-03-28": (100, 1), "2026-03-29": (500, 2), "2026-03-30": (400, 1)}

@@ -51,6 +51,12 @@ class ResumenVentas(BaseModel):
     por_metodo: dict[str, PorMetodo]
 
 
+class VentaDia(BaseModel):
+    fecha: str = Field(description="Día local de la tienda, AAAA-MM-DD")
+    total: float
+    cantidad: int
+
+
 class ProductoBajo(BaseModel):
     id: str
     codigo: str | None
@@ -78,6 +84,9 @@ class Dashboard(BaseModel):
     vencidas: ListaOrdenes
     ventas_hoy: ResumenVentas
     ventas_mes: ResumenVentas
+    ventas_30_dias: list[VentaDia] = Field(
+        description="Ventas completadas por día, los últimos 30 días hasta hoy (del más antiguo al de hoy), con ceros"
+    )
     bajo_stock: BajoStock
     top_productos_mes: list[TopProducto]
     respaldo: Salud = Field(description="Estado de los respaldos: edad del último verificado y aviso si hace falta")

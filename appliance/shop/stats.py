@@ -28,6 +28,36 @@ def _local_bounds(now: dt.datetime, zone: ZoneInfo) -> tuple[str, str, str]:
     return clock.iso(today), clock.iso(tomorrow), clock.iso(month)
 
 
+DAYS_CHART = 30
+
+
+def _daily_sales(tx: Tx, now: dt.datetime, zone: ZoneInfo, days: int = DAYS_CHART) -> list[dict[str, Any]]:
+    """Completed sales per local day, the last `days` days ending today, oldest first, zero-filled.
+
+    Each local day's bounds are computed in the shop's zone (a day with a clock change
+    has 23 or 25 hours) and matched against the covering `ventas_fecha` index, one range
+    per day, in the dashboard's read snapshot.
+    """
+    today = now.astimezone(zone).date()
+    dates = [today - dt.timedelta(days=back) for back in range(days - 1, -1, -1)]
+
+    def midnight(day: dt.date) -> str:
+        return clock.iso(dt.datetime.combine(day, dt.time(), tzinfo=zone))
+
+    bounds = [(i, midnight(day), midnight(day + dt.timedelta(days=1))) for i, day in enumerate(dates)]
+    rows = tx.all(
+        "WITH dias (i, desde, hasta) AS (VALUES " + ", ".join("(?, ?, ?)" for _ in bounds) + ")"
+        " SELECT d.i, COUNT(v.id) AS cantidad, COALESCE(SUM(v.total), 0) AS total FROM dias d"
+        " LEFT JOIN ventas v ON v.fecha >= d.desde AND v.fecha < d.hasta AND v.estado = 'completada'"
+        " GROUP BY d.i ORDER BY d.i",
+        [value for bound in bounds for value in bound],
+    )
+    return [
+        {"fecha": day.isoformat(), "total": to_number(row["total"]), "cantidad": row["cantidad"]}
+        for day, row in zip(dates, rows, strict=True)
+    ]
+
+
 def _sales_summary(tx: Tx, desde: str, hasta: str) -> dict[str, Any]:
     totals = tx.one(
         "SELECT COUNT(*) AS cantidad, COALESCE(SUM(total), 0) AS total, COALESCE(SUM(cambio), 0) AS cambio"
@@ -89,6 +119,7 @@ def dashboard(tx: Tx, zone: ZoneInfo, now: dt.datetime | None = None) -> dict[st
         "vencidas": {"cantidad": vencidas_n, "ordenes": vencidas},
         "ventas_hoy": _sales_summary(tx, today, tomorrow),
         "ventas_mes": _sales_summary(tx, month, tomorrow),
+        "ventas_30_dias": _daily_sales(tx, now, zone),
         "bajo_stock": {"cantidad": bajo_n, "productos": bajo},
         "top_productos_mes": top,
         "generado_en": clock.iso(now),
