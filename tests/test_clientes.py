@@ -250,7 +250,65 @@ def test_historial_lists_orders_and_purchases(api, unique):
 def test_historial_of_new_customer_is_empty(api, unique):
     cliente = make_cliente(api, nombre=f"Nuevo {unique}")
     historial = api.ok("GET", f"/clientes/{cliente['id']}/historial")
-    assert historial == {"cliente": cliente, "ordenes": [], "ventas": []}
+    assert historial == {"cliente": cliente, "ordenes": [], "ventas": [], "equipos": []}
+
+
+def test_historial_lists_the_customers_distinct_devices_newest_first(api, unique):
+    cliente = make_cliente(api, nombre=f"Equipos {unique}")
+    a54 = dict(equipo="celular", marca="Samsung", modelo="A54", numero_serie="35-209900-176148-1")
+    o1 = make_orden(api, cliente["id"], color="Negro", **a54)
+    o2 = make_orden(api, cliente["id"], equipo="laptop", marca="Lenovo", modelo="IdeaPad 3")
+    # The same phone again, its brand and IMEI typed differently, now in a new case.
+    o3 = make_orden(
+        api,
+        cliente["id"],
+        equipo="celular",
+        marca="samsung",
+        modelo="A54",
+        numero_serie="352099001761481",
+        color="Negro con funda",
+    )
+    o4 = make_orden(api, cliente["id"], equipo="celular", marca="Samsung", modelo="A54")  # no serial: another one
+    make_orden(api, make_cliente(api)["id"], **a54)  # someone else's orders are not theirs
+
+    equipos = api.ok("GET", f"/clientes/{cliente['id']}/historial")["equipos"]
+    assert equipos == [
+        {
+            "equipo": "celular",
+            "marca": "Samsung",
+            "modelo": "A54",
+            "numero_serie": None,
+            "color": None,
+            "ultima_orden_id": o4["id"],
+            "ultimo_folio": o4["folio"],
+            "ultima_fecha": o4["creado_en"],
+        },
+        {
+            "equipo": "celular",
+            "marca": "samsung",
+            "modelo": "A54",
+            "numero_serie": "352099001761481",
+            "color": "Negro con funda",
+            "ultima_orden_id": o3["id"],
+            "ultimo_folio": o3["folio"],
+            "ultima_fecha": o3["creado_en"],
+        },
+        {
+            "equipo": "laptop",
+            "marca": "Lenovo",
+            "modelo": "IdeaPad 3",
+            "numero_serie": None,
+            "color": None,
+            "ultima_orden_id": o2["id"],
+            "ultimo_folio": o2["folio"],
+            "ultima_fecha": o2["creado_en"],
+        },
+    ]
+    assert o1["folio"] < o2["folio"] < o3["folio"] < o4["folio"]
+    # The orders themselves are all listed, unchanged in shape.
+    ordenes = api.ok("GET", f"/clientes/{cliente['id']}/historial")["ordenes"]
+    assert [o["id"] for o in ordenes] == [o4["id"], o3["id"], o2["id"], o1["id"]]
+    assert "numero_serie" not in ordenes[0]
 
 
 def test_unknown_customer_is_404_everywhere(api):

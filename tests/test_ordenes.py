@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import random
 import uuid
 from zoneinfo import ZoneInfo
 
@@ -351,6 +352,23 @@ def test_list_filters(api, unique):
     assert ids(api.ok("GET", "/ordenes", params={"q": unique, "limit": 2, "offset": 2})) == [o1["id"]]
     item = api.ok("GET", "/ordenes", params={"q": f"sn{unique}a"})["items"][0]
     assert item["cliente_nombre"] == ana["nombre"] and item["folio"] == o1["folio"]
+
+
+def test_search_finds_an_order_by_serial_number_or_imei(api, unique):
+    """At the counter a device is often known only by the IMEI on its label (*#06#), typed with or
+    without dashes, or by the last digits of it."""
+    digits = f"{random.randrange(10**13, 10**14)}"
+    imei = f"{digits[:2]}-{digits[2:8]}-{digits[8:]}-7"  # 15 digits as the box prints them
+    cliente = make_cliente(api, nombre=f"Serie {unique}")
+    celular = make_orden(api, cliente["id"], marca="Motorola", numero_serie=imei)
+    laptop = make_orden(api, cliente["id"], equipo="laptop", numero_serie=f"pf{unique}X")
+    for q in (imei, digits + "7", digits[-6:] + "7", imei.lower()):
+        assert ids(api.ok("GET", "/ordenes", params={"q": q})) == [celular["id"]], q
+    assert ids(api.ok("GET", "/ordenes", params={"q": f"PF{unique}x"})) == [laptop["id"]]  # case-insensitive
+    # A corrected serial is searchable at once; the old one no longer finds the order.
+    api.ok("PUT", f"/ordenes/{laptop['id']}", json={"numero_serie": f"PG{unique}Y"})
+    assert ids(api.ok("GET", "/ordenes", params={"q": f"pg{unique}y"})) == [laptop["id"]]
+    assert api.ok("GET", "/ordenes", params={"q": f"pf{unique}x"})["items"] == []
 
 
 # --- the state machine -------------------------------------------------------------------------

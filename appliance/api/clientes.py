@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_openapi3 import APIBlueprint, Tag
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ..shop import clientes, permissions
 from ..shop.schemas import ClienteIn, ClienteUpdate, Search, Version
@@ -74,10 +74,24 @@ class VentaResumen(BaseModel):
     orden_id: str | None
 
 
+class Equipo(BaseModel):
+    equipo: str
+    marca: str | None
+    modelo: str | None
+    numero_serie: str | None
+    color: str | None = Field(description="Como lo anotó su orden más reciente")
+    ultima_orden_id: str
+    ultimo_folio: int
+    ultima_fecha: Fecha = Field(description="Cuándo se recibió en su orden más reciente")
+
+
 class Historial(BaseModel):
     cliente: ClienteOut
     ordenes: list[OrdenResumen]
     ventas: list[VentaResumen]
+    equipos: list[Equipo] = Field(
+        description="Equipos distintos (tipo, marca, modelo y serie) de sus órdenes, del más reciente al más antiguo"
+    )
 
 
 @bp.get("", summary="Listar clientes", responses={200: ClientesPage})
@@ -120,7 +134,7 @@ def eliminar(path: IdPath, query: VersionQuery):
         return clientes.delete_cliente(tx, path.id, version, usuario())
 
 
-@bp.get("/<id>/historial", summary="Órdenes y compras del cliente", responses={200: Historial})
+@bp.get("/<id>/historial", summary="Órdenes, compras y equipos del cliente", responses={200: Historial})
 @requires("clientes:leer")
 def historial(path: IdPath):
     with db().read() as tx:

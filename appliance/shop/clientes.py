@@ -11,7 +11,7 @@ from .errors import Conflict, NotFound
 from .events import record_change
 from .money import to_number
 from .records import check_version, page, reject_blanks, update_row
-from .text import search_clause, search_text
+from .text import fold, search_clause, search_text
 
 FIELDS = ("nombre", "telefono", "email", "direccion", "rfc", "notas")
 COLUMNS = "id, " + ", ".join(FIELDS) + ", version, creado_en, actualizado_en"
@@ -117,14 +117,43 @@ def delete_cliente(
     return {"id": cliente_id, "eliminado": True, "version": version}
 
 
+def _device_key(orden: dict[str, Any]) -> tuple[str, ...]:
+    # "Samsung" and "samsung", or an IMEI typed with or without its dashes, are the same device.
+    words = tuple(" ".join(fold(orden[name] or "").split()) for name in ("equipo", "marca", "modelo"))
+    return (*words, "".join(ch for ch in fold(orden["numero_serie"] or "") if ch.isalnum()))
+
+
+def _equipos(ordenes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The distinct devices of a customer's orders (newest first), each as its latest order has it."""
+    equipos: dict[tuple[str, ...], dict[str, Any]] = {}
+    for orden in ordenes:  # newest first: the first order of a device is its latest
+        equipos.setdefault(
+            _device_key(orden),
+            {
+                "equipo": orden["equipo"],
+                "marca": orden["marca"],
+                "modelo": orden["modelo"],
+                "numero_serie": orden["numero_serie"],
+                "color": orden["color"],
+                "ultima_orden_id": orden["id"],
+                "ultimo_folio": orden["folio"],
+                "ultima_fecha": orden["creado_en"],
+            },
+        )
+    return list(equipos.values())
+
+
 def historial_cliente(tx: Tx, cliente_id: str) -> dict[str, Any]:
-    """A customer's service orders and purchases, newest first."""
+    """A customer's service orders, purchases and devices, newest first."""
     cliente = get_cliente(tx, cliente_id)
     ordenes = tx.all(
-        "SELECT id, folio, equipo, marca, modelo, estado, falla_reportada, costo_final, creado_en, fecha_entrega"
-        " FROM ordenes WHERE cliente_id = ? ORDER BY folio DESC",
+        "SELECT id, folio, equipo, marca, modelo, estado, falla_reportada, costo_final, creado_en, fecha_entrega,"
+        " numero_serie, color FROM ordenes WHERE cliente_id = ? ORDER BY folio DESC",
         (cliente_id,),
     )
+    equipos = _equipos(ordenes)
+    for orden in ordenes:  # the summary of an order stays as it was; the device's details are in equipos
+        del orden["numero_serie"], orden["color"]
     ventas = tx.all(
         "SELECT id, folio, total, estado, fecha, orden_id FROM ventas WHERE cliente_id = ? ORDER BY folio DESC",
         (cliente_id,),
@@ -133,4 +162,4 @@ def historial_cliente(tx: Tx, cliente_id: str) -> dict[str, Any]:
         orden["costo_final"] = to_number(orden["costo_final"])
     for venta in ventas:
         venta["total"] = to_number(venta["total"])
-    return {"cliente": cliente, "ordenes": ordenes, "ventas": ventas}
+    return {"cliente": cliente, "ordenes": ordenes, "ventas": ventas, "equipos": equipos}
