@@ -396,6 +396,7 @@ def test_schema_covers_every_endpoint(fuzz_schema):
         "PUT /ordenes/{id}",
         "PUT /ordenes/{id}/estado",
         "POST /ordenes/{id}/partes",
+        "GET /ordenes/{id}/whatsapp",
         "GET /ventas",
         "POST /ventas",
         "POST /ventas/cotizar",

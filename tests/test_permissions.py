@@ -37,6 +37,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("PUT", "/ordenes/{id}"): {D, T, M},
     ("PUT", "/ordenes/{id}/estado"): {D, T, M},  # which target states: test_order_states_by_role
     ("POST", "/ordenes/{id}/partes"): {D, T},
+    ("GET", "/ordenes/{id}/whatsapp"): {D, T, M},
     ("POST", "/ventas"): {D, M},
     ("POST", "/ventas/cotizar"): {D, M},
     ("GET", "/ventas"): {D, M},

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
 
-from ..shop import ordenes, permissions
+from ..shop import ordenes, permissions, whatsapp
 from ..shop.schemas import Estado, EstadoIn, Id, OrdenIn, OrdenUpdate, ParteIn, Search
 from .context import config, db, expected_version, rol, usuario, write
 from .gate import requires
@@ -94,6 +96,20 @@ class OrdenDetalle(OrdenOut):
     siguientes_estados: list[str]
 
 
+class MensajeWhatsApp(BaseModel):
+    tipo: Literal["recibido", "presupuesto", "listo"]
+    titulo: str = Field(description="Texto del botón")
+    texto: str = Field(description="El mensaje, en español")
+    url: str | None = Field(description="https://wa.me/52XXXXXXXXXX?text=… (null si el teléfono no sirve)")
+
+
+class WhatsAppOrden(BaseModel):
+    telefono: str | None = Field(description="El teléfono del cliente como está guardado")
+    numero: str | None = Field(description="52 y los 10 dígitos, o null si no es un número de México")
+    error: str | None = Field(description="Por qué no hay número, para corregirlo en Clientes")
+    mensajes: list[MensajeWhatsApp]
+
+
 class OrdenesPage(PageInfo):
     items: list[OrdenOut]
 
@@ -157,3 +173,14 @@ def agregar_parte(path: IdPath, body: ParteIn):
         return permissions.shown_orden(
             rol(), ordenes.add_parte(tx, path.id, body.model_dump(), usuario(), rol=rol())
         ), 201
+
+
+@bp.get(
+    "/<id>/whatsapp",
+    summary="Mensajes de WhatsApp para el cliente (recibido, presupuesto, listo) con su enlace wa.me",
+    responses={200: WhatsAppOrden},
+)
+@requires("ordenes:leer")
+def mensajes_whatsapp(path: IdPath):
+    with db().read() as tx:
+        return whatsapp.whatsapp_orden(tx, path.id)

@@ -26,3 +26,10 @@ def split_iva(total_lines: int, iva_percent: int, prices_include_iva: bool) -> t
         return subtotal, total_lines - subtotal, total_lines
     iva = int((Decimal(total_lines) * iva_percent / 100).to_integral_value(rounding=ROUND_HALF_UP))
     return total_lines, iva, total_lines + iva
+
+
+def format_pesos(centavos: int) -> str:
+    """Centavos as a person reads them in Mexico: 123450 -> "$1,234.50" (exact, no float)."""
+    sign = "-" if centavos < 0 else ""
+    pesos, rest = divmod(abs(centavos), 100)
+    return f"{sign}${pesos:,}.{rest:02d}"

@@ -123,6 +123,15 @@ def _saldo(orden_row: dict[str, Any], pagado: int) -> int:
     return (orden_row["costo_final"] or 0) - orden_row["anticipo"] - pagado
 
 
+def amounts(tx: Tx, orden_id: str) -> dict[str, int | None]:
+    """An order's money in centavos: presupuesto, costo_final, anticipo, pagado and saldo."""
+    row = tx.one("SELECT presupuesto, costo_final, anticipo FROM ordenes WHERE id = ?", (orden_id,))
+    if row is None:
+        raise NotFound(f"No existe la orden {orden_id}.", fields={"orden_id": "No existe."})
+    pagado = _pagos_de_orden(tx, orden_id)
+    return {**row, "pagado": pagado, "saldo": _saldo(row, pagado)}
+
+
 def get_orden(tx: Tx, orden_id: str) -> dict[str, Any]:
     """An order with its status history, part/labor lines and what is paid and owed."""
     row = tx.one(f"{SELECT} WHERE o.id = ?", (orden_id,))
