@@ -167,6 +167,12 @@ def test_every_endpoint_round_trip(server, clients):
     assert owner.cancelar_venta(venta["id"], "Prueba")["estado"] == "cancelada"
     assert {o["id"] for o in owner.historial_cliente(cliente["id"])["ordenes"]} == {orden["id"]}
     assert "ordenes_por_estado" in owner.dashboard()
+    assert len(owner.dashboard()["ventas_30_dias"]) == 30
+    assert owner.historial_cliente(cliente["id"])["equipos"][0]["ultima_orden_id"] == orden["id"]
+    assert owner.mensajes_whatsapp(orden["id"])["mensajes"][0]["tipo"] == "recibido"
+    taller = owner.obtener_taller()
+    assert owner.actualizar_taller(version=taller["version"], pie_ticket="Gracias")["pie_ticket"] == "Gracias"
+    assert OWNER in [p["username"] for p in owner.listar_personal()["items"]]
 
     username = new_user(owner, "tecnico")
     usuario = next(u for u in owner.listar_usuarios()["items"] if u["username"] == username)

@@ -354,6 +354,10 @@ class ServitecAPIClient:
         """A part (takes stock) or labour on the order; not resent after it may have landed."""
         return self._http.request("POST", _path("/ordenes", orden_id, "partes"), body={"tipo": tipo, **campos})
 
+    def mensajes_whatsapp(self, orden_id: str) -> dict[str, Any]:
+        """{telefono, numero, error, mensajes: [{tipo, titulo, texto, url}]}: the order's WhatsApp messages."""
+        return self._http.request("GET", _path("/ordenes", orden_id, "whatsapp"))
+
     # --- ventas ---------------------------------------------------------------------------------
 
     def crear_venta(self, items: list[dict[str, Any]], **campos: Any) -> dict[str, Any]:
@@ -389,6 +393,10 @@ class ServitecAPIClient:
     def dashboard(self) -> dict[str, Any]:
         return self._http.request("GET", "/stats/dashboard")
 
+    def listar_personal(self) -> dict[str, Any]:
+        """{items: [{id, username, nombre, rol}]}: the active staff by name (every role)."""
+        return self._http.request("GET", "/personal")
+
     def listar_usuarios(self) -> dict[str, Any]:
         return self._http.request("GET", "/usuarios")
 
@@ -404,6 +412,16 @@ class ServitecAPIClient:
     def listar_auditoria(self, limit: int = 50, offset: int = 0, **filtros: Any) -> dict[str, Any]:
         """Filters: usuario, accion, entidad, entidad_id, desde, hasta."""
         return self._http.request("GET", "/auditoria", params=_query(limit=limit, offset=offset, **filtros))
+
+    # --- datos del taller -----------------------------------------------------------------------
+
+    def obtener_taller(self) -> dict[str, Any]:
+        """The shop's data (name, address, RFC, warranty, ticket footer); null fields were never set."""
+        return self._http.request("GET", "/taller")
+
+    def actualizar_taller(self, version: int | None = None, **cambios: Any) -> dict[str, Any]:
+        """Owner only: nombre, direccion, telefono, rfc, regimen_fiscal, garantia, pie_ticket."""
+        return self._update("/taller", cambios, version)
 
     # --- respaldos (solo el dueño) --------------------------------------------------------------
 
