@@ -169,6 +169,9 @@ def test_each_role_is_shown_only_the_next_states_it_may_choose(staff):
     shown = {D: ["diagnostico", "cancelado"], T: ["diagnostico"], M: ["cancelado"]}
     for rol, estados in shown.items():
         assert staff[rol].ok("GET", f"/ordenes/{orden['id']}")["siguientes_estados"] == estados, rol
+        # The list too: a board offers each card's moves from it.
+        (listed,) = staff[rol].ok("GET", "/ordenes", params={"cliente_id": cliente["id"]})["items"]
+        assert listed["siguientes_estados"] == estados, rol
         # /sync/changes carries the order as this role may see it.
         (creada,) = _changes_of(staff[rol], orden["id"])
         assert creada["event"] == "orden_creada" and creada["data"]["siguientes_estados"] == estados, rol

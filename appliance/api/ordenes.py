@@ -110,8 +110,12 @@ class WhatsAppOrden(BaseModel):
     mensajes: list[MensajeWhatsApp]
 
 
+class OrdenListada(OrdenOut):
+    siguientes_estados: list[str]
+
+
 class OrdenesPage(PageInfo):
-    items: list[OrdenOut]
+    items: list[OrdenListada]
 
 
 @bp.get("", summary="Listar órdenes", responses={200: OrdenesPage})

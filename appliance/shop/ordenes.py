@@ -97,7 +97,11 @@ def list_ordenes(
     limit: int = 50,
     offset: int = 0,
 ) -> dict[str, Any]:
-    """Orders newest first, filtered by state, customer, technician or a text search."""
+    """Orders newest first, filtered by state, customer, technician or a text search.
+
+    Each carries the machine's `siguientes_estados` (as `get_orden` does), so a board of
+    orders can offer each card's moves without a request per card.
+    """
     where, params = "", []
     for column, value in (("o.estado", estado), ("o.cliente_id", cliente_id), ("o.tecnico_id", tecnico_id)):
         if value is not None:
@@ -107,7 +111,13 @@ def list_ordenes(
         where += " AND (o.busqueda LIKE ? ESCAPE '\\' OR c.busqueda LIKE ? ESCAPE '\\')"
         params += [pattern, pattern]
     rows = tx.all(f"{SELECT} WHERE 1 = 1{where} ORDER BY o.folio DESC LIMIT ? OFFSET ?", (*params, limit + 1, offset))
-    return page(rows, limit, offset, _public)
+    return page(rows, limit, offset, _listed)
+
+
+def _listed(row: dict[str, Any]) -> dict[str, Any]:
+    orden = _public(row)
+    orden["siguientes_estados"] = list(TRANSITIONS[orden["estado"]])
+    return orden
 
 
 def _pagos_de_orden(tx: Tx, orden_id: str) -> int:
