@@ -1,7 +1,9 @@
 // Every screen and its address. The menu (shell.js) links to these paths.
+// First match wins: fixed paths (/ordenes/nueva, /ordenes/tablero) come before any /ordenes/:id.
 
 import clientes from "./screens/clientes.js";
 import inicio from "./screens/inicio.js";
+import ordenNueva from "./screens/orden_nueva.js";
 import ordenes, { tablero } from "./screens/ordenes.js";
 
 export const routes = [
@@ -10,4 +12,5 @@ export const routes = [
   { path: "/clientes/:id", screen: clientes },
   { path: "/ordenes", screen: ordenes },
   { path: "/ordenes/tablero", screen: tablero },
+  { path: "/ordenes/nueva", screen: ordenNueva },
 ];
