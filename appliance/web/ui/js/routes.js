@@ -1,8 +1,9 @@
 // Every screen and its address. The menu (shell.js) links to these paths.
-// First match wins: fixed paths (/ordenes/nueva, /ordenes/tablero) come before any /ordenes/:id.
+// First match wins: fixed paths (/ordenes/nueva, /ordenes/tablero) come before /ordenes/:id.
 
 import clientes from "./screens/clientes.js";
 import inicio from "./screens/inicio.js";
+import orden from "./screens/orden.js";
 import ordenNueva from "./screens/orden_nueva.js";
 import ordenes, { tablero } from "./screens/ordenes.js";
 
@@ -13,4 +14,5 @@ export const routes = [
   { path: "/ordenes", screen: ordenes },
   { path: "/ordenes/tablero", screen: tablero },
   { path: "/ordenes/nueva", screen: ordenNueva },
+  { path: "/ordenes/:id", screen: orden },
 ];
