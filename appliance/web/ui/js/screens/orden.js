@@ -386,6 +386,7 @@ async function mount(root, { id }, ctx) {
       orden.siguientes_estados.includes("entregado")
         ? h("button", { type: "button", class: "primary", "aria-keyshortcuts": "Alt+e", on: { click: deliver } }, "Entregar (Alt E)")
         : null,
+      !orden.siguientes_estados.length && !closed(orden) ? h("span", { class: "tenue" }, "El siguiente paso le toca a otro rol.") : null,
       h("span", { class: "espacio" }),
       h("button", { type: "button", on: { click: () => print(printIntake) } }, "Imprimir recepción"),
       h("button", { type: "button", on: { click: () => print(printLabel) } }, "Etiqueta"),
@@ -436,7 +437,7 @@ async function mount(root, { id }, ctx) {
         ["Anticipo", fmt.money(orden.anticipo)],
         ["Pagado", fmt.money(orden.pagado)],
         ["Saldo", h("strong", { class: orden.saldo > 0 ? "aviso" : "" }, fmt.money(orden.saldo))],
-        orden.adeudo > 0 ? ["Adeudo", h("strong", { class: "aviso" }, fmt.money(orden.adeudo))] : [null, null],
+        ...(orden.adeudo > 0 ? [["Adeudo", h("strong", { class: "aviso" }, fmt.money(orden.adeudo))]] : []),
       ]),
     );
     replace(

@@ -169,7 +169,7 @@ function filters(ctx, tecnicos, onChange, { withEstado }) {
   return { element: h("div", { class: "filtros" }, texto, estado, tecnico), read, focus: () => controls.q.focus() };
 }
 
-function header(ctx, title, other) {
+function header(title, other) {
   return h(
     "div",
     { class: "encabezado" },
@@ -228,7 +228,7 @@ async function listScreen(root, ctx) {
     },
     { withEstado: true },
   );
-  replace(root, header(ctx, "Órdenes", { href: "#/ordenes/tablero", label: "Ver tablero" }), bar.element, results);
+  replace(root, header("Órdenes", { href: "#/ordenes/tablero", label: "Ver tablero" }), bar.element, results);
   const refresh = debounce(() => load().catch(() => {}), 300);
   ctx.on("orden_creada", refresh);
   ctx.on("orden_actualizada", refresh);
@@ -358,7 +358,7 @@ async function boardScreen(root, ctx) {
   boardKeys(board);
   replace(
     root,
-    header(ctx, "Tablero de órdenes", { href: "#/ordenes", label: "Ver lista" }),
+    header("Tablero de órdenes", { href: "#/ordenes", label: "Ver lista" }),
     bar.element,
     board,
     h("p", { class: "tenue nota-tablero" }, "Flechas: moverse entre tarjetas · Enter: abrir · Entregadas y canceladas: en la lista."),
