@@ -10,6 +10,7 @@ import pytest
 import websocket
 from conftest import Api
 from helpers import assert_error, make_cliente, make_orden, make_producto, vender
+from serverproc import OWNER
 
 SPEC_EVENTS = {
     "cliente_creado",
@@ -91,7 +92,8 @@ def test_the_spec_events_arrive_with_their_payloads_in_commit_order(fresh_server
     assert set(names) >= SPEC_EVENTS
     seqs = [f["seq"] for f in frames]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs) and seqs[0] > listener.hello["seq"]
-    assert all(set(f) == {"event", "data", "seq", "ts"} and f["ts"].endswith("Z") for f in frames)
+    assert all(set(f) == {"event", "data", "seq", "ts", "usuario"} and f["ts"].endswith("Z") for f in frames)
+    assert {f["usuario"] for f in frames} == {OWNER}  # who made each change
     by = {f["event"]: f for f in frames}
     assert by["cliente_actualizado"]["data"]["telefono"] == "555-0199"
     assert by["orden_actualizada"]["data"]["diagnostico"] == "Bisagra rota"
