@@ -29,7 +29,7 @@ export function field({ name, label, type = "text", value, required, options, hi
   } else if (type === "checkbox") {
     control = h("input", { ...common, type, checked: Boolean(value) });
   } else {
-    control = h("input", { ...common, type, value: value ?? "", step: type === "number" ? "0.01" : null });
+    control = h("input", { ...common, type, value: value ?? "", step: type === "number" ? (attrs.step ?? "0.01") : null });
   }
   const wrapper = h(
     "div",
@@ -111,6 +111,7 @@ export function keepDraft(form, key) {
   const store = () => {
     const values = {};
     for (const control of form.querySelectorAll("[name]")) {
+      if (control.type === "password") continue; // a password is never written to storage
       values[control.name] = control.type === "checkbox" ? control.checked : control.value;
     }
     sessionStorage.setItem(storageKey, JSON.stringify(values));
