@@ -89,7 +89,11 @@ export function confirmDialog(message, { title = "Confirmar", confirm = "Aceptar
     });
     if (input) {
       input.addEventListener("keydown", (event) => {
-        if (event.key === "Enter") dialog.element.querySelector("button.primary, button.danger").click();
+        if (event.key !== "Enter") return;
+        // Without preventDefault the Enter's keypress lands on the button that gets the focus
+        // back once the dialog closes, and clicks it again (opening the same question anew).
+        event.preventDefault();
+        dialog.element.querySelector("button.primary, button.danger").click();
       });
     }
   });
