@@ -129,6 +129,8 @@ function globalKeys() {
 
 api.reauthenticate = reauthenticate;
 api.on("*", (data, event) => announce(event));
+// A restore replaced every record: the open screen reads its data again (forms keep their drafts).
+api.on("base_restaurada", () => router && router.show());
 scanner.on((code) => (api.me && router ? openScanned(code, (path) => router.navigate(path)) : false));
 globalKeys();
 start();
