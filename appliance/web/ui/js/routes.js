@@ -6,6 +6,7 @@ import inicio from "./screens/inicio.js";
 import orden from "./screens/orden.js";
 import ordenNueva from "./screens/orden_nueva.js";
 import ordenes, { tablero } from "./screens/ordenes.js";
+import inventario from "./screens/inventario.js";
 
 export const routes = [
   { path: "/", screen: inicio },
@@ -15,4 +16,6 @@ export const routes = [
   { path: "/ordenes/tablero", screen: tablero },
   { path: "/ordenes/nueva", screen: ordenNueva },
   { path: "/ordenes/:id", screen: orden },
+  { path: "/inventario", screen: inventario },
+  { path: "/inventario/:id", screen: inventario },
 ];
