@@ -7,6 +7,7 @@ import orden from "./screens/orden.js";
 import ordenNueva from "./screens/orden_nueva.js";
 import ordenes, { tablero } from "./screens/ordenes.js";
 import inventario from "./screens/inventario.js";
+import respaldos from "./screens/respaldos.js";
 
 export const routes = [
   { path: "/", screen: inicio },
@@ -18,4 +19,5 @@ export const routes = [
   { path: "/ordenes/:id", screen: orden },
   { path: "/inventario", screen: inventario },
   { path: "/inventario/:id", screen: inventario },
+  { path: "/respaldos", screen: respaldos },
 ];
