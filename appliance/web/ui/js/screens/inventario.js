@@ -12,6 +12,8 @@ import { dataTable, pager } from "../table.js";
 
 const CATEGORIES_LIST = "categorias-inventario";
 const PIECES = { step: "1", min: "0", inputmode: "numeric" };
+// The list's address with its filters, so "Volver" on a product returns to the same search.
+let listAddress = "#/inventario";
 
 const MOTIVOS = {
   compra: "Compra",
@@ -178,7 +180,8 @@ function listScreen(root, ctx) {
   function changed() {
     offset = 0;
     const query = new URLSearchParams(Object.entries(filters()).filter(([, v]) => v)).toString();
-    history.replaceState(null, "", `#/inventario${query ? `?${query}` : ""}`);
+    listAddress = `#/inventario${query ? `?${query}` : ""}`;
+    history.replaceState(null, "", listAddress);
     return load().catch((error) => ctx.notify(error.message, "error"));
   }
 
@@ -206,6 +209,7 @@ function listScreen(root, ctx) {
     return true;
   });
 
+  listAddress = window.location.hash;
   const canWrite = api.can("inventario:escribir");
   const nuevo = async () => {
     const producto = await newProductoDialog(search.value.trim());
@@ -401,7 +405,7 @@ async function detailScreen(root, id, ctx) {
   if (api.can("inventario:escribir")) left.push(h("div", { class: "tarjeta" }, editor));
   replace(
     root,
-    h("div", { class: "encabezado" }, title, status, actions, h("a", { class: "boton", href: "#/inventario", "data-cancel": "" }, "Volver")),
+    h("div", { class: "encabezado" }, title, status, actions, h("a", { class: "boton", href: listAddress, "data-cancel": "" }, "Volver")),
     h("div", { class: "columnas producto" }, h("div", { class: "pila" }, left), kardex),
   );
   showProducto();
