@@ -2,7 +2,7 @@
 // now with live progress (the server's respaldo_progreso notices), download, restore with a
 // typed confirmation, delete. Whether a backup can be restored or deleted is the server's call.
 
-import { api } from "../api.js";
+import { ApiError, api } from "../api.js";
 import { confirmDialog } from "../dialogs.js";
 import { debounce, h, replace } from "../dom.js";
 import * as fmt from "../format.js";
@@ -57,6 +57,7 @@ function saveBlob(blob, name) {
 export default {
   title: "Respaldos",
   async mount(root, params, ctx) {
+    if (!api.can("respaldos:administrar")) throw new ApiError(403, { message: "Solo el dueño del taller maneja los respaldos." });
     const health = h("div");
     const list = h("div");
     const message = h("p", { class: "form-error", role: "alert" });
