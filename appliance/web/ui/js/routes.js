@@ -8,6 +8,7 @@ import ordenNueva from "./screens/orden_nueva.js";
 import ordenes, { tablero } from "./screens/ordenes.js";
 import inventario from "./screens/inventario.js";
 import respaldos from "./screens/respaldos.js";
+import usuarios from "./screens/usuarios.js";
 
 export const routes = [
   { path: "/", screen: inicio },
@@ -19,5 +20,7 @@ export const routes = [
   { path: "/ordenes/:id", screen: orden },
   { path: "/inventario", screen: inventario },
   { path: "/inventario/:id", screen: inventario },
+  // The owner's screens (the server refuses their data to other roles; the menu hides them).
   { path: "/respaldos", screen: respaldos },
+  { path: "/usuarios", screen: usuarios },
 ];
