@@ -2,6 +2,7 @@
 // First match wins: fixed paths (/ordenes/nueva, /ordenes/tablero) come before /ordenes/:id.
 
 import clientes from "./screens/clientes.js";
+import cuenta from "./screens/cuenta.js";
 import inicio from "./screens/inicio.js";
 import orden from "./screens/orden.js";
 import ordenNueva from "./screens/orden_nueva.js";
@@ -23,4 +24,5 @@ export const routes = [
   // The owner's screens (the server refuses their data to other roles; the menu hides them).
   { path: "/respaldos", screen: respaldos },
   { path: "/usuarios", screen: usuarios },
+  { path: "/cuenta", screen: cuenta },
 ];
