@@ -1,6 +1,7 @@
 // Every screen and its address. The menu (shell.js) links to these paths.
 // First match wins: fixed paths (/ordenes/nueva, /ordenes/tablero) come before /ordenes/:id.
 
+import bitacora from "./screens/bitacora.js";
 import clientes from "./screens/clientes.js";
 import cuenta from "./screens/cuenta.js";
 import inicio from "./screens/inicio.js";
@@ -24,5 +25,6 @@ export const routes = [
   // The owner's screens (the server refuses their data to other roles; the menu hides them).
   { path: "/respaldos", screen: respaldos },
   { path: "/usuarios", screen: usuarios },
+  { path: "/bitacora", screen: bitacora },
   { path: "/cuenta", screen: cuenta },
 ];
