@@ -10,6 +10,7 @@ import ordenNueva from "./screens/orden_nueva.js";
 import ordenes, { tablero } from "./screens/ordenes.js";
 import inventario from "./screens/inventario.js";
 import respaldos from "./screens/respaldos.js";
+import taller from "./screens/taller.js";
 import usuarios from "./screens/usuarios.js";
 
 export const routes = [
@@ -26,5 +27,7 @@ export const routes = [
   { path: "/respaldos", screen: respaldos },
   { path: "/usuarios", screen: usuarios },
   { path: "/bitacora", screen: bitacora },
+  // Every role reads the shop's data; only the owner gets the form.
+  { path: "/taller", screen: taller },
   { path: "/cuenta", screen: cuenta },
 ];
