@@ -40,11 +40,17 @@ class Api {
   // --- REST -----------------------------------------------------------------
 
   async request(method, path, { query, json, form, accept, retry = true } = {}) {
+    const token = this.token;
     let answer;
     try {
-      answer = await this.transport.request({ method, path, query, json, form, accept, token: this.token });
+      answer = await this.transport.request({ method, path, query, json, form, accept, token });
     } catch {
       throw OFFLINE;
+    }
+    // Refused with a token that has since been replaced (a password change answers with a new
+    // one while other requests are on their way): the session goes on, so ask again with it.
+    if (answer.status === 401 && token !== this.token && this.token) {
+      return this.request(method, path, { query, json, form, accept, retry });
     }
     if (answer.status === 401 && retry && this.token && path !== "/token" && this.reauthenticate) {
       this.waiting = this.waiting || this.reauthenticate().finally(() => (this.waiting = null));
