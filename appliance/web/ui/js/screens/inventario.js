@@ -41,12 +41,17 @@ function badges(p) {
   ];
 }
 
+/** A scan into a product form's code field stays there (and its Enter does not submit the form). */
+function scannedIntoForm(code, target, isTarget) {
+  return isTarget && Boolean(target.closest(".producto-form"));
+}
+
 /** The product form, for a new product (`producto` null) or an edit. */
 function productoForm({ producto = null, onSaved, draftKey, submitLabel = "Guardar" }) {
   const value = (name) => (producto ? producto[name] : null);
   const specs = [
     { name: "nombre", label: "Nombre", required: true, wide: true, attrs: { autocomplete: "off" } },
-    { name: "codigo", label: "Código o código de barras", attrs: { autocomplete: "off" } },
+    { name: "codigo", label: "Código o código de barras", hint: "Se puede escanear aquí", attrs: { autocomplete: "off", "data-scan-target": "" } },
     { name: "categoria", label: "Categoría", attrs: { list: CATEGORIES_LIST, autocomplete: "off" } },
     { name: "precio_compra", label: "Precio de compra", type: "number", attrs: { min: "0" } },
     { name: "precio_venta", label: "Precio de venta", type: "number", attrs: { min: "0" } },
@@ -194,7 +199,8 @@ function listScreen(root, ctx) {
   // A scan here looks the code up: exactly one product with that code opens it; otherwise
   // the code becomes the search, and what no product matches (an order's folio) goes on
   // to the app-wide lookup.
-  ctx.onScan((code) => {
+  ctx.onScan((code, target, isTarget) => {
+    if (scannedIntoForm(code, target, isTarget)) return true;
     api
       .get("/inventario", { q: code, limit: 20, incluir_inactivos: "true" })
       .then((found) => {
@@ -410,6 +416,7 @@ async function detailScreen(root, id, ctx) {
   );
   showProducto();
   showEditor();
+  ctx.onScan(scannedIntoForm);
   // Another counter's sale or edit: the figures and the kardex follow; the forms keep what is typed.
   const refresh = debounce(() => loadKardex().catch(() => {}), 250);
   ctx.on("stock_actualizado", (d) => d.id === id && refresh());
