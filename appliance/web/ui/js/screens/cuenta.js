@@ -51,7 +51,9 @@ export default {
             row("Rol", fmt.rol(me.rol)),
             row("Cuenta creada", fmt.date(me.creado_en)),
           ),
-          h("p", { class: "tenue" }, "Tu nombre y tu rol los cambia el dueño del taller."),
+          api.can("usuarios:administrar")
+            ? h("p", { class: "tenue" }, "Tu nombre y tu rol se cambian en ", h("a", { href: "#/usuarios" }, "Usuarios"), ".")
+            : h("p", { class: "tenue" }, "Tu nombre y tu rol los cambia el dueño del taller."),
         ),
         h("section", { class: "tarjeta" }, h("h2", {}, "Cambiar contraseña"), done, form),
       ),
