@@ -52,7 +52,8 @@ function productoForm({ producto = null, onSaved, draftKey, submitLabel = "Guard
   const specs = [
     { name: "nombre", label: "Nombre", required: true, wide: true, attrs: { autocomplete: "off" } },
     { name: "codigo", label: "Código o código de barras", hint: "Se puede escanear aquí", attrs: { autocomplete: "off", "data-scan-target": "" } },
-    { name: "categoria", label: "Categoría", attrs: { list: CATEGORIES_LIST, autocomplete: "off" } },
+    // The list screen keeps the categories it has seen, to suggest them for a new product.
+    { name: "categoria", label: "Categoría", attrs: { list: producto ? null : CATEGORIES_LIST, autocomplete: "off" } },
     { name: "precio_compra", label: "Precio de compra", type: "number", attrs: { min: "0" } },
     { name: "precio_venta", label: "Precio de venta", type: "number", attrs: { min: "0" } },
     producto ? null : { name: "stock", label: "Existencia inicial", type: "number", hint: "Entra al kárdex como conteo", attrs: PIECES },

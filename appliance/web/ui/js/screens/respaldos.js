@@ -127,13 +127,13 @@ export default {
     }
 
     function actions(r) {
-      const button = (label, aria, onClick, kind = "") => h("button", { type: "button", class: kind, "aria-label": `${aria} ${r.nombre}`, on: { click: onClick } }, label);
-      const restore = button("Restaurar", "Restaurar", () => restoreBackup(r), "");
+      const button = (label, onClick) => h("button", { type: "button", "aria-label": `${label} ${r.nombre}`, on: { click: onClick } }, label);
+      const restore = button("Restaurar", () => restoreBackup(r));
       if (!r.valido) {
         restore.disabled = true;
         restore.title = r.razon || "No se puede restaurar";
       }
-      return h("div", { class: "acciones-fila" }, button("Descargar", "Descargar", () => download(r)), restore, button("Borrar", "Borrar", () => remove(r)));
+      return h("div", { class: "acciones-fila" }, button("Descargar", () => download(r)), restore, button("Borrar", () => remove(r)));
     }
 
     async function backupNow() {
