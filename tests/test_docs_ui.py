@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import pytest
 import requests
 from browser import CHROMIUM, CHROMIUM_ARGS
-from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Route, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Route
 from serverproc import OWNER, OWNER_PASSWORD
 
 pytestmark = pytest.mark.browser  # Chromium through Playwright
@@ -79,15 +79,13 @@ class DocsPage:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Browser:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {LAN_NAME} 127.0.0.1"],
-        )
-        yield browser
-        browser.close()
+def browser(playwright) -> Browser:
+    # A browser of its own: the LAN name must resolve to 127.0.0.1.
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {LAN_NAME} 127.0.0.1"]
+    )
+    yield browser
+    browser.close()
 
 
 @pytest.fixture(scope="module")
