@@ -557,3 +557,13 @@ def test_deactivated_product_cannot_be_used_as_a_part(api, unique):
     assert producto["nombre"] in error["message"]
     assert api.ok("GET", f"/inventario/{producto['id']}")["stock"] == 3
     assert api.ok("GET", f"/ordenes/{orden['id']}")["partes"] == []
+
+
+def test_an_exact_folio_finds_only_that_order(api):
+    cliente = make_cliente(api)
+    first = make_orden(api, cliente["id"])
+    make_orden(api, cliente["id"])
+    found = api.ok("GET", "/ordenes", params={"folio": first["folio"]})["items"]
+    assert [o["id"] for o in found] == [first["id"]]
+    assert api.ok("GET", "/ordenes", params={"folio": 2**52})["items"] == []
+    assert_error(api.get("/ordenes", params={"folio": 0}), 422)

@@ -27,6 +27,7 @@ class OrdenesQuery(PageQuery):
     estado: Estado | None = None
     cliente_id: Id | None = None
     tecnico_id: Id | None = None
+    folio: int | None = Field(default=None, ge=1, le=2**53, description="Exactamente este folio (lo que trae su QR)")
     q: Search = None
 
 

@@ -93,17 +93,19 @@ def list_ordenes(
     estado: str | None = None,
     cliente_id: str | None = None,
     tecnico_id: str | None = None,
+    folio: int | None = None,
     q: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> dict[str, Any]:
-    """Orders newest first, filtered by state, customer, technician or a text search.
+    """Orders newest first, filtered by state, customer, technician, exact folio or a text search.
 
     Each carries the machine's `siguientes_estados` (as `get_orden` does), so a board of
     orders can offer each card's moves without a request per card.
     """
     where, params = "", []
-    for column, value in (("o.estado", estado), ("o.cliente_id", cliente_id), ("o.tecnico_id", tecnico_id)):
+    filters = (("o.estado", estado), ("o.cliente_id", cliente_id), ("o.tecnico_id", tecnico_id), ("o.folio", folio))
+    for column, value in filters:
         if value is not None:
             where += f" AND {column} = ?"
             params.append(value)

@@ -18,9 +18,8 @@ export function openScanned(code, navigate) {
 async function find(code) {
   const folio = ORDER_FOLIO.exec(code);
   if (folio) {
-    const found = await api.get("/ordenes", { q: folio[1], limit: 50 });
-    const orden = found.items.find((item) => item.folio === Number(folio[1]));
-    return orden ? `/ordenes/${orden.id}` : null;
+    const found = await api.get("/ordenes", { folio: Number(folio[1]), limit: 1 });
+    return found.items.length ? `/ordenes/${found.items[0].id}` : null;
   }
   const found = await api.get("/inventario", { q: code, limit: 20 });
   const producto = found.items.find((item) => (item.codigo || "").toLowerCase() === code.toLowerCase());
