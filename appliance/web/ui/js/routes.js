@@ -12,6 +12,7 @@ import inventario from "./screens/inventario.js";
 import respaldos from "./screens/respaldos.js";
 import taller from "./screens/taller.js";
 import usuarios from "./screens/usuarios.js";
+import ventas from "./screens/ventas.js";
 
 export const routes = [
   { path: "/", screen: inicio },
@@ -30,4 +31,6 @@ export const routes = [
   // Every role reads the shop's data; only the owner gets the form.
   { path: "/taller", screen: taller },
   { path: "/cuenta", screen: cuenta },
+  { path: "/ventas", screen: ventas },
+  { path: "/ventas/:id", screen: ventas },
 ];
