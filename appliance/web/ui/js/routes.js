@@ -1,14 +1,15 @@
 // Every screen and its address. The menu (shell.js) links to these paths.
-// First match wins: fixed paths (/ordenes/nueva, /ordenes/tablero) come before /ordenes/:id.
+// First match wins: fixed paths (/ordenes/nueva, /ordenes/tablero, /ventas/nueva) come before /…/:id.
 
 import bitacora from "./screens/bitacora.js";
 import clientes from "./screens/clientes.js";
 import cuenta from "./screens/cuenta.js";
 import inicio from "./screens/inicio.js";
+import inventario from "./screens/inventario.js";
 import orden from "./screens/orden.js";
 import ordenNueva from "./screens/orden_nueva.js";
 import ordenes, { tablero } from "./screens/ordenes.js";
-import inventario from "./screens/inventario.js";
+import pos from "./screens/pos.js";
 import respaldos from "./screens/respaldos.js";
 import taller from "./screens/taller.js";
 import usuarios from "./screens/usuarios.js";
@@ -31,6 +32,7 @@ export const routes = [
   // Every role reads the shop's data; only the owner gets the form.
   { path: "/taller", screen: taller },
   { path: "/cuenta", screen: cuenta },
+  { path: "/ventas/nueva", screen: pos }, // before /ventas/:id, which would take "nueva" for an id
   { path: "/ventas", screen: ventas },
   { path: "/ventas/:id", screen: ventas },
 ];
