@@ -1,9 +1,10 @@
-// A barcode scanner is a keyboard that types fast: characters ≤ 30 ms apart, then Enter.
+// A barcode scanner is a keyboard that types fast: characters ~30 ms apart or less, then Enter.
 // Wherever the focus is, a scan is taken out of the field it fell into (unless that field
 // is a scan target, like the POS code field) and handed to whoever listens for scans,
 // so a code is never typed into a customer's name or lost because the focus moved.
 
-const GAP_MS = 30;
+const GAP_MS = 30; // a scanner's keys come at most this far apart, on average
+const MAX_GAP_MS = 150; // a longer pause always ends a scan: no scanner pauses like that
 const MIN_LENGTH = 4;
 
 export class ScannerListener {
@@ -14,10 +15,10 @@ export class ScannerListener {
   }
 
   reset() {
-    this.chars = "";
-    this.last = 0;
+    this.keys = []; // {char, at, before}: each key, when it came, and its field's value before it
     this.target = null;
-    this.before = null; // the target's value before the burst started
+    this.before = null; // the target's value before the scan started
+    this.chars = "";
   }
 
   /** Call `handler(code, target)` for each scan; the newest handler is asked first and
@@ -29,10 +30,9 @@ export class ScannerListener {
 
   key(event) {
     const now = event.timeStamp;
-    const gap = now - this.last;
+    const last = this.keys[this.keys.length - 1];
     if (event.key === "Enter") {
-      const burst = this.chars.length >= MIN_LENGTH && gap <= GAP_MS * 3;
-      if (burst) this.scanned(event);
+      if (last && now - last.at <= MAX_GAP_MS && this.found(now)) this.scanned(event);
       this.reset();
       return;
     }
@@ -40,13 +40,28 @@ export class ScannerListener {
       if (event.key !== "Shift") this.reset();
       return;
     }
-    if (!this.chars || gap > GAP_MS) {
-      this.reset();
-      this.target = event.target;
-      this.before = "value" in event.target ? { value: event.target.value, start: event.target.selectionStart, end: event.target.selectionEnd } : null;
+    if (last && (now - last.at > MAX_GAP_MS || event.target !== this.target)) this.reset();
+    if (!this.keys.length) this.target = event.target;
+    const field = event.target;
+    const before = "value" in field ? { value: field.value, start: field.selectionStart, end: field.selectionEnd } : null;
+    this.keys.push({ char: event.key, at: now, before });
+  }
+
+  /**
+   * The scan is the longest run of the last keys that came at a scanner's pace on average,
+   * so one late key (a busy computer) neither cuts the code nor leaves its start in the
+   * field, while a person's typing before the scan stays out of it.
+   */
+  found(enterAt) {
+    const keys = this.keys;
+    for (let i = 0; i <= keys.length - MIN_LENGTH; i += 1) {
+      if ((enterAt - keys[i].at) / (keys.length - i) <= GAP_MS) {
+        this.chars = keys.slice(i).map((k) => k.char).join("");
+        this.before = keys[i].before;
+        return true;
+      }
     }
-    this.chars += event.key;
-    this.last = now;
+    return false;
   }
 
   scanned(event) {
