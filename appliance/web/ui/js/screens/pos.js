@@ -108,6 +108,7 @@ export default {
       const wanted = text.trim();
       if (!wanted) return;
       const mine = ++looked;
+      typedSinceTake = false;
       clearNotice();
       let found;
       try {
@@ -137,15 +138,20 @@ export default {
       take(code.value);
     });
     let suggested = 0;
+    let typedSinceTake = false; // a suggestion due after Enter or a scan would cover its answer
+    code.addEventListener("input", () => {
+      typedSinceTake = true;
+      clearNotice();
+    });
     code.addEventListener(
       "input",
       debounce(async () => {
-        clearNotice();
+        if (!typedSinceTake) return;
         const text = code.value.trim();
         const mine = ++suggested;
         if (text.length < 2) return products.close();
         const page = await api.get("/inventario", { q: text, limit: 8 }).catch(() => null);
-        if (mine === suggested && page && code.value.trim() === text) products.show(page.items);
+        if (mine === suggested && typedSinceTake && page && code.value.trim() === text) products.show(page.items);
       }, 200),
     );
 
