@@ -49,6 +49,7 @@ export default {
   async mount(root, params, ctx) {
     let cart = drafts.load(DRAFT, null) || newCart();
     let quote = null; // the server's answer for the cart as it is now; null while asking again
+    let unquoted = false; // the server refused to quote the cart as it is (its message says why)
     let asked = 0;
     let selling = false;
     let soldDialog = null; // the last sale's ticket, open until the next sale starts
@@ -233,6 +234,7 @@ export default {
       } catch (error) {
         if (mine !== asked) return;
         quote = null;
+        unquoted = true;
         if (error.fields === undefined) console.error(error);
         else problem = placed(error);
       }
@@ -252,6 +254,7 @@ export default {
 
     function changed() {
       quote = null;
+      unquoted = false;
       refused = null;
       save();
       drawQuote();
@@ -520,7 +523,8 @@ export default {
     const totals = h("dl", { class: "pos-totales", "aria-live": "polite" });
     function drawQuote() {
       const q = quote;
-      const money = (value) => (q ? fmt.money(value) : cart.items.length ? "…" : fmt.money(0));
+      const pending = unquoted ? "—" : "…";
+      const money = (value) => (q ? fmt.money(value) : cart.items.length ? pending : fmt.money(0));
       const entry = (label, value, kind) => h("div", { class: kind || null }, h("dt", {}, label), h("dd", {}, money(value)));
       replace(
         totals,
@@ -538,8 +542,8 @@ export default {
         const refs = rows.get(item.producto_id);
         const line = q && q.items[index];
         if (!refs) return;
-        refs.precio.textContent = line ? fmt.money(line.precio_unitario) : "…";
-        refs.importe.textContent = line ? fmt.money(line.importe) : "…";
+        refs.precio.textContent = line ? fmt.money(line.precio_unitario) : pending;
+        refs.importe.textContent = line ? fmt.money(line.importe) : pending;
         refs.aviso.textContent = line && line.aviso ? line.aviso : "";
         refs.tr.classList.toggle("con-aviso", Boolean(line && line.aviso));
       });
