@@ -305,7 +305,7 @@ export default {
       replace(refs.descripcion, refs.nombre, h("span", { class: "linea-codigo tenue" }, item.codigo || ""), refs.aviso, refs.productoError);
       refs.tr = h(
         "tr",
-        { dataset: { producto: item.producto_id } },
+        { class: "linea", dataset: { producto: item.producto_id } },
         h("td", {}, refs.descripcion),
         h("td", {}, h("div", { class: "cell" }, labelled(cantidadId, "Cantidad", cantidad), refs.cantidadError)),
         refs.precio,
@@ -347,7 +347,7 @@ export default {
     const empty = h("p", { class: "vacio" }, "Escanea un producto o escribe su código o nombre y oprime Enter.");
     const linesTable = h(
       "table",
-      { class: "lineas", "aria-label": "Productos de la venta" },
+      { class: "lineas pos-lineas", "aria-label": "Productos de la venta" },
       h(
         "thead",
         {},
