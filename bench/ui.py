@@ -50,7 +50,9 @@ WATCH = """
   document.addEventListener("keydown", (e) => { window.__bench.lastKey = performance.now(); window.__bench.key = e.key; }, true);
   const target = document.querySelector(selector);
   new MutationObserver(() => {
-    requestAnimationFrame(() => window.__bench.painted.push({ at: performance.now(), text: target.textContent }));
+    requestAnimationFrame(() => window.__bench.painted.push({
+      at: performance.now(), text: target.textContent, lines: target.querySelectorAll("tr.linea").length,
+    }));
   }).observe(target, { childList: true, subtree: true });
 }
 """
@@ -102,8 +104,12 @@ def scan_times(page: Page, url: str, codes: list[str]) -> list[float]:
         page.keyboard.type(code, delay=10)
         page.keyboard.press("Enter")
         page.wait_for_function("(n) => document.querySelectorAll('.pos-lineas tbody tr.linea').length >= n", arg=count)
-        page.wait_for_function("() => window.__bench.painted.length > 0")
-        times.append(page.evaluate("() => window.__bench.painted[0].at - window.__bench.lastKey"))
+        # The POS also repaints its lines when a quote comes back (prices, stock warnings), so the
+        # paint that counts is the first one showing the new line.
+        page.wait_for_function("(n) => window.__bench.painted.some((p) => p.lines >= n)", arg=count)
+        times.append(
+            page.evaluate("(n) => window.__bench.painted.find((p) => p.lines >= n).at - window.__bench.lastKey", count)
+        )
     return times
 
 
