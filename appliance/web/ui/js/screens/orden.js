@@ -379,7 +379,12 @@ async function mount(root, { id }, ctx) {
       moves.map((estado) =>
         h(
           "button",
-          { type: "button", class: estado === "cancelado" ? "danger" : "", on: { click: () => act(() => moveDialog(orden, { estado })) } },
+          {
+            type: "button",
+            class: estado === "cancelado" ? "danger" : "",
+            dataset: { estado },
+            on: { click: () => act(() => moveDialog(orden, { estado })) },
+          },
           estado === "cancelado" ? "Cancelar orden" : `→ ${fmt.estado(estado)}`,
         ),
       ),
