@@ -58,6 +58,18 @@ def seed_demo(data_dir: Path) -> None:
     )
 
 
+# The shop's own data, as its owner fills it in on the first day (tickets and receipts print it).
+TALLER = {
+    "nombre": "Servitec Centro",
+    "direccion": "Av. Juárez 45, Centro, Cuauhtémoc, CDMX",
+    "telefono": "55 5512 3400",
+    "rfc": "SCE120304AB1",
+    "regimen_fiscal": "626 Régimen Simplificado de Confianza",
+    "garantia": "90 días en la reparación realizada. No cubre golpes, humedad ni equipos abiertos por terceros.",
+    "pie_ticket": "¡Gracias por tu preferencia!",
+}
+
+
 def add_staff(proc: ServerProcess) -> None:
     for rol, (username, password) in STAFF.items():
         if username == OWNER:
@@ -137,11 +149,13 @@ def chromium(playwright) -> Browser:
 
 @pytest.fixture(scope="session")
 def shop(tmp_path_factory) -> ServerProcess:
-    """An appliance with demo data and one account per role, shared by the UI tests."""
+    """An appliance with demo data, its shop data and one account per role, shared by the UI tests."""
     data_dir = tmp_path_factory.mktemp("ui-shop")
     seed_demo(data_dir)
     proc = ServerProcess(data_dir).start()
     add_staff(proc)
+    response = requests.put(proc.url + "/taller", json=TALLER, headers=proc.headers, timeout=10, verify=proc.verify)
+    assert response.status_code == 200, response.text
     yield proc
     proc.stop()
 

@@ -2,8 +2,13 @@
 
 import { h } from "./dom.js";
 
+// num: figures, right-aligned; nowrap: short codes (folios) that must not break across lines.
+function cellClass(column) {
+  return [column.num ? "num" : "", column.nowrap ? "nowrap" : ""].join(" ").trim() || null;
+}
+
 /**
- * dataTable({columns: [{label, value(row), num}], rows, onOpen(row), empty, label})
+ * dataTable({columns: [{label, value(row), num, nowrap}], rows, onOpen(row), empty, label})
  * Each row is focusable; Enter or a click opens it. Arrow keys move between rows.
  */
 export function dataTable({ columns, rows, onOpen, empty = "Sin resultados.", label }) {
@@ -12,7 +17,7 @@ export function dataTable({ columns, rows, onOpen, empty = "Sin resultados.", la
     const tr = h(
       "tr",
       { class: onOpen ? "fila" : null, tabindex: onOpen ? "0" : null, dataset: { id: row.id ?? "" } },
-      columns.map((column) => h("td", { class: column.num ? "num" : null }, column.value(row))),
+      columns.map((column) => h("td", { class: cellClass(column) }, column.value(row))),
     );
     if (onOpen) {
       tr.addEventListener("click", () => onOpen(row));
@@ -30,7 +35,7 @@ export function dataTable({ columns, rows, onOpen, empty = "Sin resultados.", la
   return h(
     "table",
     { "aria-label": label },
-    h("thead", {}, h("tr", {}, columns.map((column) => h("th", { class: column.num ? "num" : null, scope: "col" }, column.label)))),
+    h("thead", {}, h("tr", {}, columns.map((column) => h("th", { class: cellClass(column), scope: "col" }, column.label)))),
     body,
   );
 }

@@ -118,7 +118,7 @@ function listScreen(root, ctx) {
       dataTable({
         label: "Órdenes del equipo",
         columns: [
-          { label: "Folio", value: (o) => fmt.folioOrden(o.folio) },
+          { label: "Folio", value: (o) => fmt.folioOrden(o.folio), nowrap: true },
           { label: "Cliente", value: (o) => o.cliente_nombre },
           { label: "Equipo", value: (o) => [o.equipo, o.marca, o.modelo].filter(Boolean).join(" ") },
           { label: "Serie / IMEI", value: (o) => o.numero_serie || "—" },
@@ -205,7 +205,7 @@ async function detailScreen(root, id, ctx) {
         columns: [
           { label: "Equipo", value: (e) => [e.equipo, e.marca, e.modelo].filter(Boolean).join(" ") },
           { label: "Serie / IMEI", value: (e) => e.numero_serie || "—" },
-          { label: "Última orden", value: (e) => fmt.folioOrden(e.ultimo_folio) },
+          { label: "Última orden", value: (e) => fmt.folioOrden(e.ultimo_folio), nowrap: true },
         ],
         rows: equipos,
         onOpen: (e) => ctx.navigate(`/ordenes/${e.ultima_orden_id}`),
@@ -215,7 +215,7 @@ async function detailScreen(root, id, ctx) {
       dataTable({
         label: "Órdenes del cliente",
         columns: [
-          { label: "Folio", value: (o) => fmt.folioOrden(o.folio) },
+          { label: "Folio", value: (o) => fmt.folioOrden(o.folio), nowrap: true },
           { label: "Equipo", value: (o) => [o.equipo, o.marca, o.modelo].filter(Boolean).join(" ") },
           { label: "Falla", value: (o) => o.falla_reportada },
           { label: "Estado", value: (o) => fmt.estado(o.estado) },
@@ -231,7 +231,7 @@ async function detailScreen(root, id, ctx) {
             dataTable({
               label: "Compras del cliente",
               columns: [
-                { label: "Folio", value: (v) => fmt.folioVenta(v.folio) },
+                { label: "Folio", value: (v) => fmt.folioVenta(v.folio), nowrap: true },
                 { label: "Fecha", value: (v) => fmt.dateTime(v.fecha) },
                 { label: "Estado", value: (v) => v.estado },
                 { label: "Total", value: (v) => fmt.money(v.total), num: true },

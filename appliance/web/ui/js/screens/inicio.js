@@ -49,7 +49,7 @@ function orderList(ordenes, ctx) {
   return dataTable({
     label: "Órdenes",
     columns: [
-      { label: "Folio", value: (o) => fmt.folioOrden(o.folio) },
+      { label: "Folio", value: (o) => fmt.folioOrden(o.folio), nowrap: true },
       { label: "Cliente", value: (o) => o.cliente_nombre },
       { label: "Equipo", value: (o) => [o.equipo, o.marca, o.modelo].filter(Boolean).join(" ") },
       { label: "Promesa", value: (o) => fmt.date(o.fecha_promesa) },

@@ -40,7 +40,7 @@ function listScreen(root, ctx) {
       dataTable({
         label: "Ventas",
         columns: [
-          { label: "Folio", value: (v) => fmt.folioVenta(v.folio) },
+          { label: "Folio", value: (v) => fmt.folioVenta(v.folio), nowrap: true },
           { label: "Hora", value: (v) => fmt.time(v.fecha) },
           { label: "Atendió", value: (v) => v.usuario || "—" },
           { label: "Estado", value: (v) => estadoBadge(v.estado) },
