@@ -28,7 +28,8 @@ function salesBlock(title, resumen) {
 
 /** A bar chart of the last 30 days' sales, as inline SVG (no library). */
 function salesChart(days) {
-  const width = 600;
+  // Wide enough for the dashboard's full width at 1366 px, so the bars fill the card.
+  const width = 1080;
   const height = 150;
   const top = Math.max(1, ...days.map((d) => d.total));
   const bar = width / days.length;
