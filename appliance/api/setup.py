@@ -63,7 +63,7 @@ def _is_loopback_name(hostname: str | None) -> bool:
 
 def _already_set_up() -> Conflict:
     return Conflict(
-        "El taller ya está configurado: la cuenta del dueño ya existe. Inicia sesión en /docs; "
+        "El taller ya está configurado: la cuenta del dueño ya existe. Inicia sesión en la página principal (/); "
         "las cuentas del personal las crea el dueño.",
         code="ya_configurado",
     )
