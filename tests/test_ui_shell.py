@@ -209,3 +209,17 @@ def test_the_sign_in_and_customer_screens_label_every_input(ui):
         watched.open(path)
         page.locator("main h1").wait_for()
         assert unlabeled(page) == [], path
+
+
+@pytest.mark.parametrize(
+    ("rol", "listed", "absent"), [("mostrador", "Nueva venta", "Respaldos"), ("tecnico", "Clientes", "Nueva venta")]
+)
+def test_the_help_lists_the_shortcuts_this_role_can_use(ui, rol, listed, absent):
+    page = ui(rol).open("/")
+    page.locator("main h1").wait_for()
+    page.keyboard.press("?")
+    help_dialog = page.get_by_role("dialog", name="Atajos de teclado")
+    expect(help_dialog).to_contain_text(listed)
+    expect(help_dialog).not_to_contain_text(absent)
+    page.keyboard.press("Escape")
+    expect(help_dialog).to_be_hidden()

@@ -110,8 +110,12 @@ function globalKeys() {
   const go = (path, permission) => () => {
     if (api.me && router && (!permission || api.can(permission))) router.navigate(path);
   };
-  keyboard.add("F2", "Nueva venta (punto de venta)", go("/ventas/nueva", "ventas:crear"));
-  keyboard.add("F4", "Recibir equipo (nueva orden)", go("/ordenes/nueva", "ordenes:recibir"));
+  keyboard.add("F2", "Nueva venta (punto de venta)", go("/ventas/nueva", "ventas:crear"), {
+    shown: () => api.can("ventas:crear"),
+  });
+  keyboard.add("F4", "Recibir equipo (nueva orden)", go("/ordenes/nueva", "ordenes:recibir"), {
+    shown: () => api.can("ordenes:recibir"),
+  });
   keyboard.add("F3", "Buscar en la pantalla actual", () => {
     const search = document.querySelector("main [data-search]");
     if (search) search.focus();
@@ -123,7 +127,7 @@ function globalKeys() {
   });
   keyboard.add("?", "Mostrar estos atajos", showHelp);
   for (const [path, label, shortcut, permission] of MENU) {
-    if (shortcut) keyboard.add(shortcut, label, go(path, permission));
+    if (shortcut) keyboard.add(shortcut, label, go(path, permission), { shown: () => api.can(permission) });
   }
 }
 

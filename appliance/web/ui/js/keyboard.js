@@ -17,9 +17,9 @@ export class KeyboardHandler {
     document.addEventListener("keydown", (event) => this.handle(event));
   }
 
-  /** A shortcut for the whole app; `description` is what the ? help lists. */
-  add(key, description, handler, { whileTyping = true } = {}) {
-    this.global.set(key, { handler, description, whileTyping });
+  /** A shortcut for the whole app; `description` is what the ? help lists, while `shown()` says so. */
+  add(key, description, handler, { whileTyping = true, shown = () => true } = {}) {
+    this.global.set(key, { handler, description, whileTyping, shown });
   }
 
   /** Shortcuts of the open screen; returns a function that removes them. */
@@ -33,7 +33,9 @@ export class KeyboardHandler {
   /** Every shortcut with its description, for the help dialog. */
   list() {
     const rows = [];
-    for (const [key, { description }] of [...this.global, ...this.screen]) if (description) rows.push([key, description]);
+    for (const [key, { description, shown }] of [...this.global, ...this.screen]) {
+      if (description && (!shown || shown())) rows.push([key, description]);
+    }
     return rows;
   }
 
