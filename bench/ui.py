@@ -27,19 +27,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from load import OWNER, Server, create_owner, machine, seed, write_report
+from load import OWNER, ROOT, Server, create_owner, machine, seed, write_report
 from playwright.sync_api import Page, sync_playwright
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
+sys.path.insert(0, str(ROOT / "tests"))
+from browser import CHROMIUM, CHROMIUM_ARGS  # the tests' Chromium, flags and all
 
 # A keydown clock and a paint clock on the results. Playwright runs it through the DevTools
 # protocol; the page's CSP (no eval) would refuse a plain expression string, so every snippet
@@ -137,7 +129,7 @@ def main() -> int:
             productos = [p for p in server.api("GET", "/inventario?limit=200")["items"] if p["codigo"]]
             codes = [p["codigo"] for p in rng.sample(productos, min(args.rounds, len(productos)))]
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 page = browser.new_context(viewport={"width": 1366, "height": 768}, locale="es-MX").new_page()
                 login_ms, inicio_ms = first_screen(page, server.url, password)
                 searches = search_times(page, server.url, names)

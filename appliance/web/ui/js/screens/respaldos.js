@@ -136,24 +136,30 @@ export default {
       return h("div", { class: "acciones-fila" }, button("Descargar", () => download(r)), restore, button("Borrar", () => remove(r)));
     }
 
-    async function backupNow() {
-      if (busy) return;
+    /** Run one long operation (a backup, a restore) with its progress shown; one at a time. */
+    async function longRun(label, work) {
       busy = true;
       now.disabled = true;
       say("");
-      showProgress("Respaldo manual: empezando…", null);
+      showProgress(`${label}: empezando…`, null);
       try {
-        const made = await api.post("/backups");
-        hideProgress();
-        say(`Respaldo hecho y verificado: ${made.nombre} (${size(made.tamano)}).`);
+        await work();
       } catch (error) {
-        hideProgress();
         fail(error);
       } finally {
+        hideProgress();
         busy = false;
         now.disabled = false;
       }
       await load();
+    }
+
+    async function backupNow() {
+      if (busy) return;
+      await longRun("Respaldo manual", async () => {
+        const made = await api.post("/backups");
+        say(`Respaldo hecho y verificado: ${made.nombre} (${size(made.tamano)}).`);
+      });
     }
 
     async function download(r) {
@@ -173,23 +179,11 @@ export default {
         { title: "Restaurar respaldo", confirm: "Restaurar", kind: "danger", typed: "RESTAURAR" },
       );
       if (!ok || busy) return;
-      busy = true;
-      now.disabled = true;
-      say("");
-      showProgress("Restauración: empezando…", null);
-      try {
+      await longRun("Restauración", async () => {
         const restored = await api.post(`/backups/${encodeURIComponent(r.nombre)}/restore`, { confirmar: r.nombre });
-        hideProgress();
         // A notice, not a line on this page: the restore makes every open screen load again.
         ctx.notify(`Datos restaurados desde ${restored.nombre}. Los de antes quedaron en ${restored.respaldo_previo}. Las pantallas vuelven a cargar sus datos.`, "ok", 15000);
-      } catch (error) {
-        hideProgress();
-        fail(error);
-      } finally {
-        busy = false;
-        now.disabled = false;
-      }
-      await load();
+      });
     }
 
     async function remove(r) {
