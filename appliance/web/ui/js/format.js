@@ -64,6 +64,18 @@ const METODOS = { efectivo: "Efectivo", tarjeta: "Tarjeta", transferencia: "Tran
 export const metodos = Object.keys(METODOS);
 export const metodo = (name) => METODOS[name] || name;
 
+const EQUIPOS = {
+  celular: "Celular",
+  laptop: "Laptop",
+  pc: "PC de escritorio",
+  tablet: "Tablet",
+  consola: "Consola",
+  otro: "Otro",
+};
+/** The device types the server accepts (`equipo`), with their Spanish names. */
+export const equipos = Object.keys(EQUIPOS);
+export const equipo = (name) => EQUIPOS[name] || name;
+
 /** The folio as staff say it: "OS-000123" for orders, "V-000045" for sales. */
 export const folioOrden = (folio) => `OS-${String(folio).padStart(6, "0")}`;
 export const folioVenta = (folio) => `V-${String(folio).padStart(6, "0")}`;

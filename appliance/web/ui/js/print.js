@@ -25,10 +25,21 @@ export function paper() {
   return stored in PAPERS ? stored : "80";
 }
 
+// Settles once the paper's stylesheet has loaded: a layout is measured, and printed, only then
+// (until it loads the print area has no paper width at all).
+let paperReady = Promise.resolve();
+
 /** Point <link id="paper"> at the stylesheet of `name` (same folder, only the file name changes). */
 function applyPaper(name) {
   const link = document.getElementById("paper");
-  if (link) link.setAttribute("href", link.getAttribute("href").replace(/[^/]*$/, PAPERS[name][1]));
+  const href = link && link.getAttribute("href").replace(/[^/]*$/, PAPERS[name][1]);
+  if (link && href !== link.getAttribute("href")) {
+    paperReady = new Promise((resolve) => {
+      link.addEventListener("load", resolve, { once: true });
+      link.addEventListener("error", resolve, { once: true }); // print anyway, on whatever width
+    });
+    link.setAttribute("href", href);
+  }
   const area = document.getElementById("print-area");
   if (area) area.dataset.papel = name;
 }
@@ -58,10 +69,19 @@ const joined = (...parts) => parts.filter((part) => part !== null && part !== un
 
 const MONEY = /^−?\$/;
 
-/** A line with its label on the left and its value on the right; skipped when there is no value. */
+/**
+ * A line with its label on the left and its value on the right; skipped when there is no value.
+ * An amount keeps its line (print.css: .p-fila-monto); a text too long for it goes under its label.
+ */
 function row(label, value, className = "") {
   if (value === null || value === undefined || value === "") return null;
-  return h("div", { class: `p-fila ${className}` }, h("span", { class: "p-etiqueta" }, label), h("span", { class: MONEY.test(value) ? "p-valor p-monto" : "p-valor" }, value));
+  const money = MONEY.test(value);
+  return h(
+    "div",
+    { class: `p-fila ${money ? "p-fila-monto" : ""} ${className}` },
+    h("span", { class: "p-etiqueta" }, label),
+    h("span", { class: money ? "p-valor p-monto" : "p-valor" }, value),
+  );
 }
 
 /** A label above a text that may run long (a fault, an address). */
@@ -94,12 +114,13 @@ async function qrImage(texto, className) {
   }
 }
 
-/** Put `content` in #print-area, marked with the paper it is laid out for. */
-function fill(kind, ...content) {
+/** Put `content` in #print-area, marked with the paper it is laid out for; resolves once that paper applies. */
+async function fill(kind, ...content) {
   const area = document.getElementById("print-area");
   const doc = h("div", { class: `p-doc p-${kind}` }, content);
   replace(area, doc);
   area.dataset.papel = paper();
+  await paperReady;
   return doc;
 }
 
@@ -170,7 +191,7 @@ export async function printTicket(venta, taller) {
 
 // --- Intake receipt and device label --------------------------------------------------------
 
-const device = (orden) => joined(orden.equipo, orden.marca, orden.modelo, orden.color ? `(${orden.color})` : null);
+const device = (orden) => joined(fmt.equipo(orden.equipo), orden.marca, orden.modelo, orden.color ? `(${orden.color})` : null);
 
 function customerCopy(orden, taller, qr) {
   const t = taller || {};
@@ -202,9 +223,9 @@ function customerCopy(orden, taller, qr) {
       { class: "p-totales" },
       row("Presupuesto", orden.presupuesto === null || orden.presupuesto === undefined ? "Por diagnosticar" : fmt.money(orden.presupuesto)),
       row("Anticipo", fmt.money(orden.anticipo || 0)),
-      row("Fecha promesa", orden.fecha_promesa ? fmt.date(orden.fecha_promesa) : "Por confirmar", "p-fuerte"),
+      row("Fecha promesa", orden.fecha_promesa ? fmt.dateTime(orden.fecha_promesa) : "Por confirmar", "p-fuerte"),
     ),
-    block("Garantía", joined(orden.garantia_dias ? `${orden.garantia_dias} días en la reparación.` : null, t.garantia)),
+    block("Garantía", [orden.garantia_dias ? `${orden.garantia_dias} días en la reparación.` : null, t.garantia].filter(Boolean).join("\n")),
     h("div", { class: "p-firma" }, h("div", { class: "p-raya" }), h("div", {}, "Firma del cliente")),
   );
 }
@@ -220,7 +241,7 @@ function deviceTag(orden, qr) {
     row("Equipo", device(orden)),
     row("Serie / IMEI", orden.numero_serie),
     row("Recibido", fmt.date(orden.creado_en)),
-    row("Promesa", orden.fecha_promesa ? fmt.date(orden.fecha_promesa) : null),
+    row("Promesa", orden.fecha_promesa ? fmt.dateTime(orden.fecha_promesa) : null),
     block("Falla", orden.falla_reportada),
   );
 }
@@ -243,9 +264,13 @@ export async function printIntake(orden, taller) {
   return printed(await renderIntake(orden, taller));
 }
 
-/** The label stuck on a device: folio, customer, phone, date and QR, for small label rolls. */
+/**
+ * The label stuck on a device: folio, customer, phone, date and QR, for small label rolls. The
+ * QR sits beside the folio, the date and the phone; the customer's name (which may run long)
+ * takes the whole width under them, so the label stays short.
+ */
 export async function renderLabel(orden, taller) {
-  const qr = await qrImage(fmt.folioOrden(orden.folio), "p-qr-chico");
+  const qr = await qrImage(fmt.folioOrden(orden.folio));
   return fill(
     "etiqueta",
     h(
@@ -256,12 +281,12 @@ export async function renderLabel(orden, taller) {
         "div",
         { class: "p-etiqueta-datos" },
         h("div", { class: "p-folio" }, fmt.folioOrden(orden.folio)),
-        h("div", { class: "p-fuerte" }, orden.cliente_nombre),
-        orden.cliente_telefono ? h("div", {}, orden.cliente_telefono) : null,
         h("div", {}, fmt.date(orden.creado_en)),
-        taller && taller.nombre ? h("div", { class: "p-menor" }, taller.nombre) : null,
+        orden.cliente_telefono ? h("div", {}, `Tel. ${orden.cliente_telefono}`) : null,
       ),
     ),
+    h("div", { class: "p-fuerte p-etiqueta-cliente" }, orden.cliente_nombre),
+    taller && taller.nombre ? h("div", { class: "p-menor" }, taller.nombre) : null,
   );
 }
 

@@ -10,17 +10,10 @@ import { field, readForm, showErrors } from "../forms.js";
 import { dataTable, pager } from "../table.js";
 
 /** The device types the server accepts (`equipo`), with their Spanish names. */
-export const EQUIPOS = {
-  celular: "Celular",
-  laptop: "Laptop",
-  pc: "PC de escritorio",
-  tablet: "Tablet",
-  consola: "Consola",
-  otro: "Otro",
-};
+export const EQUIPOS = Object.fromEntries(fmt.equipos.map((name) => [name, fmt.equipo(name)]));
 
 /** "Celular Samsung Galaxy A51" */
-export const equipoTexto = (o) => [EQUIPOS[o.equipo] || o.equipo, o.marca, o.modelo].filter(Boolean).join(" ");
+export const equipoTexto = (o) => [fmt.equipo(o.equipo), o.marca, o.modelo].filter(Boolean).join(" ");
 
 /** The staff an order's bench work can be assigned to: técnicos and the owner. */
 export async function loadTecnicos() {
