@@ -9,7 +9,7 @@ import { openDialog } from "../dialogs.js";
 import { debounce, h, replace } from "../dom.js";
 import * as fmt from "../format.js";
 import { field, keepDraft, onSubmit, readForm, showErrors } from "../forms.js";
-import { printIntake, printLabel } from "../print.js";
+import { printerControl, printIntake, printLabel } from "../print.js";
 import { dataTable } from "../table.js";
 import { equipoTexto, loadTecnicos, moveDialog } from "./ordenes.js";
 
@@ -130,6 +130,7 @@ async function mount(root, { id }, ctx) {
   const head = h("div", { class: "encabezado" });
   const summary = h("p", { class: "resumen-orden" });
   const actions = h("div", { class: "acciones acciones-orden" });
+  const impresora = printerControl(); // one node, kept (and its focus) across repaints
   const actionError = h("p", { class: "form-error", role: "alert" });
   const info = h("div", { class: "tarjeta" });
   const cuenta = h("div", { class: "tarjeta" });
@@ -373,7 +374,7 @@ async function mount(root, { id }, ctx) {
 
   function paintActions() {
     const moves = orden.siguientes_estados.filter((e) => e !== "entregado");
-    const focused = actions.contains(document.activeElement) ? document.activeElement.textContent : null;
+    const focused = actions.contains(document.activeElement) ? document.activeElement : null;
     replace(
       actions,
       moves.map((estado) =>
@@ -395,8 +396,9 @@ async function mount(root, { id }, ctx) {
       h("span", { class: "espacio" }),
       h("button", { type: "button", on: { click: () => print(printIntake) } }, "Imprimir recepción"),
       h("button", { type: "button", on: { click: () => print(printLabel) } }, "Etiqueta"),
+      impresora,
     );
-    const again = focused && [...actions.querySelectorAll("button")].find((b) => b.textContent === focused);
+    const again = focused && (impresora.contains(focused) ? focused : [...actions.querySelectorAll("button")].find((b) => b.textContent === focused.textContent));
     if (again) again.focus();
   }
 
