@@ -182,6 +182,14 @@ def api(server) -> Api:
 
 
 @pytest.fixture
+def shop_api(shop) -> Api:  # noqa: F811  (the fixture imported from browser above)
+    """The owner's Api on the UI tests' `shop` (browser.py)."""
+    client = client_of(shop, shop.token)
+    yield client
+    client.close()
+
+
+@pytest.fixture
 def unique() -> str:
     """A short unique token to keep one test's records apart from another's."""
     return uuid.uuid4().hex[:8]

@@ -1,94 +1,30 @@
 """The Órdenes screens in Chromium: intake from the keyboard, a técnico moving the order on the
 board and the detail, the counter delivering it by charging the balance, and a second page that
-sees the change live without losing what it was typing. Every page is watched for script errors,
-CSP violations and requests that leave 127.0.0.1.
+sees the change live without losing what it was typing. Every page is watched (tests/browser.py)
+for page errors, CSP violations and requests that leave the machine.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from helpers import make_cliente, token
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser  # Chromium through Playwright
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-PASSWORD = "clave-de-pruebas-ui-1"
 # Typing slower than a barcode scanner (characters ≤ 30 ms apart), where a field's Enter matters.
 HUMAN_MS = 60
+SHOP_ZONE = ZoneInfo("America/Mexico_City")  # the appliance's default zone (test_ui_shell checks it)
 
 
-@dataclass
-class Watched:
-    page: Page
-    problems: list[str] = field(default_factory=list)
-
-    def check(self) -> None:
-        assert not self.problems, "\n".join(self.problems)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
-def staff(server, module_api) -> dict[str, str]:
-    """A técnico and a mostrador of this module: rol -> username."""
-    names = {}
-    for rol in ("tecnico", "mostrador"):
-        username = f"{rol[:4]}{token()}"
-        module_api.ok(
-            "POST",
-            "/usuarios",
-            201,
-            json={"username": username, "nombre": f"{rol} {username}", "rol": rol, "password": PASSWORD},
-        )
-        names[rol] = username
-    return names
-
-
-def open_page(browser: Browser, server, username: str) -> Watched:
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, ignore_https_errors=bool(server.verify))
-    page = context.new_page()
-    watched = Watched(page)
-    local = re.compile(rf"^(https?|wss?)://127\.0\.0\.1:{server.port}/|^data:")
-    page.on("pageerror", lambda error: watched.problems.append(f"page error: {error}"))
-    page.on(
-        "console",
-        lambda m: (
-            m.type == "error"
-            and "Failed to load resource" not in m.text
-            and watched.problems.append(f"console: {m.text}")
-        ),
-    )
-    page.on("request", lambda r: local.match(r.url) or watched.problems.append(f"request off the machine: {r.url}"))
-    page.goto(server.url + "/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector(".menu")
-    return watched
-
-
-def test_intake_from_the_keyboard(browser, server, api, staff):
-    cliente = make_cliente(api, nombre=f"Recepción {token()}")
-    counter = open_page(browser, server, staff["mostrador"])
+def test_intake_from_the_keyboard(ui, shop_api):
+    promesa = date.today() + timedelta(days=7)  # a week out: the order is not born overdue on the shared shop
+    cliente = make_cliente(shop_api, nombre=f"Recepción {token()}")
+    counter = ui("mostrador")
     page, keys = counter.page, counter.page.keyboard
     keys.press("F4")
     expect(page.locator("form.recepcion")).to_be_visible()
@@ -117,7 +53,8 @@ def test_intake_from_the_keyboard(browser, server, api, staff):
     keys.press("Tab")
     keys.type("500")
     keys.press("Tab")
-    keys.type("12052026")  # the date's parts come in the browser's order: month, day, year in en-US
+    # The date's parts come in the order of Chromium's own language (en-US: month, day, year), not the page's.
+    keys.type(f"{promesa:%m%d%Y}")
     keys.press("Tab")
     keys.type("0600P")
     while page.evaluate("document.activeElement.type") != "submit":
@@ -125,7 +62,7 @@ def test_intake_from_the_keyboard(browser, server, api, staff):
     keys.press("Enter")
     expect(page.locator(".resumen-orden")).to_be_visible()
     orden_id = page.url.rsplit("/", 1)[1]
-    orden = api.ok("GET", f"/ordenes/{orden_id}")
+    orden = shop_api.ok("GET", f"/ordenes/{orden_id}")
     assert orden["cliente_id"] == cliente["id"] and orden["estado"] == "recibido"
     assert (orden["marca"], orden["modelo"], orden["numero_serie"], orden["accesorios"]) == (
         "Samsung",
@@ -136,26 +73,27 @@ def test_intake_from_the_keyboard(browser, server, api, staff):
     assert orden["contrasena"] == "patrón 1-2-3-6-9"
     assert {"punto": "Pantalla", "estado": "Estrellada"} in orden["condicion"]
     assert (orden["presupuesto"], orden["anticipo"]) == (1800, 500)
-    assert orden["fecha_promesa"] is not None
+    assert datetime.fromisoformat(orden["fecha_promesa"]).astimezone(SHOP_ZONE) == datetime.combine(
+        promesa, time(18), SHOP_ZONE
+    )
     expect(page.locator("h1")).to_contain_text(f"OS-{orden['folio']:06d}")
     assert page.evaluate("Object.keys(sessionStorage).filter((k) => k.includes('orden-nueva'))") == []
-    counter.check()
 
 
-def test_board_bench_work_and_delivery_charging_the_balance(browser, server, api, staff):
-    cliente = make_cliente(api, nombre=f"Entrega {token()}", telefono="55 1234 5678")
-    orden = api.ok(
+def test_board_bench_work_and_delivery_charging_the_balance(ui, shop_api):
+    cliente = make_cliente(shop_api, nombre=f"Entrega {token()}", telefono="55 1234 5678")
+    orden = shop_api.ok(
         "POST",
         "/ordenes",
         201,
         json={"cliente_id": cliente["id"], "equipo": "celular", "falla_reportada": "No carga", "anticipo": 200},
     )
     folio = f"OS-{orden['folio']:06d}"
-    bench = open_page(browser, server, staff["tecnico"])
-    page, keys = bench.page, bench.page.keyboard
+    bench = ui("tecnico")
+    keys = bench.page.keyboard
 
     # The board: the técnico is offered only the bench move, with a note.
-    page.goto(f"{server.url}/#/ordenes/tablero?q={orden['folio']}")
+    page = bench.open(f"/ordenes/tablero?q={orden['folio']}")
     card = page.locator(f".columna.estado-recibido [data-id='{orden['id']}']")
     expect(card).to_be_visible()
     assert card.locator("[data-role=entregar]").count() == 0
@@ -188,9 +126,9 @@ def test_board_bench_work_and_delivery_charging_the_balance(browser, server, api
     assert page.get_by_role("button", name=re.compile("Entregar")).count() == 0  # delivery is the counter's
 
     # The counter charges the balance (700 − 200) with cash and sees the server's change.
-    counter = open_page(browser, server, staff["mostrador"])
-    page, keys = counter.page, counter.page.keyboard
-    page.goto(f"{server.url}/#/ordenes/{orden['id']}")
+    counter = ui("mostrador")
+    keys = counter.page.keyboard
+    page = counter.open(f"/ordenes/{orden['id']}")
     expect(page.locator("h1")).to_contain_text("Listo para entregar")
     keys.press("Alt+e")
     expect(page.locator("dialog[open]")).to_contain_text("$500.00")
@@ -201,30 +139,27 @@ def test_board_bench_work_and_delivery_charging_the_balance(browser, server, api
     expect(page.locator(".cotizacion")).to_contain_text("$100.00")
     keys.press("Enter")
     expect(page.locator("h1")).to_contain_text("Entregado")
-    entregada = api.ok("GET", f"/ordenes/{orden['id']}")
+    entregada = shop_api.ok("GET", f"/ordenes/{orden['id']}")
     assert entregada["estado"] == "entregado" and entregada["saldo"] == 0 and entregada["pagado"] == 500
     assert entregada["adeudo"] == 0
-    bench.check()
-    counter.check()
 
 
-def test_an_open_order_updates_live_and_keeps_what_is_typed(browser, server, api, staff):
-    cliente = make_cliente(api, nombre=f"En vivo {token()}")
-    orden = api.ok(
+def test_an_open_order_updates_live_and_keeps_what_is_typed(ui, shop_api):
+    cliente = make_cliente(shop_api, nombre=f"En vivo {token()}")
+    orden = shop_api.ok(
         "POST",
         "/ordenes",
         201,
         json={"cliente_id": cliente["id"], "equipo": "laptop", "falla_reportada": "Bisagra rota"},
     )
-    counter = open_page(browser, server, staff["mostrador"])
-    page = counter.page
-    page.goto(f"{server.url}/#/ordenes/{orden['id']}")
+    counter = ui("mostrador")
+    page = counter.open(f"/ordenes/{orden['id']}")
     expect(page.locator("h1")).to_contain_text("Recibido")
     page.fill("textarea[name=notas]", "Pide factura")
-    bench = api.ok(
+    bench = shop_api.ok(
         "PUT", f"/ordenes/{orden['id']}", json={"diagnostico": "Bisagra izquierda rota", "version": orden["version"]}
     )
-    api.ok("PUT", f"/ordenes/{orden['id']}/estado", json={"estado": "diagnostico", "version": bench["version"]})
+    shop_api.ok("PUT", f"/ordenes/{orden['id']}/estado", json={"estado": "diagnostico", "version": bench["version"]})
     expect(page.locator("h1")).to_contain_text("En diagnóstico", timeout=2000)
     expect(page.locator(".linea-tiempo")).to_contain_text("En diagnóstico")
     # The untouched field shows the bench's text; the typed note stays and saves on the new version.
@@ -232,6 +167,5 @@ def test_an_open_order_updates_live_and_keeps_what_is_typed(browser, server, api
     expect(page.locator("textarea[name=notas]")).to_have_value("Pide factura")
     page.get_by_role("button", name="Guardar trabajo").click()
     expect(page.locator(".notices")).to_contain_text("Trabajo guardado")
-    saved = api.ok("GET", f"/ordenes/{orden['id']}")
+    saved = shop_api.ok("GET", f"/ordenes/{orden['id']}")
     assert (saved["notas"], saved["diagnostico"]) == ("Pide factura", "Bisagra izquierda rota")
-    counter.check()
