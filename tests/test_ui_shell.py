@@ -172,6 +172,7 @@ def test_the_indicator_goes_offline_and_the_ui_catches_up(ui, fresh_server):
     page = watched.sign_in(*STAFF["dueno"])
     page.goto(watched.origin + "/#/clientes")
     expect(page.locator(".conexion")).to_have_text("En línea")
+    expect(page.locator("table")).to_be_visible()  # the list is in before the server goes (not an error screen)
     fresh_server.stop()
     expect(page.locator(".conexion")).to_have_text("Sin conexión", timeout=10_000)
     fresh_server.start()
