@@ -156,6 +156,7 @@ def test_the_first_run_points_the_owner_to_setup(ui, blank_server):
 def test_server_messages_appear_next_to_the_field(ui):
     watched = ui("mostrador")
     page = watched.open("/clientes")
+    expect(page.get_by_role("button", name=re.compile("Nuevo cliente"))).to_be_visible()  # the screen's keys are bound
     page.keyboard.press("Alt+n")
     dialog = page.get_by_role("dialog", name="Nuevo cliente")
     dialog.get_by_label("Nombre").fill("Correo malo")

@@ -51,6 +51,13 @@ export function uid(prefix = "f") {
   return `${prefix}-${counter}`;
 }
 
+/**
+ * How long search-as-you-type waits after a key: longer than a barcode scanner's gap between
+ * characters (a scan stays one request), shorter than a person's (each key asks at once; the
+ * answers of older keys are dropped when they arrive late).
+ */
+export const TYPING_MS = 35;
+
 /** Call `fn` once input has paused for `ms` milliseconds. */
 export function debounce(fn, ms) {
   let timer = null;

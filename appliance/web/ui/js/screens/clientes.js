@@ -3,7 +3,7 @@
 
 import { api } from "../api.js";
 import { openDialog } from "../dialogs.js";
-import { debounce, h, replace } from "../dom.js";
+import { debounce, h, replace, TYPING_MS } from "../dom.js";
 import * as fmt from "../format.js";
 import { field, keepDraft, onSubmit } from "../forms.js";
 import { dataTable, pager } from "../table.js";
@@ -136,9 +136,9 @@ function listScreen(root, ctx) {
     state = { q: search.value.trim(), offset: 0 };
     history.replaceState(null, "", `#/clientes${state.q ? `?q=${encodeURIComponent(state.q)}` : ""}`);
     load().catch((error) => ctx.notify(error.message, "error"));
-  }, 120);
+  }, TYPING_MS);
   search.addEventListener("input", typed);
-  serie.addEventListener("input", debounce(() => findDevice().catch((error) => ctx.notify(error.message, "error")), 150));
+  serie.addEventListener("input", debounce(() => findDevice().catch((error) => ctx.notify(error.message, "error")), TYPING_MS));
 
   const nuevo = async () => {
     const cliente = await newClienteDialog(search.value.trim());

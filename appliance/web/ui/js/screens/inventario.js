@@ -4,7 +4,7 @@
 
 import { api } from "../api.js";
 import { confirmDialog, openDialog } from "../dialogs.js";
-import { debounce, h, replace } from "../dom.js";
+import { debounce, h, replace, TYPING_MS } from "../dom.js";
 import * as fmt from "../format.js";
 import { field, keepDraft, onSubmit } from "../forms.js";
 import { openScanned } from "../lookup.js";
@@ -191,7 +191,7 @@ function listScreen(root, ctx) {
     return load().catch((error) => ctx.notify(error.message, "error"));
   }
 
-  const typed = debounce(changed, 120);
+  const typed = debounce(changed, TYPING_MS);
   search.addEventListener("input", typed);
   categoria.addEventListener("input", debounce(changed, 250));
   bajo.addEventListener("change", changed);

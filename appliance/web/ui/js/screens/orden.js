@@ -6,7 +6,7 @@
 
 import { api } from "../api.js";
 import { openDialog } from "../dialogs.js";
-import { debounce, h, replace } from "../dom.js";
+import { debounce, h, replace, TYPING_MS } from "../dom.js";
 import * as fmt from "../format.js";
 import { field, keepDraft, onSubmit, readForm, showErrors } from "../forms.js";
 import { printerControl, printIntake, printLabel } from "../print.js";
@@ -268,7 +268,7 @@ async function mount(root, { id }, ctx) {
         }),
       );
     }
-    search.addEventListener("input", debounce(() => find(false).catch((e) => ctx.notify(e.message, "error")), 150));
+    search.addEventListener("input", debounce(() => find(false).catch((e) => ctx.notify(e.message, "error")), TYPING_MS));
     search.addEventListener("keydown", (event) => {
       if (event.key === "ArrowDown") results.querySelector("tr.fila")?.focus();
       else if (event.key === "Enter") find(true).catch((e) => ctx.notify(e.message, "error"));

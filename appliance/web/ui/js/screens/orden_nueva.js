@@ -5,7 +5,7 @@
 
 import { api } from "../api.js";
 import { confirmDialog } from "../dialogs.js";
-import { debounce, h, replace, uid } from "../dom.js";
+import { debounce, h, replace, TYPING_MS, uid } from "../dom.js";
 import * as fmt from "../format.js";
 import { drafts, field, keepDraft, onSubmit } from "../forms.js";
 import { newClienteDialog } from "./clientes.js";
@@ -148,7 +148,7 @@ function clientePicker(onPicked) {
     else search.focus();
   };
 
-  search.addEventListener("input", debounce(() => lookup().catch((e) => (error.textContent = e.message)), 120));
+  search.addEventListener("input", debounce(() => lookup().catch((e) => (error.textContent = e.message)), TYPING_MS));
   search.addEventListener("keydown", (event) => {
     const open = !list.hidden && found.length;
     if (event.key === "ArrowDown" && open) highlight(Math.min(active + 1, found.length - 1));
