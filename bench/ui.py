@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import random
 import statistics
 import sys
@@ -160,6 +161,7 @@ def main() -> int:
             "",
             f"- Data: {seeded.summary} (seeded in {seeded.seconds:.0f} s, {seeded.db_size / 2**20:.0f} MiB)",
             *[f"- {key}: {value}" for key, value in info.items()],
+            "- load average at the end (1, 5, 15 min): " + ", ".join(f"{v:.2f}" for v in os.getloadavg()),
             "- Browser: Debian's Chromium, headless, 1366×768, through Playwright; times measured in the page",
             "",
             "| Measure | Result | Target | Met |",
