@@ -236,6 +236,9 @@ def test_events_arrive_once_and_in_order_across_kill_and_restart(tmp_path, clien
         writer = clients(proc)
         created, failed, retried = [], 0, []
 
+        def connections() -> int:
+            return [status for status, _ in feed.statuses].count(CONECTADO)
+
         def write() -> float:
             nonlocal failed
             started = time.monotonic()
@@ -249,7 +252,7 @@ def test_events_arrive_once_and_in_order_across_kill_and_restart(tmp_path, clien
             write()
         # kill -9 once, then a graceful stop once (it serves open connections 2 s more), each followed by a
         # restart on the same port and data; the writer keeps writing through it, then writes some more.
-        for stop in (proc.kill, proc.stop):
+        for outage_number, stop in enumerate((proc.kill, proc.stop), start=1):
             outage = threading.Thread(target=lambda stop=stop: (stop(), proc.start()))
             outage.start()
             took = []
@@ -259,6 +262,9 @@ def test_events_arrive_once_and_in_order_across_kill_and_restart(tmp_path, clien
             retried.append(max(took) >= 0.25)  # a write met the server down and was resent
             for _ in range(10):
                 write()
+            # Back online before the next outage: after a long one its retries have backed off (up
+            # to MAX_BACKOFF_SECONDS), and a second outage inside that wait would be one reconnect.
+            wait_for(lambda n=outage_number: connections() > n, "the subscriber to reconnect", timeout=30)
 
         committed = [(c["seq"], c["data"]["id"]) for c in writer.iterar_cambios(0) if c["event"] == "cliente_creado"]
 

@@ -28,14 +28,14 @@ def test_intake_from_the_keyboard(ui, shop_api):
     page, keys = counter.page, counter.page.keyboard
     keys.press("F4")
     expect(page.locator("form.recepcion")).to_be_visible()
-    keys.type(cliente["nombre"])
+    keys.type(cliente["nombre"], delay=HUMAN_MS)
     expect(page.locator(".sugerencias [role=option]")).to_have_count(1)
     keys.press("Enter")  # picks the highlighted customer; the focus goes on to the device
     expect(page.locator(".elegido")).to_contain_text(cliente["nombre"])
     assert page.evaluate("document.activeElement.name") == "equipo"
     for text in ("Samsung", "Galaxy A54", "356789012345678", "Negro", "Funda"):  # marca … accesorios
         keys.press("Tab")
-        keys.type(text)
+        keys.type(text, delay=HUMAN_MS)
     keys.press("Tab")
     keys.press("p")  # Acceso: Patrón de desbloqueo
     keys.press("Tab")  # the grid
@@ -47,16 +47,16 @@ def test_intake_from_the_keyboard(ui, shop_api):
     keys.press("Tab")
     keys.press("Space")  # Pantalla estrellada
     page.focus("textarea[name=falla_reportada]")
-    keys.type("No da imagen")
+    keys.type("No da imagen", delay=HUMAN_MS)
     keys.press("Tab")
-    keys.type("1800")
+    keys.type("1800", delay=HUMAN_MS)
     keys.press("Tab")
-    keys.type("500")
+    keys.type("500", delay=HUMAN_MS)
     keys.press("Tab")
     # The date's parts come in the order of Chromium's own language (en-US: month, day, year), not the page's.
-    keys.type(f"{promesa:%m%d%Y}")
+    keys.type(f"{promesa:%m%d%Y}", delay=HUMAN_MS)
     keys.press("Tab")
-    keys.type("0600P")
+    keys.type("0600P", delay=HUMAN_MS)
     while page.evaluate("document.activeElement.type") != "submit":
         keys.press("Tab")
     keys.press("Enter")
@@ -101,7 +101,7 @@ def test_board_bench_work_and_delivery_charging_the_balance(ui, shop_api):
     keys.press("Enter")
     dialog = page.locator("dialog[open]")
     expect(dialog).to_contain_text("Recibido → En diagnóstico")
-    keys.type("Reviso el conector")
+    keys.type("Reviso el conector", delay=HUMAN_MS)
     dialog.locator("button.primary").click()
     expect(page.locator(f".columna.estado-diagnostico [data-id='{orden['id']}'] a.folio")).to_be_focused()
 
