@@ -13,21 +13,13 @@ import time
 import uuid
 
 import pytest
-from conftest import Api
-from helpers import make_cliente, make_producto
+from helpers import make_cliente, make_orden, make_producto
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
 
 HUMAN_MS = 45  # a person's typing; faster than 30 ms a key is a barcode scanner
 LIVE_MS = 1000  # "within 1 s": from the moment the actor's screen confirms to the other screen showing it
-
-
-@pytest.fixture
-def owner(shop):
-    api = Api(shop.url, shop.token, verify=shop.verify)
-    yield api
-    api.close()
 
 
 def new_code() -> str:
@@ -49,15 +41,10 @@ def tab_to(page: Page, selector: str, limit: int = 60) -> None:
     raise AssertionError(f"Tab never reached {selector}")
 
 
-def test_two_roles_see_each_others_sale_stock_and_order_live(ui, owner):
-    producto = make_producto(owner, stock=6, precio=180, codigo=new_code())
-    cliente = make_cliente(owner, nombre=f"Cliente en vivo {uuid.uuid4().hex[:6]}")
-    orden = owner.ok(
-        "POST",
-        "/ordenes",
-        201,
-        json={"cliente_id": cliente["id"], "equipo": "celular", "falla_reportada": "No enciende"},
-    )
+def test_two_roles_see_each_others_sale_stock_and_order_live(ui, shop_api):
+    producto = make_producto(shop_api, stock=6, precio=180, codigo=new_code())
+    cliente = make_cliente(shop_api, nombre=f"Cliente en vivo {uuid.uuid4().hex[:6]}")
+    orden = make_orden(shop_api, cliente["id"])
 
     rosa_stock = ui("dueno").open(f"/inventario/{producto['id']}")
     expect(rosa_stock.locator(".existencia")).to_have_text("6")
@@ -76,7 +63,7 @@ def test_two_roles_see_each_others_sale_stock_and_order_live(ui, owner):
     expect(luis.locator(".pos-totales .cambio")).to_contain_text("$40.00")
     luis.keyboard.press("F9")
     luis.wait_for_selector("dialog.venta-hecha")
-    venta = owner.ok("GET", "/ventas", params={"limit": 1})["items"][0]
+    venta = shop_api.ok("GET", "/ventas", params={"limit": 1})["items"][0]
     assert venta["usuario"] == "luis" and venta["total"] == 360
     expect(rosa_sales.locator(f"tr[data-id='{venta['id']}']")).to_be_visible(timeout=LIVE_MS)
     expect(rosa_stock.locator(".existencia")).to_have_text("4", timeout=LIVE_MS)
@@ -87,7 +74,7 @@ def test_two_roles_see_each_others_sale_stock_and_order_live(ui, owner):
     luis.goto(f"{luis.url.split('#')[0]}#/inventario?q={producto['codigo']}")
     row = luis.locator(f"tr[data-id='{producto['id']}']")
     expect(row).to_contain_text("4")
-    owner.ok("PUT", f"/inventario/{producto['id']}/stock", json={"motivo": "conteo", "stock": 9})
+    shop_api.ok("PUT", f"/inventario/{producto['id']}/stock", json={"motivo": "conteo", "stock": 9})
     expect(row).to_contain_text("9", timeout=LIVE_MS)
 
     # Rosa moves the order on her screen: Luis's board moves the card.
@@ -98,12 +85,12 @@ def test_two_roles_see_each_others_sale_stock_and_order_live(ui, owner):
     rosa_stock.locator("dialog[open] button.primary").click()
     expect(rosa_stock.locator("h1")).to_contain_text("En diagnóstico")
     expect(luis.locator(f".columna.estado-diagnostico [data-id='{orden['id']}']")).to_be_visible(timeout=LIVE_MS)
-    assert owner.ok("GET", f"/ordenes/{orden['id']}")["estado"] == "diagnostico"
+    assert shop_api.ok("GET", f"/ordenes/{orden['id']}")["estado"] == "diagnostico"
 
 
-def test_intake_repair_delivery_and_a_sale_with_the_keyboard_alone(ui, owner):
+def test_intake_repair_delivery_and_a_sale_with_the_keyboard_alone(ui, shop_api):
     suffix = uuid.uuid4().hex[:6]
-    funda = make_producto(owner, stock=3, precio=150, codigo=new_code(), nombre=f"Funda rígida {suffix}")
+    funda = make_producto(shop_api, stock=3, precio=150, codigo=new_code(), nombre=f"Funda rígida {suffix}")
     luis = ui("mostrador")
     page, keys = luis.page, luis.page.keyboard
 
@@ -131,7 +118,7 @@ def test_intake_repair_delivery_and_a_sale_with_the_keyboard_alone(ui, owner):
     keys.press("Control+Enter")
     expect(page.locator(".resumen-orden")).to_be_visible()
     orden_id = page.url.rsplit("/", 1)[1]
-    orden = owner.ok("GET", f"/ordenes/{orden_id}")
+    orden = shop_api.ok("GET", f"/ordenes/{orden_id}")
     assert (orden["marca"], orden["modelo"], orden["presupuesto"], orden["anticipo"]) == (
         "Motorola",
         "Moto G54",
@@ -178,7 +165,7 @@ def test_intake_repair_delivery_and_a_sale_with_the_keyboard_alone(ui, owner):
     expect(page.locator(".cotizacion")).to_contain_text("$100.00")
     keys.press("Enter")
     expect(page.locator("h1")).to_contain_text("Entregado")
-    entregada = owner.ok("GET", f"/ordenes/{orden_id}")
+    entregada = shop_api.ok("GET", f"/ordenes/{orden_id}")
     assert (entregada["estado"], entregada["saldo"], entregada["pagado"]) == ("entregado", 0, 900)
 
     # A sale: F2, the case scanned, exact cash, F9.
@@ -194,7 +181,7 @@ def test_intake_repair_delivery_and_a_sale_with_the_keyboard_alone(ui, owner):
     keys.press("Enter")
     page.wait_for_selector("dialog.venta-hecha")
     time.sleep(0.2)
-    venta = owner.ok("GET", "/ventas", params={"limit": 1})["items"][0]
+    venta = shop_api.ok("GET", "/ventas", params={"limit": 1})["items"][0]
     assert venta["total"] == 150 and venta["usuario"] == "luis"
-    assert owner.ok("GET", f"/inventario/{funda['id']}")["stock"] == 2
+    assert shop_api.ok("GET", f"/inventario/{funda['id']}")["stock"] == 2
     assert re.fullmatch(r".*#/ventas/nueva", page.url)
