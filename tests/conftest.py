@@ -144,6 +144,21 @@ def client_of(server: ServerProcess | InProcessServer, token: str | None = None)
     return Api(server.url, token, server.verify)
 
 
+def clients_per_role(server, owner: Api) -> dict[str, Api]:
+    """A signed-in client per role: `owner` as dueno, plus a new técnico and mostrador made by it."""
+    clients = {"dueno": owner}
+    for rol in ("tecnico", "mostrador"):
+        username, password = f"{rol}.{uuid.uuid4().hex[:8]}", f"clave-de-{rol}"
+        owner.ok(
+            "POST",
+            "/usuarios",
+            201,
+            json={"username": username, "nombre": f"Prueba {rol}", "rol": rol, "password": password},
+        )
+        clients[rol] = client_of(server, server.login(username, password))
+    return clients
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     """One appliance shared by the whole session (tests make their own records)."""

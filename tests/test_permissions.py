@@ -10,7 +10,7 @@ import re
 import uuid
 
 import pytest
-from conftest import Api, client_of
+from conftest import Api, client_of, clients_per_role
 from helpers import assert_error, cambiar_estado, make_cliente, make_orden, make_producto, token
 
 from appliance.shop.permissions import PERMISSIONS
@@ -90,17 +90,7 @@ def server(app_server):
 @pytest.fixture(scope="module")
 def staff(server, module_api) -> dict[str, Api]:
     """A signed-in client per role (the owner is the session's seeded account)."""
-    clients = {D: module_api}
-    for rol in (T, M):
-        username = f"{rol}.{token()}"
-        module_api.ok(
-            "POST",
-            "/usuarios",
-            201,
-            json={"username": username, "nombre": f"Prueba {rol}", "rol": rol, "password": "clave-de-" + rol},
-        )
-        clients[rol] = client_of(server, server.login(username, "clave-de-" + rol))
-    return clients
+    return clients_per_role(server, module_api)
 
 
 def test_the_matrix_names_every_operation(api):

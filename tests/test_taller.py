@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import client_of
-from helpers import assert_error, token
+from conftest import clients_per_role
+from helpers import assert_error
 
 FIELDS = ("nombre", "direccion", "telefono", "rfc", "regimen_fiscal", "garantia", "pie_ticket")
 
@@ -18,17 +18,7 @@ def server(app_server):
 @pytest.fixture(scope="module")
 def staff(server, module_api):
     """A signed-in client per role."""
-    clients = {"dueno": module_api}
-    for rol in ("tecnico", "mostrador"):
-        username = f"{rol}.{token()}"
-        module_api.ok(
-            "POST",
-            "/usuarios",
-            201,
-            json={"username": username, "nombre": f"Taller {rol}", "rol": rol, "password": "clave-de-" + rol},
-        )
-        clients[rol] = client_of(server, server.login(username, "clave-de-" + rol))
-    return clients
+    return clients_per_role(server, module_api)
 
 
 def test_a_new_shop_has_no_data_yet_and_no_made_up_name(staff):
