@@ -32,6 +32,8 @@ CHROMIUM_ARGS = [
 # Chromium logs every 4xx a page receives (answers the UI shows) and every connection refused
 # while a test has the server down; neither is a fault of the page.
 EXPECTED_CONSOLE_ERRORS = ("the server responded with a status of", "net::ERR_CONNECTION_REFUSED")
+# A person's typing, slower than a barcode scanner (characters ≤ 30 ms apart, then Enter).
+HUMAN_MS = 60
 VIEWPORT = {"width": 1366, "height": 768}
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 
@@ -185,3 +187,9 @@ def ui(chromium, shop):
     finally:
         for _, context in opened:
             context.close()
+
+
+def scan(page: Page, code: str) -> None:
+    """A barcode scanner: characters 10 ms apart, then Enter."""
+    page.keyboard.type(code, delay=10)
+    page.keyboard.press("Enter")

@@ -13,23 +13,17 @@ import time
 import uuid
 
 import pytest
+from browser import HUMAN_MS, scan
 from helpers import make_cliente, make_orden, make_producto
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
 
-HUMAN_MS = 45  # a person's typing; faster than 30 ms a key is a barcode scanner
 LIVE_MS = 1000  # "within 1 s": from the moment the actor's screen confirms to the other screen showing it
 
 
 def new_code() -> str:
     return f"77{uuid.uuid4().int % 10**11:011d}"
-
-
-def scan(page: Page, code: str) -> None:
-    """A barcode scanner: characters 10 ms apart, then Enter."""
-    page.keyboard.type(code, delay=10)
-    page.keyboard.press("Enter")
 
 
 def tab_to(page: Page, selector: str, limit: int = 60) -> None:

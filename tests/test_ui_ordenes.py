@@ -11,13 +11,12 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from browser import HUMAN_MS
 from helpers import make_cliente, token
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser  # Chromium through Playwright
 
-# Typing slower than a barcode scanner (characters ≤ 30 ms apart), where a field's Enter matters.
-HUMAN_MS = 60
 SHOP_ZONE = ZoneInfo("America/Mexico_City")  # the appliance's default zone (test_ui_shell checks it)
 
 

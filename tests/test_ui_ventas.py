@@ -9,6 +9,7 @@ import json
 import uuid
 
 import pytest
+from browser import scan
 from conftest import Api
 from helpers import make_producto, stock_of
 
@@ -21,11 +22,6 @@ def producto(api: Api, stock: int, precio: float = 250) -> dict:
 
 def cart_id(page) -> str:
     return json.loads(page.evaluate("() => sessionStorage.getItem('servitec.draft.pos-venta')"))["id"]
-
-
-def scan(page, code: str) -> None:
-    page.keyboard.type(code, delay=10)
-    page.keyboard.press("Enter")
 
 
 def test_scan_two_products_and_pay_split_with_change(ui, shop_api):
