@@ -11,9 +11,9 @@ from typing import Any, Literal
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
 
-from ..shop import events, permissions, sync
-from ..shop.schemas import PushIn
-from .context import caller, db, rol, write
+from ..shop import clock, events, permissions, replica, sync
+from ..shop.schemas import FilasIn, PushIn
+from .context import caller, db, rol, state, write
 from .gate import requires
 from .models import ERROR_RESPONSES, SIGNED_IN, QueryModel
 
@@ -47,6 +47,43 @@ class ChangesPage(BaseModel):
     items: list[Change]
     last_seq: int = Field(description="Pide la siguiente página con since=last_seq")
     has_more: bool
+
+
+class Tabla(BaseModel):
+    columnas: list[str]
+    filas: list[list[Any]]
+
+
+class Ajustes(BaseModel):
+    zona_horaria: str
+    iva_porcentaje: int
+    precios_incluyen_iva: bool
+    limite_descuento_porcentaje: int
+
+
+class Snapshot(BaseModel):
+    seq: int = Field(description="Las filas valen hasta este seq; sigue con GET /sync/filas?since=seq")
+    server_id: str
+    ajustes: Ajustes = Field(description="Lo que las reglas del taller leen, para aplicarlas igual sin conexión")
+    tablas: dict[str, Tabla]
+
+
+class FilasQuery(QueryModel):
+    since: int = Field(0, ge=0, le=2**62, description="Último seq que ya tiene la réplica")
+    limit: int = Field(500, ge=1, le=1000)
+
+
+class FilasPage(BaseModel):
+    entidades: dict[str, list[str]] = Field(description="Registros cambiados; un id sin filas ya no existe")
+    tablas: dict[str, Tabla]
+    reiniciar: bool = Field(description="Se restauró un respaldo: vuelve a pedir GET /sync/snapshot")
+    last_seq: int
+    has_more: bool
+
+
+class Filas(BaseModel):
+    entidades: dict[str, list[str]]
+    tablas: dict[str, Tabla]
 
 
 class OpResult(BaseModel):
@@ -88,3 +125,36 @@ def changes(query: ChangesQuery):
 def push(body: PushIn):
     # Each op is checked with its REST endpoint's permission by the op table itself.
     return {"results": sync.push(write, caller(), body.device_id, body.model_dump()["ops"])}
+
+
+@bp.get(
+    "/snapshot",
+    summary="Copia inicial para la réplica del cliente de escritorio (filas de las tablas y su seq)",
+    responses={200: Snapshot},
+)
+@requires("sesion")
+def snapshot():
+    shop = state().shop
+    with db().read() as tx:
+        body = replica.snapshot(tx, rol(), clock.now())
+    ajustes = {
+        "zona_horaria": shop.zone.key,
+        "iva_porcentaje": shop.iva_percent,
+        "precios_incluyen_iva": shop.prices_include_iva,
+        "limite_descuento_porcentaje": shop.discount_limit_percent,
+    }
+    return {**body, "server_id": db().server_id, "ajustes": ajustes}
+
+
+@bp.get("/filas", summary="Filas actuales de lo que cambió después de `since` (réplica)", responses={200: FilasPage})
+@requires("sesion")
+def filas_cambiadas(query: FilasQuery):
+    with db().read() as tx:
+        return replica.changed_since(tx, rol(), query.since, query.limit)
+
+
+@bp.post("/filas", summary="Filas actuales de registros dados (réplica)", responses={200: Filas})
+@requires("sesion")
+def filas(body: FilasIn):
+    with db().read() as tx:
+        return {"entidades": body.entidades, "tablas": replica.entity_rows(tx, rol(), body.entidades)}

@@ -544,6 +544,13 @@ class PushIn(RequestModel):
     ops: list[OpIn] = Field(max_length=MAX_OPS)
 
 
+class FilasIn(RequestModel):
+    entidades: dict[
+        Literal["clientes", "productos", "ordenes", "ventas", "taller"],
+        Annotated[list[Id], Field(max_length=MAX_OPS * 2)],
+    ] = Field(description="Ids por entidad cuyas filas actuales se piden (p. ej. tras operaciones rechazadas)")
+
+
 class ClienteActualizarOp(RequestModel):
     id: Id
     base_version: Version

@@ -31,9 +31,9 @@ class DatabaseLocked(Exception):
     """Another appliance process already serves this database file."""
 
 
-def _configure(conn: apsw.Connection) -> None:
+def _configure(conn: apsw.Connection, foreign_keys: bool = True) -> None:
     conn.setbusytimeout(BUSY_TIMEOUT_MS)
-    run(conn, "PRAGMA foreign_keys=ON; PRAGMA cache_size=-32000")
+    run(conn, f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}; PRAGMA cache_size=-32000")
 
 
 @contextmanager
@@ -111,7 +111,9 @@ class Database:
     `read()` yields a Tx on a read-only connection inside a snapshot.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, exclusive: bool = True):
+    def __init__(self, path: str | os.PathLike[str], *, exclusive: bool = True, foreign_keys: bool = True):
+        """`foreign_keys=False` for a desktop client's replica: it holds only part of the server's
+        rows (a recent sale may name an order it does not keep), whose integrity the server checked."""
         self.path = str(Path(path).resolve())
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._lock_file: LockFile | None = None
@@ -131,7 +133,7 @@ class Database:
         try:
             with engine_errors:
                 self._writer = apsw.Connection(self.path)
-                _configure(self._writer)
+                _configure(self._writer, foreign_keys)
                 run(self._writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL")
                 apply_migrations(self._writer)
         except BaseException:

@@ -100,6 +100,16 @@ class Tx:
                 return []
             return [dict(zip(columns, row, strict=True)) for row in cursor]
 
+    def columns_and_rows(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple]]:
+        """The column names and the rows as tuples: a table's worth of rows without a dict per row."""
+        with engine_errors:
+            cursor = self._conn.execute(sql, params)
+            try:
+                columns = [d[0] for d in cursor.getdescription()]
+            except apsw.ExecutionCompleteError:
+                return [], []
+            return columns, list(cursor)
+
     def one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         found = self.all(sql, params)
         return found[0] if found else None
