@@ -15,29 +15,14 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..shop.errors import (
-    Conflict,
     DomainError,
-    Forbidden,
-    Invalid,
-    NotFound,
     TooManyAttempts,
     Unauthorized,
-    Unavailable,
 )
 from ..shop.schemas import validation_fields
 from ..store import CommitFailed, IntegrityError
 
 log = logging.getLogger(__name__)
-
-DOMAIN_STATUS = {
-    NotFound: 404,
-    Conflict: 409,
-    Invalid: 422,
-    Unauthorized: 401,
-    Forbidden: 403,
-    TooManyAttempts: 429,
-    Unavailable: 503,
-}
 
 HTTP_MESSAGES = {
     400: ("peticion_invalida", "La petición no es válida."),
@@ -119,8 +104,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError) -> Response:
-        status = next((s for cls, s in DOMAIN_STATUS.items() if isinstance(exc, cls)), 400)
-        response = error_response(status, exc.code, exc.message, exc.fields)
+        response = error_response(exc.status, exc.code, exc.message, exc.fields)
         if isinstance(exc, Unauthorized):
             response.headers["WWW-Authenticate"] = "Bearer"
         if isinstance(exc, TooManyAttempts):

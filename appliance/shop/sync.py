@@ -180,23 +180,29 @@ def _error(code: str, message: str, fields: dict[str, str] | None = None) -> dic
     return {"code": code, "message": message, "fields": fields or {}}
 
 
+def run_op(tx: Tx, caller: Caller, tipo: str, datos: dict[str, Any]) -> dict[str, Any]:
+    """Check and apply one op of type `tipo`; the record it leaves, or a DomainError saying why not.
+
+    A desktop client runs this on its replica while offline; the server runs it
+    for each pushed op (apply_op), so both apply the same rules.
+    """
+    op = OPS[tipo]
+    permissions.require(caller.rol, op.permission)
+    return op.apply(tx, caller, validated(op.schema, datos))
+
+
 def _outcome(tx: Tx, caller: Caller, tipo: str, datos: dict[str, Any]) -> dict[str, Any]:
     """Check and apply one op inside the savepoint `sync_op`; what it did, or why it did nothing."""
     op = OPS[tipo]
     try:
-        permissions.require(caller.rol, op.permission)
-        body = validated(op.schema, datos)
-    except DomainError as exc:
-        return {"resultado": "rejected", "error": _error(exc.code, exc.message, exc.fields)}
-    try:
-        return {"resultado": "applied", "data": op.apply(tx, caller, body)}
+        return {"resultado": "applied", "data": run_op(tx, caller, tipo, datos)}
     except DomainError as exc:
         tx.execute("ROLLBACK TO sync_op")
         if isinstance(exc, Conflict) and exc.code in ("version_obsoleta", "ya_existe") and op.current is not None:
             return {
                 "resultado": "conflict" if exc.code == "version_obsoleta" else "duplicate",
                 "error": _error(exc.code, exc.message, exc.fields),
-                "actual": op.current(tx, caller, body),
+                "actual": op.current(tx, caller, validated(op.schema, datos)),
             }
         return {"resultado": "rejected", "error": _error(exc.code, exc.message, exc.fields)}
     except CommitFailed:
