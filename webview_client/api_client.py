@@ -226,6 +226,10 @@ class ServitecAPIClient:
         self._signed_in(session)
         return session
 
+    def use_session(self, token: str, usuario: dict[str, Any]) -> None:
+        """Adopt a session signed in elsewhere (the desktop window's sign-in screen)."""
+        self._signed_in({"access_token": token, "usuario": usuario})
+
     def _signed_in(self, session: dict[str, Any]) -> None:
         """Keep a new session; live events that were on (or refused the old token) resume with it."""
         self._http.token, self.usuario = session["access_token"], session["usuario"]
@@ -463,6 +467,18 @@ class ServitecAPIClient:
     def enviar_operaciones(self, device_id: str, ops: list[dict[str, Any]]) -> dict[str, Any]:
         """POST /sync/push: ops made offline, each {op_id, tipo, datos}; resent safely (by op_id)."""
         return self._http.request("POST", "/sync/push", body={"device_id": device_id, "ops": ops}, resend=True)
+
+    def snapshot(self) -> dict[str, Any]:
+        """GET /sync/snapshot: the rows a replica starts from, {seq, server_id, ajustes, tablas}."""
+        return self._http.request("GET", "/sync/snapshot")
+
+    def filas_cambiadas(self, since: int, limit: int = CATCH_UP_PAGE) -> dict[str, Any]:
+        """GET /sync/filas: the current rows of what changed after `since`, {entidades, tablas, last_seq, ...}."""
+        return self._http.request("GET", "/sync/filas", params=_query(since=since, limit=limit))
+
+    def filas(self, entidades: dict[str, list[str]]) -> dict[str, Any]:
+        """POST /sync/filas: the current rows of the given records ({entidad: ids})."""
+        return self._http.request("POST", "/sync/filas", body={"entidades": entidades}, resend=True)
 
     # --- live events ----------------------------------------------------------------------------
 

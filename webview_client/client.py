@@ -1,0 +1,289 @@
+"""The desktop client's Backend: the server when it answers, the replica when it does not, and sync between.
+
+Every UI request goes to the server while it answers. When it cannot be
+reached the same request is answered from the replica (offline.py), as the
+person who signed in online, until that session's token expires; a sign-in
+needs the server. A create gets its id here before it leaves, so if the
+server got it and only the answer was lost, the offline copy that follows is
+the same record and the server takes it once. A change of unknown fate that
+is not a create (a state change, a stock move) is not repeated offline: the
+person is told to check it.
+
+Sync runs on a thread of its own: at once when the server answers again, on
+every live event (the server changed something), every `sync_interval`
+seconds, and after an offline op once the server is back.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import re
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import jwt
+import requests
+
+from .api_client import ServitecAPIClient
+from .config import ClientConfig
+from .errors import ServitecError, never_sent
+from .locations import replica_path
+from .offline import answer, error_body
+from .replica import Replica
+from .sync import SyncEngine
+
+log = logging.getLogger(__name__)
+
+PROBE_SECONDS = 2.0
+CREATES = re.compile(r"^/(clientes|ordenes|ventas|ordenes/[^/]+/partes)$")
+
+EXPIRED = (
+    "Tu sesión venció mientras no había conexión. Lo que hiciste sigue guardado en esta PC "
+    "y se enviará cuando vuelvas a entrar con el servidor disponible."
+)
+SIGN_IN_NEEDS_SERVER = "Para entrar se necesita el servidor. Revisa que esté encendido y en la misma red."
+UNKNOWN_FATE = (
+    "El servidor dejó de responder a la mitad de este cambio y no se sabe si lo guardó. "
+    "No se repitió sin conexión: revisa el registro cuando vuelva la conexión."
+)
+
+
+def _token_expiry(token: str) -> float:
+    """When the token stops working (its exp); read without the server's key, only to stop using it here."""
+    try:
+        return float(jwt.decode(token, options={"verify_signature": False}).get("exp", 0))
+    except jwt.PyJWTError:
+        return 0.0
+
+
+class Client:
+    """One counter PC's connection to one server, with its replica (the Backend the window uses)."""
+
+    def __init__(self, folder: Path, url: str, config: ClientConfig | None = None, verify: str | bool | None = None):
+        self.config = config or ClientConfig()
+        self.url = url.rstrip("/")
+        self.verify = verify
+        self.replica = Replica(replica_path(folder))
+        self.api = ServitecAPIClient(url, timeout=self.config.timeout, retry_attempts=1, verify=verify)
+        self.engine = SyncEngine(self.replica, self.api, self._set_progress)
+        self._http = requests.Session()
+        self._sessions: dict[str, dict[str, Any]] = {}  # token -> the account /usuarios/me answered
+        self._lock = threading.Lock()
+        self.online = True
+        self.aviso: str | None = None
+        self.progreso: dict[str, Any] | None = None
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._worker = threading.Thread(target=self._run, name="servitec-sync", daemon=True)
+        self._worker.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._worker.join(timeout=10)
+        self.api.close()
+        self._http.close()
+        self.replica.close()
+
+    # --- the Backend protocol ----------------------------------------------------------------------
+
+    def request(self, req: dict[str, Any]) -> dict[str, Any]:
+        method, path = req.get("method", "GET").upper(), req["path"]
+        if method == "POST" and CREATES.match(path) and isinstance(req.get("json"), dict) and not req["json"].get("id"):
+            req = {**req, "json": {**req["json"], "id": str(uuid.uuid4())}}
+        if self.online:
+            try:
+                answered = self._forward(req)
+            except requests.RequestException as exc:
+                self._went_offline(exc)
+                if not (never_sent(exc) or method == "GET" or CREATES.match(path)):
+                    return self._json(503, error_body("sin_respuesta", UNKNOWN_FATE))
+            else:
+                self._learn(req, answered)
+                return answered
+        return self._offline(req, method, path)
+
+    def socket_open(self, query: dict[str, Any], push: Any) -> str:
+        raise NotImplementedError  # the window's live events: webview_client.online
+
+    socket_send = socket_close = socket_open
+
+    def estado(self) -> dict[str, Any]:
+        return {
+            "online": self.online,
+            "servidor": self.url,
+            **self.replica.counts(),
+            "progreso": self.progreso,
+            "aviso": self.aviso,
+            "folios": self.replica.get("folios_reales", []),
+        }
+
+    def revisar(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": item["id"],
+                "tipo": item["tipo"],
+                "resultado": item["resultado"],
+                "creado_en": item["creado_en"],
+                "usuario": item["usuario"],
+                "mio": item["mio"] or item["datos"],
+                "servidor": item["actual"],
+                "error": item["error"],
+            }
+            for item in self.replica.revisar()
+        ]
+
+    def resolver(self, item_id: str, decision: str) -> dict[str, Any]:
+        item = next((i for i in self.replica.revisar() if i["id"] == item_id), None)
+        if item is None:
+            return error_body("no_encontrado", "Esa operación ya no está en Revisar.")
+        if decision == "servidor":
+            self.replica.drop_revisar(item_id)
+            return {"ok": True}
+        if decision != "mio":
+            return error_body("datos_invalidos", 'La decisión debe ser "mio" o "servidor".')
+        datos = dict(item["datos"])
+        if item["tipo"] == "cliente.actualizar" and item["actual"]:
+            datos["base_version"] = item["actual"]["version"]  # mine, over the version the server has now
+        try:
+            self.replica.apply_offline(item["usuario"], item["rol"], item["tipo"], datos, replaces=item_id)
+        except Exception as exc:  # a DomainError: the same rule still refuses it
+            return error_body(getattr(exc, "code", "error"), getattr(exc, "message", str(exc)))
+        self._wake.set()
+        return {"ok": True}
+
+    # --- online ------------------------------------------------------------------------------------
+
+    def _forward(self, req: dict[str, Any]) -> dict[str, Any]:
+        headers = {"Accept": req.get("accept") or "application/json"}
+        if req.get("token"):
+            headers["Authorization"] = f"Bearer {req['token']}"
+        query = {k: v for k, v in (req.get("query") or {}).items() if v not in (None, "")}
+        response = self._http.request(
+            req.get("method", "GET"),
+            self.url + req["path"],
+            params=query,
+            json=req.get("json"),
+            data=req.get("form"),
+            headers=headers,
+            timeout=self.config.timeout,
+            verify=self.verify,
+        )
+        content_type = response.headers.get("Content-Type", "")
+        if "json" in content_type:
+            body: Any = response.json()
+        elif content_type.startswith("text/") or "svg" in content_type:
+            body = response.text
+        else:
+            body = {"base64": base64.b64encode(response.content).decode()}
+        return {"status": response.status_code, "body": body, "contentType": content_type}
+
+    def _learn(self, req: dict[str, Any], answered: dict[str, Any]) -> None:
+        """Keep the accounts behind the UI's tokens (to work offline as them) and sync as the latest."""
+        body, token = answered["body"], req.get("token")
+        if answered["status"] != 200 or not isinstance(body, dict):
+            return
+        if req["path"] == "/token" and "access_token" in body:
+            token = body["access_token"]
+        elif req["path"] != "/usuarios/me" or not token:
+            return
+        usuario = body.get("usuario", body)
+        with self._lock:
+            known = self._sessions.get(token, {})
+            self._sessions[token] = {**known, **usuario} if req["path"] == "/usuarios/me" else {**usuario, **known}
+            current = self._sessions[token]
+        self.api.use_session(token, current)
+        if self.config.enable_realtime and self.api.realtime_status != "conectado":
+            self.api.connect_realtime(lambda event: self._wake.set(), on_status=self._live_status)
+        self._wake.set()
+
+    def _live_status(self, status: str, message: str | None) -> None:
+        if status == "conectado" and not self.online:
+            self._back_online()
+
+    # --- offline -----------------------------------------------------------------------------------
+
+    def _offline(self, req: dict[str, Any], method: str, path: str) -> dict[str, Any]:
+        if path == "/token":
+            return self._json(503, error_body("sin_conexion", SIGN_IN_NEEDS_SERVER))
+        usuario = self._sessions.get(req.get("token") or "")
+        if usuario is None or _token_expiry(req["token"]) <= time.time():
+            return self._json(401, error_body("sesion_vencida", EXPIRED))
+        if path == "/":
+            return self._json(
+                200,
+                {
+                    "app": "ServitecManager",
+                    "server_id": self.replica.get("server_id"),
+                    "db": "ok",
+                    "configurado": True,
+                    "sin_conexion": True,
+                },
+            )
+        if not self.replica.filled:
+            return self._json(
+                503, error_body("sin_conexion", "Sin conexión y esta PC aún no tiene copia local de los datos.")
+            )
+        status, body = answer(self.replica, usuario, method, path, req.get("query"), req.get("json"))
+        if isinstance(body, str):
+            return {"status": status, "body": body, "contentType": "image/svg+xml"}
+        return self._json(status, body)
+
+    @staticmethod
+    def _json(status: int, body: Any) -> dict[str, Any]:
+        return {"status": status, "body": body, "contentType": "application/json"}
+
+    def _went_offline(self, exc: BaseException) -> None:
+        if self.online:
+            log.warning("Sin conexión con %s: %s", self.url, exc)
+        self.online = False
+        self.aviso = f"Sin conexión con el servidor {self.url}. Se trabaja con la copia local."
+        self._wake.set()
+
+    def _back_online(self) -> None:
+        self.online = True
+        self.aviso = None
+        self._wake.set()
+
+    # --- the sync thread ---------------------------------------------------------------------------
+
+    def _set_progress(self, progreso: dict[str, Any] | None) -> None:
+        self.progreso = progreso
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(PROBE_SECONDS if not self.online else self.config.sync_interval)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            if not self.online:
+                if not self._answers():
+                    continue
+                self._back_online()
+            self.sync_now()
+
+    def _answers(self) -> bool:
+        try:
+            self._http.get(self.url + "/", timeout=min(self.config.timeout, 2), verify=self.verify).raise_for_status()
+        except requests.RequestException:
+            return False
+        return True
+
+    def sync_now(self) -> dict[str, int] | None:
+        """One sync as the latest signed-in account, if any; None when there is nobody to sync as."""
+        usuario = self.api.usuario
+        if usuario is None or _token_expiry(self.api.token or "") <= time.time():
+            return None
+        try:
+            return self.engine.sync(usuario["username"])
+        except ServitecError as exc:
+            if exc.status in (None, 502, 503, 504):
+                self._went_offline(exc)
+            else:
+                log.warning("La sincronización falló: %s", exc)
+                self.aviso = f"La sincronización falló: {exc}"
+            return None

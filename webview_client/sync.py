@@ -1,0 +1,127 @@
+"""The sync engine: the outbox pushed in order, then the server's rows pulled over the replica.
+
+Push first, pull second: the server's answer to every op is in its rows, so
+after a full sync the replica holds exactly the server's state (provisional
+folios replaced by real ones, the same client-made ids). An op the server found
+in conflict or refused goes to Revisar with both versions; a person decides.
+A lost answer leaves the op in the outbox: it is sent again with the same
+op_id, and the server answers `duplicate` with what it did the first time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from appliance.shop import clientes, ordenes, ventas
+from appliance.shop.errors import NotFound
+
+from .api_client import ServitecAPIClient
+from .replica import Replica
+
+log = logging.getLogger(__name__)
+
+PUSH_BATCH = 100
+PULL_PAGE = 500
+
+# The record an op is about, read from the replica before the server's rows replace it (Revisar's "mine").
+_MINE = {
+    "cliente": lambda tx, d: clientes.get_cliente(tx, d["id"]),
+    "orden": lambda tx, d: ordenes.get_orden(tx, d.get("id") or d["orden_id"]),
+    "venta": lambda tx, d: ventas.get_venta(tx, d["id"]),
+}
+
+Progress = Callable[[dict[str, Any] | None], None]
+
+
+class SyncEngine:
+    """Moves ops and rows between one replica and one server, one sync at a time."""
+
+    def __init__(self, replica: Replica, api: ServitecAPIClient, on_progress: Progress | None = None):
+        self.replica = replica
+        self.api = api
+        self._on_progress = on_progress or (lambda progress: None)
+        self._lock = threading.Lock()
+
+    def _progress(self, fase: str, hecho: int, total: int | None) -> None:
+        self._on_progress({"fase": fase, "hecho": hecho, "total": total})
+
+    def sync(self, usuario: str) -> dict[str, int]:
+        """Push `usuario`'s waiting ops, then pull; what was sent and what went to Revisar.
+
+        Raises the transport's ServitecError when the server stops answering; what was
+        settled stays settled, the rest waits for the next sync.
+        """
+        with self._lock:
+            try:
+                if not self.replica.filled:
+                    self.fill()
+                sent = self.push(usuario)
+                self.pull()
+                return sent
+            finally:
+                self._on_progress(None)
+
+    def fill(self) -> None:
+        """The replica from a snapshot (first start, a restored backup, another role)."""
+        self._progress("Descargando copia inicial", 0, None)
+        snapshot = self.api.snapshot()
+        total = sum(len(block["filas"]) for block in snapshot["tablas"].values())
+        self._progress("Guardando copia inicial", 0, total)
+        self.replica.fill(snapshot)
+        self._progress("Copia inicial lista", total, total)
+
+    def push(self, usuario: str) -> dict[str, int]:
+        """Send `usuario`'s outbox in order, in batches; each answer settles its op."""
+        counts = {"enviadas": 0, "revisar": 0}
+        waiting = self.replica.counts()["pendientes"]
+        while batch := self.replica.outbox(usuario, PUSH_BATCH):
+            self._progress("Enviando operaciones", counts["enviadas"], waiting)
+            answer = self.api.enviar_operaciones(
+                self.replica.get("device_id"),
+                [{"op_id": op["op_id"], "tipo": op["tipo"], "datos": op["datos"]} for op in batch],
+            )
+            for op, result in zip(batch, answer["results"], strict=True):
+                self.replica.settle(op, result, self._mine(op))
+                counts["enviadas"] += 1
+                counts["revisar"] += result["resultado"] in ("conflict", "rejected")
+        stale = self.replica.get("por_refrescar", {})
+        if stale:
+            # A refused create exists only here: the server's (missing) rows take it away.
+            tablas: dict[str, Any] = {}
+            for entidad, ids in stale.items():
+                for start in range(0, len(ids), PULL_PAGE):
+                    part = self.api.filas({entidad: ids[start : start + PULL_PAGE]})["tablas"]
+                    for table, block in part.items():
+                        tablas.setdefault(table, {"columnas": block["columnas"], "filas": []})["filas"] += block[
+                            "filas"
+                        ]
+            self.replica.apply_rows(stale, tablas)
+        return counts
+
+    def _mine(self, op: dict[str, Any]) -> dict[str, Any] | None:
+        read = _MINE.get(op["tipo"].split(".")[0])
+        if read is None:
+            return None
+        try:
+            with self.replica.read() as tx:
+                return read(tx, op["datos"])
+        except (NotFound, KeyError):
+            return None
+
+    def pull(self) -> None:
+        """Every change after the replica's seq, page after page; a restored backup starts over."""
+        since, hecho = self.replica.get("seq", 0), 0
+        while True:
+            page = self.api.filas_cambiadas(since, PULL_PAGE)
+            if page["reiniciar"]:
+                self.fill()
+                return
+            self.replica.apply_rows(page["entidades"], page["tablas"], page["last_seq"])
+            hecho += sum(len(ids) for ids in page["entidades"].values())
+            since = page["last_seq"]
+            if not page["has_more"]:
+                return
+            self._progress("Recibiendo cambios", hecho, None)
