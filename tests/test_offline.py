@@ -147,3 +147,168 @@ def test_a_counter_works_offline_and_the_server_gets_it_all(shop, tmp_path):
         assert {f["real"] for f in counter.client.estado()["folios"]} == {real_orden["folio"], real_venta["folio"]}
     finally:
         counter.close()
+
+
+def test_two_offline_counters_selling_the_same_product_both_count(shop, tmp_path):
+    producto = owner_ok(
+        shop,
+        "POST",
+        "/inventario",
+        201,
+        json={"nombre": "Cargador USB-C", "precio_venta": 200, "stock": 5, "stock_minimo": 2},
+    )
+    uno, dos = Counter(tmp_path / "pc1", shop), Counter(tmp_path / "pc2", shop)
+    try:
+        shop.stop()
+        for counter in (uno, dos):
+            venta = {
+                "items": [{"producto_id": producto["id"], "cantidad": 3}],
+                "pagos": [{"metodo": "efectivo", "monto": 600}],
+            }
+            counter.ok("POST", "/ventas", 201, json=venta)
+            assert counter.ok("GET", f"/inventario/{producto['id']}")["stock"] == 2
+        shop.start()
+        for counter in (uno, dos):
+            wait_for(counter.settled, timeout=SYNC_INTERVAL + 10, what="both outboxes")
+        server_side = owner_ok(shop, "GET", f"/inventario/{producto['id']}")
+        assert server_side["stock"] == -1
+        bajo = owner_ok(shop, "GET", "/inventario", params={"bajo_stock": "true", "limit": 500})["items"]
+        assert producto["id"] in {p["id"] for p in bajo}
+        ventas = owner_ok(shop, "GET", "/ventas", params={"limit": 500})["items"]
+        assert (
+            sum(
+                1
+                for v in ventas
+                for i in owner_ok(shop, "GET", f"/ventas/{v['id']}")["items"]
+                if i["producto_id"] == producto["id"]
+            )
+            == 2
+        )
+        # The second counter's pull brings the first one's sale: both show -1.
+        uno.client.sync_now()
+        for counter in (uno, dos):
+            assert counter.ok("GET", f"/inventario/{producto['id']}")["stock"] == -1
+    finally:
+        uno.close()
+        dos.close()
+
+
+def test_an_outbox_sent_twice_applies_once(shop, tmp_path):
+    producto = owner_ok(shop, "POST", "/inventario", 201, json={"nombre": "Funda", "precio_venta": 100, "stock": 10})
+    counter = Counter(tmp_path / "pc", shop)
+    try:
+        shop.stop()
+        counter.ok(
+            "POST",
+            "/ventas",
+            201,
+            json={
+                "items": [{"producto_id": producto["id"], "cantidad": 2}],
+                "pagos": [{"metodo": "efectivo", "monto": 200}],
+            },
+        )
+        ops = counter.client.replica.outbox()
+        shop.start()
+        # The answer to this push is "lost": the client never settles it and sends the same op_ids again.
+        first = counter.client.api.enviar_operaciones(
+            counter.client.replica.get("device_id"), [{k: op[k] for k in ("op_id", "tipo", "datos")} for op in ops]
+        )
+        assert [r["resultado"] for r in first["results"]] == ["applied"]
+        wait_for(counter.settled, timeout=SYNC_INTERVAL + 10, what="the retry")
+        assert owner_ok(shop, "GET", f"/inventario/{producto['id']}")["stock"] == 8
+        assert counter.ok("GET", f"/inventario/{producto['id']}")["stock"] == 8
+        assert counter.client.estado()["revisar"] == 0
+    finally:
+        counter.close()
+
+
+def test_a_conflict_goes_to_revisar_and_each_choice_does_what_it_says(shop, tmp_path):
+    clientes = [
+        owner_ok(shop, "POST", "/clientes", 201, json={"nombre": f"Cliente {n}", "telefono": "5511112222"})
+        for n in range(2)
+    ]
+    counter = Counter(tmp_path / "pc", shop)
+    try:
+        shop.stop()
+        for cliente in clientes:
+            counter.ok(
+                "PUT",
+                f"/clientes/{cliente['id']}",
+                json={"notas": "Cambio en mostrador", "version": cliente["version"]},
+            )
+        shop.start()
+        for cliente in clientes:  # meanwhile someone changed both on the server
+            owner_ok(shop, "PUT", f"/clientes/{cliente['id']}", json={"notas": "Cambio en el servidor"})
+        wait_for(lambda: counter.client.estado()["revisar"] == 2, timeout=SYNC_INTERVAL + 10, what="two conflicts")
+        items = counter.client.revisar()
+        assert {i["resultado"] for i in items} == {"conflict"}
+        assert all(
+            i["mio"]["notas"] == "Cambio en mostrador" and i["servidor"]["notas"] == "Cambio en el servidor"
+            for i in items
+        )
+        mine, theirs = sorted(items, key=lambda i: i["mio"]["nombre"])
+        assert counter.client.resolver(mine["id"], "mio") == {"ok": True}
+        assert counter.client.resolver(theirs["id"], "servidor") == {"ok": True}
+        wait_for(counter.settled, timeout=SYNC_INTERVAL + 10, what="the resent change")
+        assert owner_ok(shop, "GET", f"/clientes/{clientes[0]['id']}")["notas"] == "Cambio en mostrador"
+        assert owner_ok(shop, "GET", f"/clientes/{clientes[1]['id']}")["notas"] == "Cambio en el servidor"
+        assert counter.ok("GET", f"/clientes/{clientes[1]['id']}")["notas"] == "Cambio en el servidor"
+        assert counter.client.estado()["revisar"] == 0
+    finally:
+        counter.close()
+
+
+def test_a_refused_op_goes_to_revisar_and_its_provisional_record_goes_away(shop, tmp_path):
+    cliente = owner_ok(shop, "POST", "/clientes", 201, json={"nombre": "Se borrará", "telefono": "5511112222"})
+    counter = Counter(tmp_path / "pc", shop)
+    try:
+        shop.stop()
+        orden = counter.ok(
+            "POST",
+            "/ordenes",
+            201,
+            json={"cliente_id": cliente["id"], "equipo": "consola", "falla_reportada": "No enciende"},
+        )
+        shop.start()
+        owner_ok(shop, "DELETE", f"/clientes/{cliente['id']}")
+        wait_for(lambda: counter.client.estado()["revisar"] == 1, timeout=SYNC_INTERVAL + 10, what="the refusal")
+        [item] = counter.client.revisar()
+        assert item["resultado"] == "rejected" and item["error"]["message"]
+        assert counter.call("GET", f"/ordenes/{orden['id']}")["status"] == 404
+    finally:
+        counter.close()
+
+
+def test_a_client_restarted_offline_keeps_its_outbox_and_an_expired_session_keeps_the_work(shop, tmp_path):
+    producto = owner_ok(shop, "POST", "/inventario", 201, json={"nombre": "Batería", "precio_venta": 500, "stock": 4})
+    counter = Counter(tmp_path / "pc", shop)
+    shop.stop()
+    counter.ok(
+        "POST",
+        "/ventas",
+        201,
+        json={
+            "items": [{"producto_id": producto["id"], "cantidad": 1}],
+            "pagos": [{"metodo": "efectivo", "monto": 500}],
+        },
+    )
+    counter.close()
+    again = Client(tmp_path / "pc", shop.url, ClientConfig(timeout=2, sync_interval=SYNC_INTERVAL), shop.verify)
+    try:
+        assert again.estado()["pendientes"] == 1
+        # A new window has no session: signing in needs the server, and nothing is lost meanwhile.
+        refused = again.request(
+            {"method": "POST", "path": "/token", "form": {"username": OWNER, "password": OWNER_PASSWORD}}
+        )
+        assert refused["status"] == 503 and "servidor" in refused["body"]["error"]["message"]
+        expired = again.request({"method": "GET", "path": "/clientes", "token": counter.token})
+        assert expired["status"] == 401 and "sigue guardado" in expired["body"]["error"]["message"]
+        shop.start()
+        signed = again.request(
+            {"method": "POST", "path": "/token", "form": {"username": OWNER, "password": OWNER_PASSWORD}}
+        )
+        assert signed["status"] == 200
+        wait_for(lambda: again.estado()["pendientes"] == 0, timeout=SYNC_INTERVAL + 10, what="the queued sale")
+        assert owner_ok(shop, "GET", f"/inventario/{producto['id']}")["stock"] == 3
+    finally:
+        again.close()
