@@ -162,6 +162,7 @@ export async function renderTicket(venta, taller) {
     h("div", { class: "p-titulo" }, "Ticket de venta"),
     venta.estado === "cancelada" ? h("div", { class: "p-cancelada" }, "VENTA CANCELADA", venta.motivo_cancelacion ? h("div", { class: "p-menor" }, venta.motivo_cancelacion) : null) : null,
     row("Folio", fmt.folioVenta(venta.folio), "p-fuerte"),
+    provisionalNote(venta.folio),
     row("Fecha", fmt.dateTime(venta.fecha)),
     row("Atendió", venta.usuario),
     row("Cliente", venta.cliente_nombre),
@@ -189,6 +190,13 @@ export async function printTicket(venta, taller) {
   return printed(await renderTicket(venta, taller));
 }
 
+/** What a paper made offline says: its folio will change (a reprint is offered when it does). */
+function provisionalNote(folio) {
+  return folio < 0
+    ? h("div", { class: "p-menor p-provisional" }, "Folio provisional (hecho sin conexión): el folio definitivo se asigna al volver la conexión.")
+    : null;
+}
+
 // --- Intake receipt and device label --------------------------------------------------------
 
 const device = (orden) => joined(fmt.equipo(orden.equipo), orden.marca, orden.modelo, orden.color ? `(${orden.color})` : null);
@@ -202,6 +210,7 @@ function customerCopy(orden, taller, qr) {
     shopHeader(t),
     h("div", { class: "p-titulo" }, "Orden de servicio · copia del cliente"),
     h("div", { class: "p-folio-qr" }, h("div", { class: "p-folio" }, fmt.folioOrden(orden.folio)), qr),
+    provisionalNote(orden.folio),
     row("Recibido", fmt.dateTime(orden.creado_en)),
     row("Recibió", recibio),
     row("Cliente", orden.cliente_nombre),
