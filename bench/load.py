@@ -273,8 +273,16 @@ class Server:
     `backups/` inside the data folder: the default BACKUP_DIR (./backups) is relative to the cwd, and
     backups must never land in a checkout."""
 
-    def __init__(self, data_dir: Path, password: str, cwd: Path = ROOT, extra_env: dict[str, str] | None = None):
-        self.port = free_port()
+    def __init__(
+        self,
+        data_dir: Path,
+        password: str,
+        cwd: Path = ROOT,
+        extra_env: dict[str, str] | None = None,
+        port: int | None = None,
+    ):
+        """`port`: a restart on the port an earlier Server of the same data folder had."""
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = data_dir / "server.log"
         env = {
