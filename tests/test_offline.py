@@ -15,6 +15,7 @@ from serverproc import OWNER, OWNER_PASSWORD, ServerProcess
 
 from webview_client.client import Client
 from webview_client.config import ClientConfig
+from webview_client.replica import PROVISIONAL_FOLIO
 
 SYNC_INTERVAL = 3.0
 
@@ -110,7 +111,7 @@ def test_a_counter_works_offline_and_the_server_gets_it_all(shop, tmp_path):
             201,
             json={"cliente_id": nuevo["id"], "equipo": "laptop", "falla_reportada": "Pantalla rota"},
         )
-        assert orden["folio"] < 0, "an offline folio is provisional"
+        assert orden["folio"] > PROVISIONAL_FOLIO, "an offline folio is provisional"
         venta = counter.ok(
             "POST",
             "/ventas",
@@ -120,7 +121,7 @@ def test_a_counter_works_offline_and_the_server_gets_it_all(shop, tmp_path):
                 "pagos": [{"metodo": "efectivo", "monto": 500}],
             },
         )
-        assert venta["folio"] < 0
+        assert venta["folio"] > PROVISIONAL_FOLIO
         counter.ok("PUT", f"/ordenes/{abierta['id']}/estado", json={"estado": "diagnostico", "nota": "Revisando"})
         counter.ok(
             "PUT", f"/inventario/{producto['id']}/stock", json={"motivo": "merma", "cantidad": -1, "nota": "Se rompió"}
@@ -136,7 +137,7 @@ def test_a_counter_works_offline_and_the_server_gets_it_all(shop, tmp_path):
         assert owner_ok(shop, "GET", f"/clientes/{nuevo['id']}")["nombre"] == "Juan Pérez"
         real_orden = owner_ok(shop, "GET", f"/ordenes/{orden['id']}")
         real_venta = owner_ok(shop, "GET", f"/ventas/{venta['id']}")
-        assert real_orden["folio"] > 0 and real_venta["folio"] > 0
+        assert 0 < real_orden["folio"] < PROVISIONAL_FOLIO and 0 < real_venta["folio"] < PROVISIONAL_FOLIO
         assert owner_ok(shop, "GET", f"/ordenes/{abierta['id']}")["estado"] == "diagnostico"
         assert owner_ok(shop, "GET", f"/inventario/{producto['id']}")["stock"] == 1
         # The replica now holds the server's version of each record.

@@ -46,6 +46,10 @@ EXPIRED = (
     "y se enviará cuando vuelvas a entrar con el servidor disponible."
 )
 SIGN_IN_NEEDS_SERVER = "Para entrar se necesita el servidor. Revisa que esté encendido y en la misma red."
+OTHER_ROLE = (
+    "Sin conexión, y la copia local de esta PC se hizo para otro rol. "
+    "Se actualiza para ti en cuanto vuelva la conexión con el servidor."
+)
 UNKNOWN_FATE = (
     "El servidor dejó de responder a la mitad de este cambio y no se sabe si lo guardó. "
     "No se repitió sin conexión: revisa el registro cuando vuelva la conexión."
@@ -70,10 +74,11 @@ class Client:
         self.replica = Replica(replica_path(folder))
         self.api = ServitecAPIClient(url, timeout=self.config.timeout, retry_attempts=1, verify=verify)
         self.engine = SyncEngine(self.replica, self.api, self._set_progress)
-        self._http = requests.Session()
+        self._local = threading.local()  # a requests Session per thread: the window calls from several
         self._sessions: dict[str, dict[str, Any]] = {}  # token -> the account /usuarios/me answered
         self._lock = threading.Lock()
         self.online = True
+        self._listening = False
         self.aviso: str | None = None
         self.progreso: dict[str, Any] | None = None
         self._wake = threading.Event()
@@ -86,8 +91,13 @@ class Client:
         self._wake.set()
         self._worker.join(timeout=10)
         self.api.close()
-        self._http.close()
         self.replica.close()
+
+    @property
+    def _http(self) -> requests.Session:
+        if not hasattr(self._local, "session"):
+            self._local.session = requests.Session()
+        return self._local.session
 
     # --- the Backend protocol ----------------------------------------------------------------------
 
@@ -185,22 +195,25 @@ class Client:
         return {"status": response.status_code, "body": body, "contentType": content_type}
 
     def _learn(self, req: dict[str, Any], answered: dict[str, Any]) -> None:
-        """Keep the accounts behind the UI's tokens (to work offline as them) and sync as the latest."""
+        """Keep the account behind each of the UI's tokens (to work offline as it), and sync as the latest."""
         body, token = answered["body"], req.get("token")
         if answered["status"] != 200 or not isinstance(body, dict):
             return
-        if req["path"] == "/token" and "access_token" in body:
-            token = body["access_token"]
-        elif req["path"] != "/usuarios/me" or not token:
+        if req["path"] == "/usuarios/me" and token:
+            account = body  # with permisos, which the UI asks for offline too
+        elif req["path"] == "/token" and "access_token" in body:
+            token, account = body["access_token"], body["usuario"]
+        else:
             return
-        usuario = body.get("usuario", body)
         with self._lock:
-            known = self._sessions.get(token, {})
-            self._sessions[token] = {**known, **usuario} if req["path"] == "/usuarios/me" else {**usuario, **known}
+            self._sessions[token] = {**self._sessions.get(token, {}), **account}
             current = self._sessions[token]
-        self.api.use_session(token, current)
-        if self.config.enable_realtime and self.api.realtime_status != "conectado":
+        if current != self.api.usuario or token != self.api.token:
+            self.api.use_session(token, current)  # live events, if on, resume with this token
+        if self.config.enable_realtime and not self._listening:
+            # Any change on the server wakes the sync thread, which pulls it into the replica.
             self.api.connect_realtime(lambda event: self._wake.set(), on_status=self._live_status)
+            self._listening = True
         self._wake.set()
 
     def _live_status(self, status: str, message: str | None) -> None:
@@ -248,6 +261,7 @@ class Client:
 
     def _back_online(self) -> None:
         self.online = True
+        self._listening = False
         self.aviso = None
         self._wake.set()
 
@@ -281,7 +295,7 @@ class Client:
         if usuario is None or _token_expiry(self.api.token or "") <= time.time():
             return None
         try:
-            return self.engine.sync(usuario["username"])
+            return self.engine.sync(usuario["username"], usuario["rol"])
         except ServitecError as exc:
             if exc.status in (None, 502, 503, 504):
                 self._went_offline(exc)

@@ -8,8 +8,9 @@ outbox in the same local transaction, so a crash never keeps one without the
 other.
 
 Two things keep local rows from colliding with the server's: folios made here
-count downwards (-1, -2: P-0001, P-0002) and the local AUTOINCREMENT tables
-number from LOCAL_ID_BASE. The server's rows of an entity replace every local
+start at PROVISIONAL_FOLIO (the UI shows PROVISIONAL_FOLIO + 7 as P-0007; being
+the highest, they list first, as the newest should) and the local
+AUTOINCREMENT tables number from LOCAL_ID_BASE. The server's rows of an entity replace every local
 row of it at once.
 """
 
@@ -31,6 +32,8 @@ from appliance.shop.settings import ShopSettings
 from appliance.store import Database, Tx
 
 LOCAL_ID_BASE = 1 << 40
+# Also in the UI's format.js: a folio from here on is provisional. No shop reaches it for real.
+PROVISIONAL_FOLIO = 10**12
 AUTOINCREMENT_TABLES = ("orden_historial", "venta_items", "venta_pagos", "movimientos_stock")
 
 LOCAL_SCHEMA = """
@@ -98,7 +101,7 @@ class Replica:
         self.db = Database(path, foreign_keys=False)
         with self.db.write() as tx:
             tx.execute(LOCAL_SCHEMA)
-            tx.execute("UPDATE folios SET paso = -1, ultimo = MIN(ultimo, 0)")
+            tx.execute("UPDATE folios SET ultimo = MAX(ultimo, ?)", (PROVISIONAL_FOLIO,))
             for table in AUTOINCREMENT_TABLES:
                 if not tx.execute(
                     "UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = ?", (LOCAL_ID_BASE, table)
@@ -146,8 +149,8 @@ class Replica:
 
     # --- rows from the server --------------------------------------------------------------------
 
-    def fill(self, snapshot: dict[str, Any]) -> None:
-        """Start over from a snapshot: every replicated table emptied and refilled, in one transaction."""
+    def fill(self, snapshot: dict[str, Any], rol: str) -> None:
+        """Start over from a snapshot made for `rol`: every replicated table emptied and refilled, in one transaction."""
         with self.db.write() as tx:
             for table in (*rows_of.TABLES, "movimientos_stock"):
                 tx.execute(f"DELETE FROM {table}")
@@ -155,6 +158,7 @@ class Replica:
             self.put("seq", snapshot["seq"], tx)
             self.put("server_id", snapshot["server_id"], tx)
             self.put("ajustes", snapshot["ajustes"], tx)
+            self.put("rol", rol, tx)
             self._replay(tx)
 
     def apply_rows(self, entidades: dict[str, list[str]], tablas: dict[str, Any], seq: int | None = None) -> None:
@@ -276,7 +280,7 @@ class Replica:
             if outcome == "duplicate":
                 outcome = result.get("original") or "applied"
             real = (result.get("data") or {}).get("folio")
-            if outcome == "applied" and mio and mio.get("folio", 0) < 0 and real:
+            if outcome == "applied" and mio and mio.get("folio", 0) > PROVISIONAL_FOLIO and real:
                 # The person may want to reprint what went out with a provisional folio.
                 folios = self.get("folios_reales", [])[-19:]
                 folios.append({"tipo": op["tipo"], "id": op["datos"]["id"], "provisional": mio["folio"], "real": real})

@@ -48,29 +48,34 @@ class SyncEngine:
     def _progress(self, fase: str, hecho: int, total: int | None) -> None:
         self._on_progress({"fase": fase, "hecho": hecho, "total": total})
 
-    def sync(self, usuario: str) -> dict[str, int]:
-        """Push `usuario`'s waiting ops, then pull; what was sent and what went to Revisar.
+    def sync(self, username: str, rol: str) -> dict[str, int]:
+        """Push `username`'s waiting ops, then pull; what was sent and what went to Revisar.
 
-        Raises the transport's ServitecError when the server stops answering; what was
-        settled stays settled, the rest waits for the next sync.
+        A replica filled for another role (what it may see differs) starts over
+        from a snapshot once the outbox is sent. Raises the transport's
+        ServitecError when the server stops answering; what was settled stays
+        settled, the rest waits for the next sync.
         """
         with self._lock:
             try:
                 if not self.replica.filled:
-                    self.fill()
-                sent = self.push(usuario)
-                self.pull()
+                    self.fill(rol)
+                sent = self.push(username)
+                if self.replica.get("rol") != rol:
+                    self.fill(rol)
+                else:
+                    self.pull(rol)
                 return sent
             finally:
                 self._on_progress(None)
 
-    def fill(self) -> None:
+    def fill(self, rol: str) -> None:
         """The replica from a snapshot (first start, a restored backup, another role)."""
         self._progress("Descargando copia inicial", 0, None)
         snapshot = self.api.snapshot()
         total = sum(len(block["filas"]) for block in snapshot["tablas"].values())
         self._progress("Guardando copia inicial", 0, total)
-        self.replica.fill(snapshot)
+        self.replica.fill(snapshot, rol)
         self._progress("Copia inicial lista", total, total)
 
     def push(self, usuario: str) -> dict[str, int]:
@@ -111,13 +116,13 @@ class SyncEngine:
         except (NotFound, KeyError):
             return None
 
-    def pull(self) -> None:
+    def pull(self, rol: str) -> None:
         """Every change after the replica's seq, page after page; a restored backup starts over."""
         since, hecho = self.replica.get("seq", 0), 0
         while True:
             page = self.api.filas_cambiadas(since, PULL_PAGE)
             if page["reiniciar"]:
-                self.fill()
+                self.fill(rol)
                 return
             self.replica.apply_rows(page["entidades"], page["tablas"], page["last_seq"])
             hecho += sum(len(ids) for ids in page["entidades"].values())

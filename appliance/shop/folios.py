@@ -9,7 +9,5 @@ def next_folio(tx: Tx, serie: str) -> int:
     """Take the next number of `serie` inside the caller's write transaction.
 
     A rollback of that transaction returns the number, so folios never skip.
-    In a desktop client's replica the counters run downwards: a negative folio
-    is provisional until the server assigns the real one.
     """
-    return tx.value("UPDATE folios SET ultimo = ultimo + paso WHERE serie = ? RETURNING ultimo", (serie,))
+    return tx.value("UPDATE folios SET ultimo = ultimo + 1 WHERE serie = ? RETURNING ultimo", (serie,))

@@ -76,11 +76,12 @@ const EQUIPOS = {
 export const equipos = Object.keys(EQUIPOS);
 export const equipo = (name) => EQUIPOS[name] || name;
 
-/**
- * The folio as staff say it: "OS-000123" for orders, "V-000045" for sales. A negative
- * folio was made by a desktop client offline and is provisional ("P-0007") until the
- * server assigns the real one.
- */
-const provisional = (folio) => `P-${String(-folio).padStart(4, "0")}`;
-export const folioOrden = (folio) => (folio < 0 ? provisional(folio) : `OS-${String(folio).padStart(6, "0")}`);
-export const folioVenta = (folio) => (folio < 0 ? provisional(folio) : `V-${String(folio).padStart(6, "0")}`);
+// A desktop client numbers what it makes offline from here (webview_client/replica.py):
+// provisional until the server assigns the real folio.
+const PROVISIONAL_FOLIO = 1e12;
+export const isProvisional = (folio) => folio > PROVISIONAL_FOLIO;
+const provisional = (folio) => `P-${String(folio - PROVISIONAL_FOLIO).padStart(4, "0")}`;
+
+/** The folio as staff say it: "OS-000123" for orders, "V-000045" for sales, "P-0007" made offline. */
+export const folioOrden = (folio) => (isProvisional(folio) ? provisional(folio) : `OS-${String(folio).padStart(6, "0")}`);
+export const folioVenta = (folio) => (isProvisional(folio) ? provisional(folio) : `V-${String(folio).padStart(6, "0")}`);

@@ -192,7 +192,7 @@ export async function printTicket(venta, taller) {
 
 /** What a paper made offline says: its folio will change (a reprint is offered when it does). */
 function provisionalNote(folio) {
-  return folio < 0
+  return fmt.isProvisional(folio)
     ? h("div", { class: "p-menor p-provisional" }, "Folio provisional (hecho sin conexión): el folio definitivo se asigna al volver la conexión.")
     : null;
 }
