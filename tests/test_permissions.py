@@ -57,6 +57,10 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     # Each pushed operation is checked with its REST endpoint's permission (test_sync).
     ("GET", "/sync/changes"): {D, T, M},
     ("POST", "/sync/push"): {D, T, M},
+    # The replica's rows are filtered per role inside (test_replica_rows).
+    ("GET", "/sync/snapshot"): {D, T, M},
+    ("GET", "/sync/filas"): {D, T, M},
+    ("POST", "/sync/filas"): {D, T, M},
     ("GET", "/backups"): {D},
     ("POST", "/backups"): {D},
     ("GET", "/backups/{nombre}"): {D},
