@@ -275,6 +275,7 @@ def test_a_refused_op_goes_to_revisar_and_its_provisional_record_goes_away(shop,
         wait_for(lambda: counter.client.estado()["revisar"] == 1, timeout=SYNC_INTERVAL + 10, what="the refusal")
         [item] = counter.client.revisar()
         assert item["resultado"] == "rejected" and item["error"]["message"]
+        assert "Revisar" in counter.client.estado()["aviso"]
         assert counter.call("GET", f"/ordenes/{orden['id']}")["status"] == 404
     finally:
         counter.close()

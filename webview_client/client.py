@@ -125,12 +125,19 @@ class Client:
     socket_send = socket_close = socket_open
 
     def estado(self) -> dict[str, Any]:
+        counts = self.replica.counts()
+        aviso = self.aviso
+        if aviso is None and counts["revisar"]:
+            aviso = (
+                f"El servidor no aceptó {counts['revisar']} operación(es) hechas sin conexión: "
+                "revísalas en Revisar y elige qué conservar."
+            )
         return {
             "online": self.online,
             "servidor": self.url,
-            **self.replica.counts(),
+            **counts,
             "progreso": self.progreso,
-            "aviso": self.aviso,
+            "aviso": aviso,
             "folios": self.replica.get("folios_reales", []),
         }
 
@@ -295,7 +302,7 @@ class Client:
         if usuario is None or _token_expiry(self.api.token or "") <= time.time():
             return None
         try:
-            return self.engine.sync(usuario["username"], usuario["rol"])
+            sent = self.engine.sync(usuario["username"], usuario["rol"])
         except ServitecError as exc:
             if exc.status in (None, 502, 503, 504):
                 self._went_offline(exc)
@@ -303,3 +310,4 @@ class Client:
                 log.warning("La sincronización falló: %s", exc)
                 self.aviso = f"La sincronización falló: {exc}"
             return None
+        return sent
