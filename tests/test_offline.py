@@ -49,6 +49,18 @@ class Counter:
         assert answered["status"] == status, (method, path, answered)
         return answered["body"]
 
+    def sell(self, producto, cantidad, monto):
+        """A cash sale of one product line, as the POS sends it."""
+        return self.ok(
+            "POST",
+            "/ventas",
+            201,
+            json={
+                "items": [{"producto_id": producto["id"], "cantidad": cantidad}],
+                "pagos": [{"metodo": "efectivo", "monto": monto}],
+            },
+        )
+
     def settled(self):
         state = self.client.estado()
         return state["online"] and state["pendientes"] == 0 and state["progreso"] is None
@@ -112,15 +124,7 @@ def test_a_counter_works_offline_and_the_server_gets_it_all(shop, tmp_path):
             json={"cliente_id": nuevo["id"], "equipo": "laptop", "falla_reportada": "Pantalla rota"},
         )
         assert orden["folio"] > PROVISIONAL_FOLIO, "an offline folio is provisional"
-        venta = counter.ok(
-            "POST",
-            "/ventas",
-            201,
-            json={
-                "items": [{"producto_id": producto["id"], "cantidad": 3}],
-                "pagos": [{"metodo": "efectivo", "monto": 500}],
-            },
-        )
+        venta = counter.sell(producto, 3, 500)
         assert venta["folio"] > PROVISIONAL_FOLIO
         counter.ok("PUT", f"/ordenes/{abierta['id']}/estado", json={"estado": "diagnostico", "nota": "Revisando"})
         counter.ok(
@@ -162,11 +166,7 @@ def test_two_offline_counters_selling_the_same_product_both_count(shop, tmp_path
     try:
         shop.stop()
         for counter in (uno, dos):
-            venta = {
-                "items": [{"producto_id": producto["id"], "cantidad": 3}],
-                "pagos": [{"metodo": "efectivo", "monto": 600}],
-            }
-            counter.ok("POST", "/ventas", 201, json=venta)
+            counter.sell(producto, 3, 600)
             assert counter.ok("GET", f"/inventario/{producto['id']}")["stock"] == 2
         shop.start()
         for counter in (uno, dos):
@@ -199,15 +199,7 @@ def test_an_outbox_sent_twice_applies_once(shop, tmp_path):
     counter = Counter(tmp_path / "pc", shop)
     try:
         shop.stop()
-        counter.ok(
-            "POST",
-            "/ventas",
-            201,
-            json={
-                "items": [{"producto_id": producto["id"], "cantidad": 2}],
-                "pagos": [{"metodo": "efectivo", "monto": 200}],
-            },
-        )
+        counter.sell(producto, 2, 200)
         ops = counter.client.replica.outbox()
         shop.start()
         # The answer to this push is "lost": the client never settles it and sends the same op_ids again.
@@ -285,15 +277,7 @@ def test_a_client_restarted_offline_keeps_its_outbox_and_an_expired_session_keep
     producto = owner_ok(shop, "POST", "/inventario", 201, json={"nombre": "Batería", "precio_venta": 500, "stock": 4})
     counter = Counter(tmp_path / "pc", shop)
     shop.stop()
-    counter.ok(
-        "POST",
-        "/ventas",
-        201,
-        json={
-            "items": [{"producto_id": producto["id"], "cantidad": 1}],
-            "pagos": [{"metodo": "efectivo", "monto": 500}],
-        },
-    )
+    counter.sell(producto, 1, 500)
     counter.close()
     again = Client(tmp_path / "pc", shop.url, ClientConfig(timeout=2, sync_interval=SYNC_INTERVAL), shop.verify)
     try:
