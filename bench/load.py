@@ -404,6 +404,14 @@ def machine() -> dict[str, str]:
     }
 
 
+def add_reference_data_args(parser: argparse.ArgumentParser) -> None:
+    """--clientes/--ordenes/--productos/--ventas for `seed`, the reference sizes by default."""
+    parser.add_argument("--clientes", type=int, default=20_000)
+    parser.add_argument("--ordenes", type=int, default=100_000)
+    parser.add_argument("--productos", type=int, default=5_000)
+    parser.add_argument("--ventas", type=int, default=20_000, help="counter sales seeded (the dashboard's history)")
+
+
 @dataclass
 class Seeded:
     summary: str  # demo-data's counts, e.g. "20000 clientes, 5000 productos, ..."
@@ -1118,10 +1126,7 @@ def main() -> int:
     parser.add_argument(
         "--keep", action="store_true", help="keep the data folder(s) (printed at the end) and the raw py-spy files"
     )
-    parser.add_argument("--clientes", type=int, default=20_000)
-    parser.add_argument("--ordenes", type=int, default=100_000)
-    parser.add_argument("--productos", type=int, default=5_000)
-    parser.add_argument("--ventas", type=int, default=20_000, help="counter sales seeded (the dashboard's history)")
+    add_reference_data_args(parser)
     parser.add_argument(
         "--ab", metavar="REV", help="compare this checkout (B) with git revision REV (A) on the same data, alternating"
     )

@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from load import OWNER, ROOT, Server, create_owner, machine, seed, write_report
+from load import OWNER, ROOT, Server, add_reference_data_args, create_owner, machine, seed, write_report
 
 sys.path.insert(0, str(ROOT))
 from webview_client.client import Client
@@ -40,10 +40,7 @@ def ui_call(client: Client, token: str | None, method: str, path: str, **req) ->
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clientes", type=int, default=20000)
-    parser.add_argument("--ordenes", type=int, default=100000)
-    parser.add_argument("--productos", type=int, default=5000)
-    parser.add_argument("--ventas", type=int, default=20000)
+    add_reference_data_args(parser)
     parser.add_argument("--ops", type=int, default=1000)
     args = parser.parse_args()
     started_at = dt.datetime.now()

@@ -28,7 +28,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from load import OWNER, ROOT, Server, create_owner, machine, seed, write_report
+from load import OWNER, ROOT, Server, add_reference_data_args, create_owner, machine, seed, write_report
 from playwright.sync_api import Page, sync_playwright
 
 sys.path.insert(0, str(ROOT / "tests"))
@@ -108,10 +108,7 @@ def scan_times(page: Page, url: str, codes: list[str]) -> list[float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clientes", type=int, default=20000)
-    parser.add_argument("--ordenes", type=int, default=100000)
-    parser.add_argument("--productos", type=int, default=5000)
-    parser.add_argument("--ventas", type=int, default=20000)
+    add_reference_data_args(parser)
     parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args()
     started_at = dt.datetime.now()
