@@ -10,14 +10,19 @@ contents: a browser may keep them for a year, and any change to any file (an
 update, or a developer's edit) changes every URL. The page itself is never
 cached, so it always names the current tag. Paths inside the UI are relative,
 so a copy of the files kept elsewhere (the desktop client's) runs unchanged.
+
+GET /ui/manifest tells that copy what to hold: every file with its sha256 and
+size, and what the page is made of (the template with the tag, the module
+list and the policy), so the desktop renders the same page from its own copy.
 """
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, render_template, request, send_from_directory
+from flask import Blueprint, Flask, Response, abort, jsonify, render_template, request, send_from_directory
 
 from .. import APP_NAME, __version__
 from .gate import public
@@ -50,6 +55,28 @@ def modules() -> list[str]:
     return [path.relative_to(UI_DIR).as_posix() for path in ui_files() if path.suffix == ".js"]
 
 
+def manifest(tag: str, preload: list[str]) -> dict[str, Any]:
+    """What the desktop's copy of the UI must hold: the files under /ui/<tag>/ and the page's makings.
+
+    index.html is the page's template, never served as a file: it travels here as text.
+    """
+    files = []
+    for path in ui_files():
+        name = path.relative_to(UI_DIR).as_posix()
+        if name != "index.html":
+            data = path.read_bytes()
+            files.append({"ruta": name, "sha256": hashlib.sha256(data).hexdigest(), "tamano": len(data)})
+    return {
+        "app": APP_NAME,
+        "version": __version__,
+        "tag": tag,
+        "modulos": preload,
+        "politica": UI_POLICY,
+        "plantilla": (UI_DIR / "index.html").read_text(encoding="utf-8"),
+        "archivos": files,
+    }
+
+
 def register_ui(app: Flask) -> None:
     tag = asset_tag()
     preload = modules()
@@ -61,6 +88,15 @@ def register_ui(app: Flask) -> None:
         if request.path == "/" and request.method in ("GET", "HEAD") and wants_page():
             return page(tag, preload)
         return None
+
+    @bp.get("/ui/manifest")
+    @public
+    def ui_manifest():
+        # Read from the files on each call (a few dozen small ones): what it lists is what
+        # /ui/<tag>/ serves right now, so the desktop's sha256 check never fails on an edit.
+        response = jsonify(manifest(tag, preload))
+        response.headers["Cache-Control"] = "no-cache"
+        return response
 
     @bp.get("/ui/<asset_tag>/<path:name>")
     @public
