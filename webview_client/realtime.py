@@ -47,10 +47,25 @@ NO_AUTORIZADO = "no_autorizado"
 RealtimeEvent = dict[str, Any]
 
 
-def _close_reason(data: bytes) -> tuple[int | None, str]:
+def close_reason(data: bytes) -> tuple[int | None, str]:
+    """The code and reason of a WebSocket close frame's payload."""
     if len(data) < 2:
         return None, ""
     return int.from_bytes(data[:2], "big"), data[2:].decode("utf-8", "replace")
+
+
+def ws_address(http_url: str, query: dict[str, Any]) -> str:
+    """The appliance's /ws address (ws:// or wss://, as its http:// or https://) with `query`."""
+    return "ws" + http_url[len("http") :] + "/ws" + ("?" + urlencode(query) if query else "")
+
+
+def ssl_options(verify: str | bool | None) -> dict[str, Any] | None:
+    """websocket-client's sslopt for the transport's `verify`: its PEM file, no check, or the system's."""
+    if isinstance(verify, str):
+        return {"ca_certs": verify}
+    if verify is False:
+        return {"cert_reqs": ssl.CERT_NONE, "check_hostname": False}
+    return None
 
 
 class RealtimeListener:
@@ -124,16 +139,6 @@ class RealtimeListener:
             except Exception:
                 log.exception("Error en on_status(%r)", status)
 
-    def _ws_url(self, token: str | None) -> str:
-        return "ws" + self._http.url[len("http") :] + "/ws?" + urlencode({"token": token})
-
-    def _sslopt(self) -> dict[str, Any] | None:
-        if isinstance(self._http.verify, str):
-            return {"ca_certs": self._http.verify}
-        if self._http.verify is False:
-            return {"cert_reqs": ssl.CERT_NONE, "check_hostname": False}
-        return None
-
     def _listen_forever(self, stop: threading.Event) -> None:
         delay = BACKOFF_SECONDS
         try:
@@ -156,11 +161,11 @@ class RealtimeListener:
 
     def _listen_once(self, token: str | None, stop: threading.Event) -> tuple[bool, int | None, str]:
         """One connection: returns whether it got as far as `conectado`, and the close code and reason."""
-        ws = websocket.WebSocket(sslopt=self._sslopt())
+        ws = websocket.WebSocket(sslopt=ssl_options(self._http.verify))
         self._ws = ws
         connected = False
         try:
-            ws.connect(self._ws_url(token), timeout=self._http.timeout)
+            ws.connect(ws_address(self._http.url, {"token": token}), timeout=self._http.timeout)
             ws.settimeout(PING_SECONDS)
             pinged = False
             while not stop.is_set():
@@ -174,7 +179,7 @@ class RealtimeListener:
                     continue
                 pinged = False
                 if opcode == websocket.ABNF.OPCODE_CLOSE:
-                    return (connected, *_close_reason(frame.data))
+                    return (connected, *close_reason(frame.data))
                 if opcode != websocket.ABNF.OPCODE_TEXT:
                     continue
                 message = json.loads(frame.data)

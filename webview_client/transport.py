@@ -20,10 +20,10 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import requests
@@ -33,6 +33,14 @@ from .errors import ServerUnavailable, ServitecError, error_from, never_sent, un
 BACKOFF_SECONDS = 0.25
 MAX_BACKOFF_SECONDS = 5.0
 DOWNLOAD_CHUNK = 1 << 20
+
+
+class Answer(NamedTuple):
+    """An HTTP answer as it came: status, Content-Type and the raw body."""
+
+    status: int
+    content_type: str
+    content: bytes
 
 
 class Transport:
@@ -91,16 +99,53 @@ class Transport:
         os.replace(partial, target)
         return target
 
+    def exchange(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        accept: str | None = None,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        data: dict[str, str] | None = None,
+    ) -> Answer:
+        """One request exactly as the staff UI asks it, through the desktop window's bridge.
+
+        Every HTTP answer comes back as it is, error statuses included (the UI reads them);
+        `token` is the page's own session. Only what cannot have reached the server is resent,
+        and a GET; no answer at all raises ServerUnavailable.
+        """
+        headers = {"Accept": accept or "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        request = {"headers": headers, "params": params, "json": body, "data": data}
+        return self._retrying(lambda: self._exchange_once(method, path, method == "GET", request))
+
+    def _exchange_once(
+        self, method: str, path: str, resend: bool, request: dict[str, Any]
+    ) -> tuple[Answer | None, ServitecError | None, bool]:
+        session = getattr(self._this_thread, "session", self._session)
+        try:
+            response = session.request(method, self.url + path, timeout=self.timeout, verify=self.verify, **request)
+        except requests.RequestException as exc:
+            return (None, *self._unanswered(exc, resend))
+        with response:
+            return Answer(response.status_code, response.headers.get("Content-Type", ""), response.content), None, False
+
     def _send(self, method: str, path: str, resend: bool, into: Path | None, **request: Any) -> Any:
-        attempt = 0
+        return self._retrying(lambda: self._attempt(method, path, resend, into, **request))
+
+    def _retrying(self, attempt: Callable[[], tuple[Any, ServitecError | None, bool]]) -> Any:
+        tries = 0
         while True:
-            result, failure, retry = self._attempt(method, path, resend, into, **request)
+            result, failure, retry = attempt()
             if failure is None:
                 return result
-            if not retry or attempt >= self.retry_attempts:
+            if not retry or tries >= self.retry_attempts:
                 raise failure
-            time.sleep(min(BACKOFF_SECONDS * 2**attempt, MAX_BACKOFF_SECONDS))
-            attempt += 1
+            time.sleep(min(BACKOFF_SECONDS * 2**tries, MAX_BACKOFF_SECONDS))
+            tries += 1
 
     def _attempt(
         self, method: str, path: str, resend: bool, into: Path | None, **request: Any
