@@ -2,9 +2,10 @@
 // It keeps the session, turns error answers into ApiError (with the server's Spanish
 // message and per-field messages), waits for a new sign-in when the session expires
 // (the request then runs again, so nothing a person was doing is lost), and keeps the
-// realtime stream caught up with `since` after a drop.
+// realtime stream caught up with `since` after a drop. In the desktop window it speaks
+// through the bridge instead, which also tells what the client is syncing (`estado`).
 
-import { BrowserTransport } from "./transport.js";
+import { BridgeTransport, BrowserTransport } from "./transport.js";
 
 const TOKEN_KEY = "servitec.token";
 
@@ -25,6 +26,7 @@ const OFFLINE = new ApiError(0, {
 class Api {
   constructor(transport) {
     this.transport = transport;
+    this.desktop = transport.desktop === true; // the desktop client's window, not a browser
     this.token = sessionStorage.getItem(TOKEN_KEY);
     this.me = null; // the signed-in account, with `permisos`
     this.reauthenticate = null; // set by the app: () => Promise resolved once signed in again
@@ -191,6 +193,23 @@ class Api {
     if (socket) socket.close();
     this.setOnline(false);
   }
+
+  // --- Desktop client ---------------------------------------------------------
+
+  /** The client's sync state: {online, servidor, pendientes, revisar, progreso, aviso}. */
+  desktopState() {
+    return this.transport.estado();
+  }
+
+  /** The operations the server refused or found in conflict, each with both versions. */
+  toReview() {
+    return this.transport.revisar();
+  }
+
+  /** Keep "mio" or "servidor" for one of them; {ok, mensaje}. */
+  resolve(id, decision) {
+    return this.transport.resolver(id, decision);
+  }
 }
 
-export const api = new Api(new BrowserTransport());
+export const api = new Api(BridgeTransport.find() || new BrowserTransport());

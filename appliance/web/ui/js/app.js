@@ -10,7 +10,7 @@ import { notify } from "./notices.js";
 import { Router } from "./router.js";
 import { routes } from "./routes.js";
 import { loginForm } from "./screens/login.js";
-import { MENU, Shell } from "./shell.js";
+import { menuEntries, Shell } from "./shell.js";
 import { announce } from "./changes.js";
 import { openScanned } from "./lookup.js";
 import { scanner } from "./scanner.js";
@@ -18,6 +18,7 @@ import { scanner } from "./scanner.js";
 const root = document.getElementById("app");
 let status = null;
 let router = null;
+let shell = null;
 
 async function start() {
   try {
@@ -94,13 +95,15 @@ function showHelp() {
 function logout() {
   router.stop();
   router = null;
+  shell.stop();
+  shell = null;
   api.logout();
   history.replaceState(null, "", "#/");
   showLogin();
 }
 
 function signedIn() {
-  const shell = new Shell(root, { version: status.version, onLogout: logout, onHelp: showHelp });
+  shell = new Shell(root, { version: status.version, onLogout: logout, onHelp: showHelp });
   router = new Router(routes, shell.main, { onChange: (route, path) => shell.select(path) });
   router.show();
   api.connect();
@@ -126,7 +129,7 @@ function globalKeys() {
     if (cancel) cancel.click();
   });
   keyboard.add("?", "Mostrar estos atajos", showHelp);
-  for (const [path, label, shortcut, permission] of MENU) {
+  for (const [path, label, shortcut, permission] of menuEntries()) {
     if (shortcut) keyboard.add(shortcut, label, go(path, permission), { shown: () => api.can(permission) });
   }
 }

@@ -11,6 +11,7 @@ import ordenNueva from "./screens/orden_nueva.js";
 import ordenes, { tablero } from "./screens/ordenes.js";
 import pos from "./screens/pos.js";
 import respaldos from "./screens/respaldos.js";
+import revisar from "./screens/revisar.js";
 import taller from "./screens/taller.js";
 import usuarios from "./screens/usuarios.js";
 import ventas from "./screens/ventas.js";
@@ -32,6 +33,8 @@ export const routes = [
   // Every role reads the shop's data; only the owner gets the form.
   { path: "/taller", screen: taller },
   { path: "/cuenta", screen: cuenta },
+  // The desktop client's offline operations the server refused (the menu shows it only there).
+  { path: "/revisar", screen: revisar },
   { path: "/ventas/nueva", screen: pos }, // before /ventas/:id, which would take "nueva" for an id
   { path: "/ventas", screen: ventas },
   { path: "/ventas/:id", screen: ventas },

@@ -1,7 +1,9 @@
 // The frame around every screen: the shop's name, who is signed in, the connection
-// indicator, the server's version and the menu of screens this role may open.
+// indicator, the server's version and the menu of screens this role may open. In the
+// desktop window it also shows the client's sync state (desktop.js) and its Revisar screen.
 
 import { api } from "./api.js";
+import { DesktopStatus } from "./desktop.js";
 import { h, replace } from "./dom.js";
 import * as fmt from "./format.js";
 
@@ -23,13 +25,21 @@ export const MENU = [
   ["/cuenta", "Mi cuenta", null, "sesion"],
 ];
 
+/** Screens only the desktop client has: its operations to review exist nowhere else. */
+export const DESKTOP_MENU = [["/revisar", "Revisar", "Alt+0", "sesion"]];
+
+/** The menu of this window: the desktop's entries only inside the desktop client. */
+export function menuEntries() {
+  return api.desktop ? [...MENU, ...DESKTOP_MENU] : MENU;
+}
+
 export class Shell {
   constructor(root, { version, onLogout, onHelp }) {
     this.links = new Map();
     this.indicator = h("span", { class: "conexion", role: "status", "aria-live": "polite" });
     this.main = h("main", { id: "contenido", tabindex: "-1" });
     const nav = h("nav", { class: "menu", "aria-label": "Pantallas" });
-    for (const [path, label, shortcut, permission] of MENU) {
+    for (const [path, label, shortcut, permission] of menuEntries()) {
       if (!api.can(permission)) continue;
       const link = h(
         "a",
@@ -41,6 +51,7 @@ export class Shell {
       nav.append(link);
     }
     const me = api.me;
+    this.desktop = api.desktop ? new DesktopStatus(this.indicator) : null;
     replace(
       root,
       h(
@@ -48,15 +59,25 @@ export class Shell {
         { class: "barra" },
         h("a", { class: "marca", href: "#/" }, "ServitecManager"),
         this.indicator,
+        this.desktop && this.desktop.counts,
         h("span", { class: "espacio" }),
         h("button", { type: "button", class: "link", on: { click: onHelp }, "aria-keyshortcuts": "?" }, "Atajos (?)"),
         h("span", { class: "quien" }, `${me.nombre || me.username} · ${fmt.rol(me.rol)}`),
         h("button", { type: "button", class: "link", on: { click: onLogout } }, "Salir"),
       ),
+      this.desktop && this.desktop.strip,
       h("div", { class: "cuerpo" }, nav, this.main),
       h("footer", { class: "pie" }, `ServitecManager ${version}`),
     );
-    api.onStatus((online) => this.showOnline(online));
+    // In the desktop the client knows best whether the server answers (its socket may be local).
+    if (this.desktop) this.desktop.start();
+    else this.unsubscribe = api.onStatus((online) => this.showOnline(online));
+  }
+
+  /** The frame is taken down (sign-out): stop following the connection. */
+  stop() {
+    if (this.desktop) this.desktop.stop();
+    if (this.unsubscribe) this.unsubscribe();
   }
 
   showOnline(online) {
