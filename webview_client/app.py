@@ -208,7 +208,7 @@ class Startup:
 
     def _step(self, text: str) -> None:
         self.steps.append(text)
-        self.push({"tipo": "paso", "texto": text})
+        self.push({"tipo": "paso", "texto": text, "numero": len(self.steps) - 1})
 
     def _set(self, estado: str, mensaje: str | None) -> None:
         self.state = {"estado": estado, "mensaje": mensaje}

@@ -17,6 +17,13 @@ const TITLES = {
   listo: "Servidor encontrado. Abriendo…",
 };
 
+// pywebview sets up its object in this page in two scripts after it loads; leaving before the
+// second one runs makes it fail in the next page. Leave once it is done (or surely stuck).
+const settled = new Promise((resolve) => {
+  window.addEventListener("pywebviewready", resolve, { once: true });
+  setTimeout(resolve, 3000);
+});
+
 async function call(name, ...args) {
   const response = await fetch(`puente/${name}`, {
     method: "POST",
@@ -35,16 +42,26 @@ function addStep(text) {
   steps.append(item);
 }
 
+// "listo" comes twice (Conectar's answer and the push): a second navigation would abort the
+// first, and pywebview would set itself up in a page on its way out.
+let leaving = false;
+function leave() {
+  if (leaving) return;
+  leaving = true;
+  settled.then(() => window.location.replace("./"));
+}
+
 function show({ estado, mensaje }) {
   title.textContent = TITLES[estado] || TITLES.buscando;
   message.textContent = mensaje || "";
   form.hidden = estado === "error" || estado === "listo";
-  if (estado === "listo") window.location.replace("./");
+  if (estado === "listo") leave();
   else if (estado === "no_encontrado" && document.activeElement !== address) address.focus();
 }
 
 window.servitecPuente = (push) => {
-  if (push.tipo === "paso") addStep(push.texto);
+  // A step is pushed once, and is also in the state read on load: numbered, never shown twice.
+  if (push.tipo === "paso" && push.numero === steps.children.length) addStep(push.texto);
   else if (push.tipo === "estado") show(push);
 };
 
