@@ -64,7 +64,6 @@ const CAMPOS = {
   precio_unitario: "Precio unitario",
   items: "Partidas",
   pagos: "Pagos",
-  version: "Versión",
 };
 // Amounts the server gave: shown as money, never recomputed.
 const DINERO = new Set(["precio_compra", "precio_venta", "presupuesto", "costo_final", "anticipo", "precio_unitario", "total", "monto"]);
@@ -90,7 +89,8 @@ function shown(key, value) {
 function comparison(item) {
   const mio = item.mio || {};
   const servidor = item.servidor || {};
-  const keys = [...new Set([...Object.keys(mio), ...Object.keys(servidor)])].filter((key) => key !== "id");
+  // The record's id and version are bookkeeping, not something a person chooses between.
+  const keys = [...new Set([...Object.keys(mio), ...Object.keys(servidor)])].filter((key) => key !== "id" && key !== "version");
   const differs = (key) => JSON.stringify(mio[key] ?? null) !== JSON.stringify(servidor[key] ?? null);
   keys.sort((a, b) => differs(b) - differs(a));
   return h(
