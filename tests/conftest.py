@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import requests
 from browser import chromium, playwright, shop, ui  # noqa: F401  (the staff UI's fixtures)
+from desktop import window, xvfb  # noqa: F401  (the desktop window's fixtures)
 from serverproc import OWNER, OWNER_PASSWORD, ServerProcess, seed_owner
 
 

@@ -1,0 +1,297 @@
+"""Issue 12: the desktop client's window. The real pywebview window (Qt WebEngine on Xvfb) shows the
+staff UI from its local copy, talks to the appliance only through its bridge, opens that copy with
+the server down, and finds its server by config.json or by an address a person types.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import sys
+
+import pytest
+import requests
+from serverproc import OWNER, OWNER_PASSWORD, ServerProcess, free_port
+
+from webview_client.app import ServerNotFound, locate_by_address
+from webview_client.online import OnlineBackend
+from webview_client.transport import Transport
+from webview_client.ui_copy import CopyError, UiCopy
+
+pytestmark = pytest.mark.desktop
+
+# The window over a Backend with one conflict to review: the Backend that makes them (the offline
+# replica's) is not this module's subject, the screen and the bridge's calls to it are. The
+# decision the page sends is written to decision.json in the client folder.
+REVIEWING = [
+    sys.executable,
+    "-c",
+    """
+import json, os, pathlib
+from webview_client.app import locate_by_address, main
+from webview_client.online import OnlineBackend
+
+ITEM = {"id": "op-7", "tipo": "cliente.actualizar", "resultado": "conflict", "creado_en": "2026-12-01T18:20:00Z",
+        "mio": {"nombre": "Juan Pérez", "telefono": "55 1234 5678", "email": "juan@example.com", "version": 2},
+        "servidor": {"nombre": "Juan Pérez López", "telefono": "55 1234 5678", "email": "jp@example.com", "version": 3},
+        "error": "Otra persona cambió este cliente mientras no había conexión."}
+DECISION = pathlib.Path(os.environ["SERVITEC_CLIENT_DIR"]) / "decision.json"
+
+class Reviewing(OnlineBackend):
+    def estado(self):
+        return {**super().estado(), "pendientes": 2, "revisar": len(self.revisar()),
+                "progreso": {"fase": "enviando", "hecho": 1, "total": 2}, "aviso": "Enviando lo hecho sin conexión."}
+    def revisar(self):
+        return [] if DECISION.exists() else [ITEM]
+    def resolver(self, item_id, decision):
+        DECISION.write_text(json.dumps([item_id, decision]))
+        return {"ok": True, "mensaje": "Se conservó tu versión."}
+
+raise SystemExit(main(locate=locate_by_address, backend_factory=lambda url, config: Reviewing(url)))
+""",
+]
+
+
+@pytest.fixture(scope="module")
+def appliance(tmp_path_factory):
+    proc = ServerProcess(tmp_path_factory.mktemp("desktop-server")).start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="module")
+def counter(tmp_path_factory, appliance):
+    """One counter PC's client folder, kept across this module's tests (its copy, its last server)."""
+    folder = tmp_path_factory.mktemp("desktop-client")
+    (folder / "config.json").write_text(json.dumps({"api_server": {"url": appliance.url, "timeout": 3}}))
+    return folder
+
+
+def server_manifest(server: ServerProcess) -> dict:
+    response = requests.get(server.url + "/ui/manifest", timeout=10, verify=server.verify)
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-cache"
+    return response.json()
+
+
+def transport(server: ServerProcess) -> Transport:
+    return Transport(server.url, 5, 0, server.verify)
+
+
+def sign_in(page) -> None:
+    page.type("input[name=username]", OWNER)
+    page.type("input[type=password]", OWNER_PASSWORD)
+    page.click(".entrar form button[type=submit]")
+    page.wait("document.querySelector('nav.menu a')")
+
+
+def local_origin(page) -> str:
+    return page.js("location.origin")
+
+
+def test_the_manifest_lists_what_ui_serves(appliance):
+    manifest = server_manifest(appliance)
+    page = requests.get(appliance.url + "/", headers={"Accept": "text/html"}, timeout=10, verify=appliance.verify)
+    assert f'src="ui/{manifest["tag"]}/js/app.js"' in page.text
+    assert manifest["politica"] == page.headers["Content-Security-Policy"]
+    assert "{{ tag }}" in manifest["plantilla"] and "js/app.js" in manifest["modulos"]
+    names = [entry["ruta"] for entry in manifest["archivos"]]
+    assert "index.html" not in names and "js/transport.js" in names and "css/app.css" in names
+    for entry in manifest["archivos"][:5]:
+        body = requests.get(
+            f"{appliance.url}/ui/{manifest['tag']}/{entry['ruta']}", timeout=10, verify=appliance.verify
+        )
+        assert (len(body.content), hashlib.sha256(body.content).hexdigest()) == (entry["tamano"], entry["sha256"])
+
+
+def test_the_window_signs_in_and_shows_inicio_from_its_copy(window, counter, appliance):
+    shown = window(counter, appliance)
+    page = shown.page
+    page.wait("document.querySelector('.entrar form')")
+    # The page is the copy's, on the window's own site; the server never sees the window's browser.
+    origin = local_origin(page)
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", origin) and origin != appliance.url
+    tag = server_manifest(appliance)["tag"]
+    assert page.js("document.querySelector('script[type=module]').getAttribute('src')") == f"ui/{tag}/js/app.js"
+    assert page.js("Boolean(document.querySelector('meta[name=servitec-puente]'))")
+    pointer = json.loads((counter / "ui" / "actual.json").read_text())
+    assert pointer["manifiesto"]["tag"] == tag
+    for entry in pointer["manifiesto"]["archivos"]:
+        copied = counter / "ui" / pointer["carpeta"] / entry["ruta"]
+        assert hashlib.sha256(copied.read_bytes()).hexdigest() == entry["sha256"], entry["ruta"]
+
+    sign_in(page)
+    assert page.text("main h1") == "Inicio"
+    assert page.text(".conexion") == "En línea"
+    page.wait("document.querySelector('.sincronia')?.innerText.includes('0 por enviar')")
+    assert "0 por revisar" in page.text(".sincronia")
+    assert "Revisar" in page.js("[...document.querySelectorAll('nav.menu a > span')].map(s => s.textContent)")
+    page.shot("escritorio-inicio")
+
+    # Live events reach the page through the bridge: a customer made elsewhere shows up.
+    page.js("location.hash = '#/clientes'")
+    page.wait("document.querySelector('main table')")
+    created = requests.post(
+        appliance.url + "/clientes",
+        json={"nombre": "Alta desde otro mostrador"},
+        headers=appliance.headers,
+        timeout=10,
+        verify=appliance.verify,
+    )
+    assert created.status_code == 201
+    page.wait("document.querySelector('main table').innerText.includes('Alta desde otro mostrador')")
+
+    page.js("location.hash = '#/revisar'")
+    assert "Nada por revisar" in page.text("main .revisar-lista")
+    page.shot("escritorio-revisar")
+
+    # A file that is not JSON nor text (a backup) crosses the bridge as base64 and is a Blob again.
+    made = requests.post(appliance.url + "/backups", headers=appliance.headers, timeout=60, verify=appliance.verify)
+    assert made.status_code == 201, made.text
+    name = made.json()["nombre"]
+    size = page.js(
+        f"""import("./ui/{tag}/js/api.js").then(({{ api }}) =>
+            api.fetchFile("/backups/{name}", null, "application/vnd.sqlite3")).then((blob) => [blob.constructor.name, blob.size])"""
+    )
+    download = requests.get(
+        f"{appliance.url}/backups/{name}", headers=appliance.headers, timeout=30, verify=appliance.verify
+    )
+    assert size == ["Blob", len(download.content)]
+    # Everything the page loaded came from the window's own site.
+    resources = page.js("performance.getEntriesByType('resource').map((entry) => entry.name)")
+    assert resources and all(url.startswith(origin + "/") for url in resources), resources
+
+
+def test_a_stale_copy_is_replaced_whole_when_the_server_answers(window, counter, appliance):
+    copy = UiCopy(counter / "ui")
+    folder, manifest = copy.current()
+    # As if the copy were of an older version: another tag, and one of its files different.
+    stale = {**manifest, "tag": "0.5.0-0000000000"}
+    (folder / "css" / "app.css").write_text("/* la versión anterior */")
+    (counter / "ui" / "actual.json").write_text(json.dumps({"carpeta": folder.name, "manifiesto": stale}))
+
+    page = window(counter, appliance).page
+    tag = server_manifest(appliance)["tag"]
+    page.wait(f"document.querySelector('script[src=\"ui/{tag}/js/app.js\"]')")
+    page.wait("document.querySelector('.entrar form')")
+    assert copy.tag() == tag
+    new_folder = copy.current()[0]
+    assert new_folder != folder and not folder.exists()
+    assert sorted(path.name for path in (counter / "ui").iterdir()) == sorted(["actual.json", new_folder.name])
+    assert "la versión anterior" not in (new_folder / "css" / "app.css").read_text()
+
+
+def test_a_refresh_that_breaks_off_keeps_the_copy_in_use(tmp_path, appliance):
+    copy = UiCopy(tmp_path / "ui")
+    assert copy.refresh(transport(appliance)) is True
+    assert copy.refresh(transport(appliance)) is False  # nothing changed: nothing downloaded
+    before = (tmp_path / "ui" / "actual.json").read_bytes()
+    folder = copy.current()[0]
+    (folder / "js" / "api.js").write_text("// dañado")
+
+    class Corrupting(Transport):
+        def download(self, path, target):
+            super().download(path, target)
+            target.write_bytes(b"no es el archivo")
+            return target
+
+    with pytest.raises(CopyError, match="llegó distinto"):
+        copy.refresh(Corrupting(appliance.url, 5, 0, appliance.verify))
+    assert (tmp_path / "ui" / "actual.json").read_bytes() == before
+    assert sorted(path.name for path in (tmp_path / "ui").iterdir()) == sorted(["actual.json", folder.name])
+
+
+def test_without_the_server_a_second_start_opens_the_copy(window, counter, appliance):
+    appliance.stop()
+    try:
+        page = window(counter, appliance).page
+        page.wait("document.querySelector('meta[name=servitec-puente]') && document.querySelector('.screen-error')")
+        tag = UiCopy(counter / "ui").tag()
+        assert page.js("document.querySelector('script[type=module]').getAttribute('src')") == f"ui/{tag}/js/app.js"
+        assert "No se puede conectar al servidor" in page.text(".screen-error")
+        page.shot("escritorio-sin-servidor")
+    finally:
+        appliance.start()
+    # The page keeps asking; once the server is back, it is the UI's sign-in again.
+    page.wait("document.querySelector('.entrar form')", timeout=20)
+
+
+def test_with_no_server_known_the_window_asks_for_its_address(window, tmp_path, appliance):
+    dead = f"http://127.0.0.1:{free_port()}"
+    (tmp_path / "config.json").write_text(json.dumps({"api_server": {"url": dead, "timeout": 2}}))
+    page = window(tmp_path, appliance).page
+    page.wait("document.getElementById('titulo')?.textContent === 'No se encontró el servidor'")
+    assert page.text("#pasos") == f"config.json: {dead}"
+    assert page.text("#mensaje").startswith("No se encontró el servidor.")
+    assert page.js("document.activeElement.id") == "direccion"
+    page.type("#direccion", "192.168.1.50")
+    page.press("Enter")
+    page.wait("document.getElementById('mensaje').textContent.includes('dirección completa')")
+    page.shot("escritorio-buscando")
+
+    page.type("#direccion", appliance.url)
+    page.click("#conectar button")
+    page.wait("document.querySelector('meta[name=servitec-version]') && document.querySelector('.entrar form')")
+    assert json.loads((tmp_path / "servidor.json").read_text())["url"] == appliance.url
+    sign_in(page)
+    assert page.text(".conexion") == "En línea"
+
+
+def test_an_address_of_another_shop_is_refused(appliance):
+    with pytest.raises(ServerNotFound, match="otro servidor"):
+        locate_by_address(appliance.url, {"url": appliance.url, "server_id": "el-de-otro-taller"})
+    found = locate_by_address(None, {"url": appliance.url, "server_id": None})
+    assert found.via == "último servidor" and found.server_id
+
+
+def test_the_online_backend_answers_as_browser_transport_does(appliance):
+    backend = OnlineBackend(appliance.url, retry_attempts=0, verify=appliance.verify)
+    try:
+        refused = backend.request({"method": "GET", "path": "/clientes"})
+        assert refused["status"] == 401 and refused["body"]["error"]["code"]
+        token = backend.request(
+            {"method": "POST", "path": "/token", "form": {"username": OWNER, "password": OWNER_PASSWORD}}
+        )["body"]["access_token"]
+        qr = backend.request({"method": "GET", "path": "/", "accept": "application/json", "token": token})
+        assert qr["contentType"] == "application/json" and qr["body"]["app"] == "ServitecManager"
+        made = requests.post(appliance.url + "/backups", headers=appliance.headers, timeout=60, verify=appliance.verify)
+        raw = backend.request(
+            {"method": "GET", "path": f"/backups/{made.json()['nombre']}", "accept": "*/*", "token": token}
+        )
+        assert raw["status"] == 200 and base64.b64decode(raw["body"]["base64"]).startswith(b"SQLite format 3")
+        assert backend.estado()["online"] is True and backend.revisar() == []
+        assert backend.resolver("x", "mio")["ok"] is False
+    finally:
+        backend.close()
+
+
+def test_revisar_shows_both_versions_and_sends_only_the_choice_made(window, tmp_path, appliance):
+    (tmp_path / "config.json").write_text(json.dumps({"api_server": {"url": appliance.url}}))
+    page = window(tmp_path, appliance, REVIEWING).page
+    page.wait("document.querySelector('.entrar form')")
+    sign_in(page)
+    assert page.text(".sincronia") == "2 por enviar\n1 por revisar"
+    assert page.text(".escritorio") == "Sincronizando: enviando (1 de 2)\nEnviando lo hecho sin conexión."
+    page.click("a.por-revisar")
+    card = "main article.revision"
+    page.wait(f"document.querySelector('{card}')")
+    rows = page.js(f"[...document.querySelectorAll('{card} tbody tr')].map(r => [...r.cells].map(c => c.textContent))")
+    assert rows == [
+        ["Nombre (distinto)", "Juan Pérez", "Juan Pérez López"],
+        ["Correo (distinto)", "juan@example.com", "jp@example.com"],
+        ["Teléfono", "55 1234 5678", "55 1234 5678"],
+    ]
+    assert "Otra persona cambió este cliente" in page.text(card)
+    page.shot("escritorio-revisar-conflicto")
+    # Each choice asks first; cancelling sends nothing.
+    page.click(f"{card} button.primary")
+    page.wait("document.querySelector('dialog[open]')?.innerText.includes('Se enviará tu versión otra vez')")
+    page.press("Escape")
+    page.wait("!document.querySelector('dialog[open]')")
+    assert not (tmp_path / "decision.json").exists()
+    page.click(f"{card} button.primary")
+    page.click("dialog[open] button.primary")
+    page.wait("document.querySelector('.notices')?.innerText.includes('Se conservó tu versión.')")
+    page.wait("document.querySelector('main').innerText.includes('Nada por revisar')")
+    assert json.loads((tmp_path / "decision.json").read_text()) == ["op-7", "mio"]
