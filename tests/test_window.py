@@ -202,19 +202,43 @@ def test_a_refresh_that_breaks_off_keeps_the_copy_in_use(tmp_path, appliance):
     assert sorted(path.name for path in (tmp_path / "ui").iterdir()) == sorted(["actual.json", folder.name])
 
 
-def test_without_the_server_a_second_start_opens_the_copy(window, counter, appliance):
+def test_without_the_server_a_second_start_opens_the_copy_and_offers_the_new_version_once_back(
+    window, counter, appliance
+):
+    copy = UiCopy(counter / "ui")
+    folder, manifest = copy.current()
+    # The copy this counter kept is of an older version than the server's.
+    (counter / "ui" / "actual.json").write_text(
+        json.dumps({"carpeta": folder.name, "manifiesto": {**manifest, "tag": "0.5.0-0000000000"}})
+    )
     appliance.stop()
     try:
         page = window(counter, appliance).page
         page.wait("document.querySelector('meta[name=servitec-puente]') && document.querySelector('.screen-error')")
-        tag = UiCopy(counter / "ui").tag()
-        assert page.js("document.querySelector('script[type=module]').getAttribute('src')") == f"ui/{tag}/js/app.js"
+        assert page.js("document.querySelector('script[type=module]').getAttribute('src')") == (
+            "ui/0.5.0-0000000000/js/app.js"
+        )
         assert "No se puede conectar al servidor" in page.text(".screen-error")
         page.shot("escritorio-sin-servidor")
     finally:
         appliance.start()
-    # The page keeps asking; once the server is back, it is the UI's sign-in again.
+    # The page keeps asking; once the server is back it is the UI's sign-in, and once the client
+    # sees the server answer, the copy is brought up to it and the page offers the new version.
     page.wait("document.querySelector('.entrar form')", timeout=20)
+    sign_in(page)
+    page.wait("document.querySelector('.escritorio .interfaz-nueva')")
+    assert copy.tag() == server_manifest(appliance)["tag"]
+    page.click(".interfaz-nueva button")
+    page.wait(f"document.querySelector('script[src=\"ui/{copy.tag()}/js/app.js\"]')")
+    page.wait("document.querySelector('nav.menu a')")  # the session survived the reload
+
+
+def test_a_config_json_it_cannot_use_is_shown_not_replaced(window, tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({"api_server": {"timeout": "mucho"}}))
+    page = window(tmp_path).page
+    page.wait("document.getElementById('titulo')?.textContent === 'No se puede empezar'")
+    assert "api_server.timeout debe ser un número de segundos" in page.text("#mensaje")
+    assert page.js("document.getElementById('conectar').hidden")
 
 
 def test_with_no_server_known_the_window_asks_for_its_address(window, tmp_path, appliance):
