@@ -7,7 +7,7 @@ JavaScript with Runtime.evaluate (DevTools code is not bound by the page's polic
 Input.insertText, clicks with real mouse events and takes screenshots. Like browser.py's UiPage it
 records policy violations, page errors and console errors; `assert_clean()` fails on any.
 
-The window runs with the address-only locate (app.locate_by_address): a test never sends mDNS or
+The window runs with the address-only finder (address_only.py): a test never sends mDNS or
 the discovery beacon on the machine's real network (shared/ARCHITECTURE.md, "Testing here").
 """
 
@@ -32,7 +32,7 @@ from serverproc import ROOT, ServerProcess, free_port
 WINDOW = [
     sys.executable,
     "-c",
-    "from webview_client.app import locate_by_address, main; raise SystemExit(main(locate=locate_by_address))",
+    "from webview_client import address_only; from webview_client.app import main; raise SystemExit(main(address_only))",
 ]
 
 

@@ -15,7 +15,7 @@ import pytest
 import requests
 from serverproc import OWNER, OWNER_PASSWORD, ServerProcess, free_port
 
-from webview_client.app import ServerNotFound, locate_by_address
+from webview_client import address_only
 from webview_client.online import OnlineBackend
 from webview_client.transport import Transport
 from webview_client.ui_copy import CopyError, UiCopy
@@ -30,7 +30,8 @@ REVIEWING = [
     "-c",
     """
 import json, os, pathlib
-from webview_client.app import locate_by_address, main
+from webview_client import address_only
+from webview_client.app import main
 from webview_client.online import OnlineBackend
 
 ITEM = {"id": "op-7", "tipo": "cliente.actualizar", "resultado": "conflict", "creado_en": "2026-12-01T18:20:00Z",
@@ -49,7 +50,7 @@ class Reviewing(OnlineBackend):
         DECISION.write_text(json.dumps([item_id, decision]))
         return {"ok": True, "mensaje": "Se conservó tu versión."}
 
-raise SystemExit(main(locate=locate_by_address, backend_factory=lambda url, config: Reviewing(url)))
+raise SystemExit(main(address_only, backend_factory=lambda url, config: Reviewing(url)))
 """,
 ]
 
@@ -263,10 +264,10 @@ def test_with_no_server_known_the_window_asks_for_its_address(window, tmp_path, 
 
 
 def test_an_address_of_another_shop_is_refused(appliance):
-    with pytest.raises(ServerNotFound, match="otro servidor"):
-        locate_by_address(appliance.url, {"url": appliance.url, "server_id": "el-de-otro-taller"})
-    found = locate_by_address(None, {"url": appliance.url, "server_id": None})
-    assert found.via == "último servidor" and found.server_id
+    with pytest.raises(address_only.NotFound, match="otro servidor"):
+        address_only.locate(appliance.url, {"url": appliance.url, "server_id": "el-de-otro-taller"})
+    found = address_only.locate(None, {"url": appliance.url, "server_id": None})
+    assert found.via == "last" and found.saved() == {"url": appliance.url, "server_id": found.server_id, "fp": ""}
 
 
 def test_the_online_backend_answers_as_browser_transport_does(appliance):

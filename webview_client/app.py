@@ -6,11 +6,10 @@ and the window shows the UI; with no server but a copy from an earlier day, the
 window shows the copy (the Backend answers what it can offline); with neither,
 the page waits for a person to type the address the server's tray shows.
 
-Finding the server is `locate(config_url, last, *, mdns, beacon, timeout, on_try)`
--> Found(url, server_id, fp, via), raising an exception with a Spanish message
-(not found, a different server, a changed certificate). It is discovery.py's
-when that module is present; without it, only the given addresses are asked
-(`locate_by_address`).
+The finder is a module with `locate(config_url, last, *, on_try)` and, for a
+typed address, `verify(url, last)`, both returning a Found (url, server_id, fp,
+via) or raising with a Spanish message (not found, a different server, a
+changed certificate): discovery.py, or address_only.py where it is missing.
 """
 
 from __future__ import annotations
@@ -19,7 +18,8 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple
+from types import ModuleType
+from typing import Any
 
 from .backend import Backend
 from .bridge import Bridge
@@ -33,75 +33,26 @@ from .ui_copy import CopyError, UiCopy
 
 log = logging.getLogger(__name__)
 
-APP_NAME = "ServitecManager"
 BackendFactory = Callable[[str, ClientConfig], Backend]
 
 
-class Found(NamedTuple):
-    url: str
-    server_id: str
-    fp: str | None
-    via: str
-
-
-class ServerNotFound(Exception):
-    """No address answered as a ServitecManager server; `tried` lists what was asked."""
-
-    def __init__(self, message: str, tried: list[str]):
-        super().__init__(message)
-        self.tried = tried
-
-
-def locate_by_address(
-    config_url: str | None,
-    last: dict[str, Any] | None,
-    *,
-    mdns: bool = True,
-    beacon: bool = True,
-    timeout: float = 5.0,
-    on_try: Callable[[str], None] = lambda text: None,
-) -> Found:
-    """The given addresses only (config.json's, then the last server's): discovery's stand-in."""
-    tried = []
-    pinned = (last or {}).get("server_id")
-    for via, url in (("config.json", config_url), ("último servidor", (last or {}).get("url"))):
-        if not url or url in tried:
-            continue
-        on_try(f"{via}: {url}")
-        tried.append(url)
-        http = Transport(url, timeout, 0)
-        try:
-            status = http.request("GET", "/")
-        except ServitecError as exc:
-            if exc.code == "certificado":
-                raise ServerNotFound(exc.message, tried) from None
-            continue
-        finally:
-            http.close()
-        if not isinstance(status, dict) or status.get("app") != APP_NAME or not status.get("server_id"):
-            continue
-        if pinned and status["server_id"] != pinned:
-            raise ServerNotFound(
-                f"{url} es otro servidor de ServitecManager, no el de este taller. Revisa la dirección.", tried
-            )
-        return Found(url, status["server_id"], None, via)
-    raise ServerNotFound("No se encontró el servidor. Escribe la dirección que muestra su ícono.", tried)
-
-
-def default_locate() -> Callable[..., Found]:
+def default_finder() -> ModuleType:
+    """discovery.py (config.json, last server, mDNS, beacon), or address_only.py in a build without it."""
     try:
-        from .discovery import locate
-    except ImportError:  # a build without discovery (mDNS, beacon)
-        return locate_by_address
-    return locate
+        from . import discovery
+    except ImportError:
+        from . import address_only
+
+        return address_only
+    return discovery
 
 
 class Startup:
     """Everything from the window's first page to the UI, and the search page's calls."""
 
-    def __init__(self, folder: Path, locate: Callable[..., Found], backend_factory: BackendFactory):
+    def __init__(self, folder: Path, finder: ModuleType, backend_factory: BackendFactory):
         self.folder = folder
-        self.locate = locate
+        self.finder = finder
         self.backend_factory = backend_factory
         self.copy = UiCopy(ui_dir(folder))
         self.site = Site(self.copy, {"buscando": self.buscando, "conectar": self.conectar})
@@ -128,13 +79,12 @@ class Startup:
             return {"ok": False, "mensaje": "Escribe la dirección completa, como http://192.168.1.50:8000."}
         if self.backend is not None:
             return {"ok": True}
+        self._step(f"Dirección escrita: {url}")
         try:
-            found = self.locate(
-                url, self._last(), mdns=False, beacon=False, timeout=self.config.timeout, on_try=self._step
-            )
-        except Exception as exc:
+            found = self.finder.verify(url, self._last())
+        except Exception as exc:  # the finder's refusals (not found, another server, another certificate)
             log.info("La dirección %s no sirvió: %s", url, exc)
-            return {"ok": False, "mensaje": str(exc)}
+            return {"ok": False, "mensaje": _said(exc)}
         failure = self._connect(found)
         return {"ok": failure is None, "mensaje": failure}
 
@@ -148,26 +98,26 @@ class Startup:
             return
         last = self._last()
         try:
-            found = self.locate(self.config.url, last, timeout=self.config.timeout, on_try=self._step)
+            found = self.finder.locate(self.config.url, last, on_try=self._step)
         except Exception as exc:
             known = self.config.url or (last or {}).get("url")
             if self.copy.ready and known:
                 log.info("Sin servidor (%s); la ventana abre la copia local", exc)
                 self._show_ui(known, online=False)
             else:
-                self._set("no_encontrado", str(exc))
+                self._set("no_encontrado", _said(exc))
             return
         failure = self._connect(found)
         if failure:
             self._set("no_encontrado", failure)
 
-    def _connect(self, found: Found) -> str | None:
+    def _connect(self, found: Any) -> str | None:
         """Pair with `found`, refresh the copy from it and show the UI; a Spanish reason when it cannot."""
         with self._connecting:
             if self.backend is not None:
                 return None
-            save_last_server(config_path(self.folder), {"url": found.url, "server_id": found.server_id, "fp": found.fp})
-            self._step(f"Servidor encontrado ({found.via}): {found.url}")
+            save_last_server(config_path(self.folder), found.saved())
+            self._step(f"Servidor encontrado: {found.url}")
             self._step("Copiando la interfaz del servidor…")
             try:
                 self._refresh(found.url)
@@ -215,13 +165,18 @@ class Startup:
         self.push({"tipo": "estado", **self.state})
 
 
+def _said(exc: Exception) -> str:
+    """The Spanish sentence of a finder's refusal."""
+    return getattr(exc, "message", None) or str(exc)
+
+
 def online_backend(url: str, config: ClientConfig) -> Backend:
     return OnlineBackend(
         url, timeout=config.timeout, retry_attempts=config.retry_attempts, realtime=config.enable_realtime
     )
 
 
-def main(locate: Callable[..., Found] | None = None, backend_factory: BackendFactory = online_backend) -> int:
+def main(finder: ModuleType | None = None, backend_factory: BackendFactory = online_backend) -> int:
     from .window import open_window  # pywebview and its GUI toolkit load only for the window
 
     folder = client_dir()
@@ -230,7 +185,7 @@ def main(locate: Callable[..., Found] | None = None, backend_factory: BackendFac
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         handlers=[logging.FileHandler(folder / "cliente.log", encoding="utf-8"), logging.StreamHandler()],
     )
-    startup = Startup(folder, locate or default_locate(), backend_factory)
+    startup = Startup(folder, finder or default_finder(), backend_factory)
     open_window(startup.site, startup.run)
     if startup.backend is not None and hasattr(startup.backend, "close"):
         startup.backend.close()
