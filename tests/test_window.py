@@ -320,3 +320,31 @@ def test_revisar_shows_both_versions_and_sends_only_the_choice_made(window, tmp_
     page.wait("document.querySelector('.notices')?.innerText.includes('Se conservó tu versión.')")
     page.wait("document.querySelector('main').innerText.includes('Nada por revisar')")
     assert json.loads((tmp_path / "decision.json").read_text()) == ["op-7", "mio"]
+
+
+def test_the_local_site_serves_only_its_own_page_and_files_and_the_bridge_only_with_its_secret(tmp_path, appliance):
+    from werkzeug.test import Client
+
+    from webview_client.site import Site
+
+    copy = UiCopy(tmp_path / "ui")
+    copy.refresh(transport(appliance))
+    site = Site(copy, {"eco": lambda text: text})
+    site.show_ui = True
+    http = Client(site)
+    local = {"Host": "127.0.0.1:5000"}
+    page = http.get("/", headers=local)
+    assert page.status_code == 200 and f'content="{site.secret}"' in page.text
+    assert page.headers["Content-Security-Policy"] == server_manifest(appliance)["politica"]
+    module = http.get(f"/ui/{copy.tag()}/js/app.js", headers=local)
+    assert module.status_code == 200 and module.headers["Content-Type"].startswith("text/javascript")
+    assert http.get("/ui/x/index.html", headers=local).status_code == 404  # the template is not a file
+    assert http.get("/ui/x/../config.json", headers=local).status_code == 404
+    call = {"json": {"args": ["hola"]}}
+    assert http.post("/puente/eco", headers={**local, "X-Servitec-Puente": site.secret}, **call).json == {
+        "resultado": "hola"
+    }
+    assert http.post("/puente/eco", headers={**local, "X-Servitec-Puente": "otro"}, **call).status_code == 403
+    assert http.post("/puente/otra", headers={**local, "X-Servitec-Puente": site.secret}, **call).status_code == 404
+    # Another name that resolves to this PC (DNS rebinding) gets nothing, not even the page.
+    assert http.get("/", headers={"Host": "tienda.example:5000"}).status_code == 403

@@ -35,6 +35,7 @@ from .ui_copy import UiCopy
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "HTTP_X_SERVITEC_PUENTE"
+LOOPBACK_NAMES = ("127.0.0.1", "localhost")  # how the window itself names this site
 MAX_CALL_BYTES = 8 << 20  # a sale with a hundred lines is a few KB; a bridge call is never this big
 # Explicit types: on Windows mimetypes reads the registry, which may call .js text/plain, and a
 # module script served as text/plain does not run.
@@ -69,6 +70,9 @@ class Site:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO") or "/"
+        if environ.get("HTTP_HOST", "").rpartition(":")[0] not in LOOPBACK_NAMES:
+            # A name of someone else's that resolves to 127.0.0.1 (DNS rebinding) gets nothing.
+            return _reply(start_response, "403 Forbidden", "text/plain; charset=utf-8", b"No permitido.")
         try:
             if path == "/" and method in ("GET", "HEAD"):
                 self.on_page()

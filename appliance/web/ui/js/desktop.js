@@ -22,6 +22,7 @@ export class DesktopStatus {
     this.counts = h("span", { class: "sincronia" });
     this.strip = h("div", { class: "escritorio", role: "status", "aria-live": "polite", hidden: true });
     this.newUi = false;
+    this.drawn = null;
     this.timer = null;
     this.stopped = false;
     this.onPush = (event) => {
@@ -57,6 +58,10 @@ export class DesktopStatus {
   }
 
   show(state) {
+    // Drawn again only when something changed: the strip is a live region, read out on each change.
+    const drawn = JSON.stringify([state, this.newUi]);
+    if (drawn === this.drawn) return;
+    this.drawn = drawn;
     this.indicator.className = `conexion ${state.online ? "en-linea" : "sin-conexion"}`;
     this.indicator.textContent = state.online ? "En línea" : "Sin conexión";
     const review = count(state.revisar, "por revisar", "por revisar");
