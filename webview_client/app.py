@@ -14,6 +14,8 @@ changed certificate): discovery.py, or address_only.py where it is missing.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import logging
 import threading
 from collections.abc import Callable
@@ -37,14 +39,13 @@ BackendFactory = Callable[[str, ClientConfig], Backend]
 
 
 def default_finder() -> ModuleType:
-    """discovery.py (config.json, last server, mDNS, beacon), or address_only.py in a build without it."""
-    try:
-        from . import discovery
-    except ImportError:
-        from . import address_only
+    """discovery.py (config.json, last server, mDNS, beacon), or address_only.py in a build without it.
 
-        return address_only
-    return discovery
+    Only a missing module falls back: a discovery that fails to import is an error to see.
+    """
+    if importlib.util.find_spec(f"{__package__}.discovery") is None:
+        return importlib.import_module(f"{__package__}.address_only")
+    return importlib.import_module(f"{__package__}.discovery")
 
 
 class Startup:
