@@ -235,13 +235,11 @@ def test_a_conflict_goes_to_revisar_and_each_choice_does_what_it_says(shop, tmp_
         wait_for(lambda: counter.client.estado()["revisar"] == 2, timeout=SYNC_INTERVAL + 10, what="two conflicts")
         items = counter.client.revisar()
         assert {i["resultado"] for i in items} == {"conflict"}
-        assert all(
-            i["mio"]["notas"] == "Cambio en mostrador" and i["servidor"]["notas"] == "Cambio en el servidor"
-            for i in items
-        )
-        mine, theirs = sorted(items, key=lambda i: i["mio"]["nombre"])
-        assert counter.client.resolver(mine["id"], "mio") == {"ok": True}
-        assert counter.client.resolver(theirs["id"], "servidor") == {"ok": True}
+        assert all(i["mio"] == {"notas": "Cambio en mostrador"} for i in items)
+        assert all(i["servidor"]["notas"] == "Cambio en el servidor" for i in items)
+        mine, theirs = sorted(items, key=lambda i: i["servidor"]["nombre"])
+        assert counter.client.resolver(mine["id"], "mio")["ok"]
+        assert counter.client.resolver(theirs["id"], "servidor")["ok"]
         wait_for(counter.settled, timeout=SYNC_INTERVAL + 10, what="the resent change")
         assert owner_ok(shop, "GET", f"/clientes/{clientes[0]['id']}")["notas"] == "Cambio en mostrador"
         assert owner_ok(shop, "GET", f"/clientes/{clientes[1]['id']}")["notas"] == "Cambio en el servidor"
@@ -266,7 +264,8 @@ def test_a_refused_op_goes_to_revisar_and_its_provisional_record_goes_away(shop,
         owner_ok(shop, "DELETE", f"/clientes/{cliente['id']}")
         wait_for(lambda: counter.client.estado()["revisar"] == 1, timeout=SYNC_INTERVAL + 10, what="the refusal")
         [item] = counter.client.revisar()
-        assert item["resultado"] == "rejected" and item["error"]["message"]
+        assert item["resultado"] == "rejected" and item["error"].startswith("No existe el cliente")
+        assert item["mio"]["falla_reportada"] == "No enciende" and item["servidor"] is None
         assert "Revisar" in counter.client.estado()["aviso"]
         assert counter.call("GET", f"/ordenes/{orden['id']}")["status"] == 404
     finally:

@@ -25,17 +25,17 @@ from typing import Any
 
 from .backend import Backend
 from .bridge import Bridge
+from .client import Client
 from .config import ClientConfig, ClientConfigError, last_server, save_last_server
 from .errors import ServitecError
 from .locations import client_dir, config_path, ui_dir
-from .online import OnlineBackend
 from .site import Site
 from .transport import Transport
 from .ui_copy import CopyError, UiCopy
 
 log = logging.getLogger(__name__)
 
-BackendFactory = Callable[[str, ClientConfig], Backend]
+BackendFactory = Callable[[Path, str, ClientConfig], Backend]
 
 
 def default_finder() -> ModuleType:
@@ -130,7 +130,7 @@ class Startup:
             return None
 
     def _show_ui(self, url: str, *, online: bool) -> None:
-        self.backend = self.backend_factory(url, self.config)
+        self.backend = self.backend_factory(self.folder, url, self.config)
         bridge = Bridge(self.backend, self.push, online=online, on_back_online=lambda: self._refresh_later(url))
         self.site.calls.update(bridge.calls())
         self.site.on_page = bridge.close_all
@@ -171,13 +171,7 @@ def _said(exc: Exception) -> str:
     return getattr(exc, "message", None) or str(exc)
 
 
-def online_backend(url: str, config: ClientConfig) -> Backend:
-    return OnlineBackend(
-        url, timeout=config.timeout, retry_attempts=config.retry_attempts, realtime=config.enable_realtime
-    )
-
-
-def main(finder: ModuleType | None = None, backend_factory: BackendFactory = online_backend) -> int:
+def main(finder: ModuleType | None = None, backend_factory: BackendFactory = Client) -> int:
     from .window import open_window  # pywebview and its GUI toolkit load only for the window
 
     folder = client_dir()
@@ -188,6 +182,6 @@ def main(finder: ModuleType | None = None, backend_factory: BackendFactory = onl
     )
     startup = Startup(folder, finder or default_finder(), backend_factory)
     open_window(startup.site, startup.run)
-    if startup.backend is not None and hasattr(startup.backend, "close"):
+    if startup.backend is not None:
         startup.backend.close()
     return 0

@@ -30,6 +30,9 @@ class Backend(Protocol):
 
     def socket_close(self, handle: str) -> None: ...
 
+    def close(self) -> None:
+        """Stop what runs in the background and let go of the server and the local files."""
+
     def estado(self) -> dict[str, Any]:
         """{online, servidor, pendientes, revisar, progreso, aviso}: what the window always shows.
 
@@ -38,7 +41,8 @@ class Backend(Protocol):
 
     def revisar(self) -> list[dict[str, Any]]:
         """The operations the server refused or found in conflict, each with both versions:
-        {id, tipo, resultado, creado_en, mio, servidor, error}."""
+        {id, tipo, resultado, creado_en, mio, servidor, error (the server's Spanish reason)}."""
 
     def resolver(self, item_id: str, decision: str) -> dict[str, Any]:
-        """decision "mio" (send mine again over the server's current version) or "servidor" (drop mine)."""
+        """decision "mio" (send mine again over the server's current version) or "servidor" (drop mine);
+        {ok, mensaje} with a Spanish sentence for the person."""

@@ -16,7 +16,6 @@ seconds, and after an offline op once the server is back.
 
 from __future__ import annotations
 
-import base64
 import logging
 import re
 import threading
@@ -28,11 +27,15 @@ from typing import Any
 import jwt
 import requests
 
+from appliance.shop.errors import DomainError
+
 from .api_client import ServitecAPIClient
+from .backend import Push
 from .config import ClientConfig
-from .errors import ServitecError, never_sent
+from .errors import ServerUnavailable, ServitecError
 from .locations import replica_path
 from .offline import answer, error_body
+from .online import OnlineBackend
 from .replica import Replica
 from .sync import SyncEngine
 
@@ -74,7 +77,14 @@ class Client:
         self.replica = Replica(replica_path(folder))
         self.api = ServitecAPIClient(url, timeout=self.config.timeout, retry_attempts=1, verify=verify)
         self.engine = SyncEngine(self.replica, self.api, self._set_progress)
-        self._local = threading.local()  # a requests Session per thread: the window calls from several
+        # The UI's requests and live sockets while the server answers.
+        self.server = OnlineBackend(
+            url,
+            timeout=self.config.timeout,
+            retry_attempts=self.config.retry_attempts,
+            verify=verify,
+            realtime=self.config.enable_realtime,
+        )
         self._sessions: dict[str, dict[str, Any]] = {}  # token -> the account /usuarios/me answered
         self._lock = threading.Lock()
         self.online = True
@@ -91,13 +101,8 @@ class Client:
         self._wake.set()
         self._worker.join(timeout=10)
         self.api.close()
+        self.server.close()
         self.replica.close()
-
-    @property
-    def _http(self) -> requests.Session:
-        if not hasattr(self._local, "session"):
-            self._local.session = requests.Session()
-        return self._local.session
 
     # --- the Backend protocol ----------------------------------------------------------------------
 
@@ -107,10 +112,12 @@ class Client:
             req = {**req, "json": {**req["json"], "id": str(uuid.uuid4())}}
         if self.online or path == "/token":  # signing in needs the server anyway: ask it at once
             try:
-                answered = self._forward(req)
-            except requests.RequestException as exc:
+                answered = self.server.request(req)
+            except ServerUnavailable as exc:
+                if exc.code == "certificado":  # not offline: a server this client must not talk to
+                    return self._json(503, error_body(exc.code, exc.message))
                 self._went_offline(exc)
-                if not (never_sent(exc) or method == "GET" or CREATES.match(path)):
+                if exc.code != "sin_conexion" and method != "GET" and not CREATES.match(path):
                     return self._json(503, error_body("sin_respuesta", UNKNOWN_FATE))
             else:
                 if not self.online:
@@ -119,10 +126,14 @@ class Client:
                 return answered
         return self._offline(req, method, path)
 
-    def socket_open(self, query: dict[str, Any], push: Any) -> str:
-        raise NotImplementedError  # the window's live events: webview_client.online
+    def socket_open(self, query: dict[str, Any], push: Push) -> str:
+        return self.server.socket_open(query, push)
 
-    socket_send = socket_close = socket_open
+    def socket_send(self, handle: str, message: dict[str, Any]) -> None:
+        self.server.socket_send(handle, message)
+
+    def socket_close(self, handle: str) -> None:
+        self.server.socket_close(handle)
 
     def estado(self) -> dict[str, Any]:
         counts = self.replica.counts()
@@ -142,6 +153,7 @@ class Client:
         }
 
     def revisar(self) -> list[dict[str, Any]]:
+        """Each refused or conflicting op: what I sent (an update's changes) beside the server's record."""
         return [
             {
                 "id": item["id"],
@@ -149,9 +161,10 @@ class Client:
                 "resultado": item["resultado"],
                 "creado_en": item["creado_en"],
                 "usuario": item["usuario"],
-                "mio": item["mio"] or item["datos"],
-                "servidor": item["actual"],
-                "error": item["error"],
+                "mio": item["datos"].get("cambios", item["datos"]),
+                # After the sync the replica holds the server's version of the record, if it has one.
+                "servidor": item["actual"] or self.replica.record_of(item["tipo"], item["datos"]),
+                "error": (item["error"] or {}).get("message"),
             }
             for item in self.replica.revisar()
         ]
@@ -159,47 +172,23 @@ class Client:
     def resolver(self, item_id: str, decision: str) -> dict[str, Any]:
         item = next((i for i in self.replica.revisar() if i["id"] == item_id), None)
         if item is None:
-            return error_body("no_encontrado", "Esa operación ya no está en Revisar.")
+            return {"ok": False, "mensaje": "Esa operación ya no está en Revisar."}
         if decision == "servidor":
             self.replica.drop_revisar(item_id)
-            return {"ok": True}
+            return {"ok": True, "mensaje": "Se conservó la versión del servidor; la tuya se descartó."}
         if decision != "mio":
-            return error_body("datos_invalidos", 'La decisión debe ser "mio" o "servidor".')
+            return {"ok": False, "mensaje": 'La decisión debe ser "mio" o "servidor".'}
         datos = dict(item["datos"])
         if item["tipo"] == "cliente.actualizar" and item["actual"]:
             datos["base_version"] = item["actual"]["version"]  # mine, over the version the server has now
         try:
             self.replica.apply_offline(item["usuario"], item["rol"], item["tipo"], datos, replaces=item_id)
-        except Exception as exc:  # a DomainError: the same rule still refuses it
-            return error_body(getattr(exc, "code", "error"), getattr(exc, "message", str(exc)))
+        except DomainError as exc:  # the same rule still refuses it
+            return {"ok": False, "mensaje": f"Sigue sin poder aplicarse: {exc.message}"}
         self._wake.set()
-        return {"ok": True}
+        return {"ok": True, "mensaje": "Se conservó tu versión; se enviará de nuevo al servidor."}
 
     # --- online ------------------------------------------------------------------------------------
-
-    def _forward(self, req: dict[str, Any]) -> dict[str, Any]:
-        headers = {"Accept": req.get("accept") or "application/json"}
-        if req.get("token"):
-            headers["Authorization"] = f"Bearer {req['token']}"
-        query = {k: v for k, v in (req.get("query") or {}).items() if v not in (None, "")}
-        response = self._http.request(
-            req.get("method", "GET"),
-            self.url + req["path"],
-            params=query,
-            json=req.get("json"),
-            data=req.get("form"),
-            headers=headers,
-            timeout=self.config.timeout,
-            verify=self.verify,
-        )
-        content_type = response.headers.get("Content-Type", "")
-        if "json" in content_type:
-            body: Any = response.json()
-        elif content_type.startswith("text/") or "svg" in content_type:
-            body = response.text
-        else:
-            body = {"base64": base64.b64encode(response.content).decode()}
-        return {"status": response.status_code, "body": body, "contentType": content_type}
 
     def _learn(self, req: dict[str, Any], answered: dict[str, Any]) -> None:
         """Keep the account behind each of the UI's tokens (to work offline as it), and sync as the latest."""
@@ -291,7 +280,7 @@ class Client:
 
     def _answers(self) -> bool:
         try:
-            self._http.get(self.url + "/", timeout=min(self.config.timeout, 2), verify=self.verify).raise_for_status()
+            requests.get(self.url + "/", timeout=min(self.config.timeout, 2), verify=self.verify).raise_for_status()
         except requests.RequestException:
             return False
         return True

@@ -26,8 +26,9 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
+from appliance.shop import clientes, inventario, ordenes, sync, ventas
 from appliance.shop import replica as rows_of
-from appliance.shop import sync
+from appliance.shop.errors import NotFound
 from appliance.shop.settings import ShopSettings
 from appliance.store import Database, Tx
 
@@ -56,7 +57,6 @@ CREATE TABLE IF NOT EXISTS local_revisar (
     rol TEXT NOT NULL,
     resultado TEXT NOT NULL,
     error TEXT,
-    mio TEXT,
     actual TEXT,
     creado_en TEXT NOT NULL
 );
@@ -78,6 +78,15 @@ _TOUCHES = {
         "ordenes": [d["orden_id"]] if d.get("orden_id") else [],
     },
     "stock.ajustar": lambda d: {"productos": [d["producto_id"]]},
+}
+
+
+# The record an op is about, as the replica holds it (before a sync: mine; after: the server's).
+_RECORD = {
+    "cliente": lambda tx, d: clientes.get_cliente(tx, d["id"]),
+    "orden": lambda tx, d: ordenes.get_orden(tx, d.get("orden_id") or d["id"]),
+    "venta": lambda tx, d: ventas.get_venta(tx, d["id"]),
+    "stock": lambda tx, d: inventario.get_producto(tx, d["producto_id"]),
 }
 
 
@@ -219,6 +228,14 @@ class Replica:
                 tx.execute("ROLLBACK TO replay")
             tx.execute("RELEASE replay")
 
+    def record_of(self, tipo: str, datos: dict[str, Any]) -> dict[str, Any] | None:
+        """The record op `tipo` is about, as this replica has it now; None if it has none."""
+        try:
+            with self.db.read() as tx:
+                return _RECORD[tipo.split(".")[0]](tx, datos)
+        except (NotFound, KeyError, TypeError):
+            return None
+
     # --- offline operations ----------------------------------------------------------------------
 
     def apply_offline(
@@ -268,7 +285,10 @@ class Replica:
             }
 
     def settle(self, op: dict[str, Any], result: dict[str, Any], mio: dict[str, Any] | None) -> None:
-        """Take a sent op out of the outbox; a conflict or a refusal goes to Revisar with both versions."""
+        """Take a sent op out of the outbox; a conflict or a refusal goes to Revisar.
+
+        `mio` is the op's record as the replica had it, before the server's rows replace it.
+        """
         with self.db.write() as tx:
             tx.execute("DELETE FROM local_outbox WHERE op_id = ?", (op["op_id"],))
             # Until the server's rows of what it touched arrive, they stay to be fetched (even across a restart).
@@ -287,8 +307,8 @@ class Replica:
                 self.put("folios_reales", folios, tx)
             if outcome in ("conflict", "rejected"):
                 tx.execute(
-                    "INSERT OR REPLACE INTO local_revisar (id, tipo, datos, usuario, rol, resultado, error, mio, actual,"
-                    " creado_en) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO local_revisar (id, tipo, datos, usuario, rol, resultado, error, actual,"
+                    " creado_en) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         op["op_id"],
                         op["tipo"],
@@ -297,7 +317,6 @@ class Replica:
                         op["rol"],
                         outcome,
                         orjson.dumps(result.get("error")).decode(),
-                        orjson.dumps(mio).decode(),
                         orjson.dumps(result.get("actual")).decode(),
                         op["creado_en"],
                     ),
@@ -307,7 +326,7 @@ class Replica:
         with self.db.read() as tx:
             rows = tx.all("SELECT * FROM local_revisar ORDER BY creado_en")
         for row in rows:
-            for key in ("datos", "error", "mio", "actual"):
+            for key in ("datos", "error", "actual"):
                 row[key] = orjson.loads(row[key]) if row[key] is not None else None
         return rows
 

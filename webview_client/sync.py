@@ -15,9 +15,6 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from appliance.shop import clientes, ordenes, ventas
-from appliance.shop.errors import NotFound
-
 from .api_client import ServitecAPIClient
 from .replica import Replica
 
@@ -25,13 +22,6 @@ log = logging.getLogger(__name__)
 
 PUSH_BATCH = 100
 PULL_PAGE = 500
-
-# The record an op is about, read from the replica before the server's rows replace it (Revisar's "mine").
-_MINE = {
-    "cliente": lambda tx, d: clientes.get_cliente(tx, d["id"]),
-    "orden": lambda tx, d: ordenes.get_orden(tx, d.get("id") or d["orden_id"]),
-    "venta": lambda tx, d: ventas.get_venta(tx, d["id"]),
-}
 
 Progress = Callable[[dict[str, Any] | None], None]
 
@@ -89,7 +79,7 @@ class SyncEngine:
                 [{"op_id": op["op_id"], "tipo": op["tipo"], "datos": op["datos"]} for op in batch],
             )
             for op, result in zip(batch, answer["results"], strict=True):
-                self.replica.settle(op, result, self._mine(op))
+                self.replica.settle(op, result, self.replica.record_of(op["tipo"], op["datos"]))
                 counts["enviadas"] += 1
                 counts["revisar"] += result["resultado"] in ("conflict", "rejected")
         stale = self.replica.get("por_refrescar", {})
@@ -105,16 +95,6 @@ class SyncEngine:
                         ]
             self.replica.apply_rows(stale, tablas)
         return counts
-
-    def _mine(self, op: dict[str, Any]) -> dict[str, Any] | None:
-        read = _MINE.get(op["tipo"].split(".")[0])
-        if read is None:
-            return None
-        try:
-            with self.replica.read() as tx:
-                return read(tx, op["datos"])
-        except (NotFound, KeyError):
-            return None
 
     def pull(self, rol: str) -> None:
         """Every change after the replica's seq, page after page; a restored backup starts over."""
