@@ -232,6 +232,30 @@ SETTINGS: tuple[Setting, ...] = (
         "Respaldos automáticos que se conservan, uno por mes, de los meses más recientes. Los manuales y los previos a restaurar se guardan hasta que el dueño los borre.",
         _int_between(0, 10000),
     ),
+    Setting(
+        "DISCOVERY_MDNS",
+        "true",
+        "true: el servidor se anuncia en la red local por mDNS (_servitec._tcp) para que los equipos del mostrador lo encuentren sin escribir su dirección. Con HOST=127.0.0.1 no se anuncia.",
+        _bool,
+    ),
+    Setting(
+        "DISCOVERY_BEACON",
+        "true",
+        "true: el servidor envía un aviso UDP de difusión (broadcast) a la red local cada BEACON_INTERVAL segundos, para las redes que bloquean mDNS. Con HOST=127.0.0.1 no se envía.",
+        _bool,
+    ),
+    Setting(
+        "BEACON_PORT",
+        "42424",
+        "Puerto UDP al que va el aviso de difusión; los equipos del mostrador lo escuchan en ese mismo puerto.",
+        _int_between(1, 65535),
+    ),
+    Setting(
+        "BEACON_INTERVAL",
+        "2",
+        "Segundos entre dos avisos de difusión: un equipo que busca por aviso espera a lo más esto.",
+        _int_between(1, 3600),
+    ),
     Setting("LOG_LEVEL", "INFO", "Nivel de detalle del registro: DEBUG, INFO, WARNING o ERROR.", _log_level),
 )
 

@@ -22,6 +22,8 @@ from gevent.pywsgi import WSGIHandler, WSGIServer
 from .api.errors import HTTP_MESSAGES
 from .app import create_app
 from .config import Config, ConfigError
+from .discovery import Discovery
+from .security.certs import file_fingerprint
 from .store import Database
 
 log = logging.getLogger(__name__)
@@ -223,6 +225,14 @@ def serve(config: Config) -> int:
             raise
         backups = server.application.extensions["servitec"].backups
         backups.start()
+        # After the bind: what is announced is a port that answers.
+        discovery = Discovery(
+            config,
+            server.server_port,
+            file_fingerprint(config.ssl_cert) if config.ssl_cert else "",
+            lambda: database.server_id,
+        )
+        discovery.start()
         stop = gevent.event.Event()
         # Windows delivers Ctrl+C (SIGINT) only; a service manager or Docker sends SIGTERM elsewhere.
         for signum in (signal.SIGINT,) if os.name == "nt" else (signal.SIGINT, signal.SIGTERM):
@@ -236,7 +246,8 @@ def serve(config: Config) -> int:
         )
         stop.wait()
         log.info("Deteniendo el servidor…")
-        backups.stop()  # first: a restore in progress holds the write connection
+        discovery.stop()  # first: its goodbyes tell the counters at once that this server is leaving
+        backups.stop()  # before the server: a restore in progress holds the write connection
         # Requests finish in milliseconds; what still runs after the grace is an idle
         # keep-alive connection (every desktop client holds one), so don't wait long.
         server.stop(timeout=STOP_GRACE_SECONDS)

@@ -100,6 +100,12 @@ def fingerprint(cert_der: bytes) -> str:
     return ":".join(f"{byte:02X}" for byte in hashlib.sha256(cert_der).digest())
 
 
+def file_fingerprint(cert_path: str | os.PathLike[str]) -> str:
+    """The fingerprint of a PEM file's first certificate: the server's own, when the file holds a chain."""
+    cert = x509.load_pem_x509_certificates(Path(cert_path).read_bytes())[0]
+    return fingerprint(cert.public_bytes(serialization.Encoding.DER))
+
+
 def subject_names(hostname: str, hosts: list[str] | tuple[str, ...] = ()) -> list[str | IPAddress]:
     """Every name and address the certificate is for: this machine's, loopback's and `hosts`."""
     short = hostname.split(".")[0]
