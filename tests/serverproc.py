@@ -67,13 +67,41 @@ def suite_tls_env() -> dict[str, str]:
     return {"SSL_CERT": str(cert.cert_path), "SSL_KEY": str(cert.key_path)}
 
 
+# Exits 0 once host:port accepts a TCP connection, 1 after the seconds given.
+_PORT_OPEN = """
+import socket, sys, time
+host, port, deadline = sys.argv[1], int(sys.argv[2]), time.monotonic() + float(sys.argv[3])
+while time.monotonic() < deadline:
+    try:
+        socket.create_connection((host, port), 0.5).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.05)
+sys.exit(1)
+"""
+
+
 class ServerProcess:
     """`python -m appliance serve` with its own data folder; restartable on the same database."""
 
-    def __init__(self, data_dir: Path, port: int | None = None, owner: bool = True, **env: str):
-        """`owner=False` leaves the database without accounts (the first-run state)."""
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        owner: bool = True,
+        netns: str | None = None,
+        address: str = "127.0.0.1",
+        **env: str,
+    ):
+        """`owner=False` leaves the database without accounts (the first-run state).
+
+        `netns`: run inside that network namespace (tests/netns.py), where clients reach it at
+        `address`. This process is outside it, so the owner is seeded but not signed in (no token).
+        """
         self.data_dir = Path(data_dir)
         self.owner = owner
+        self.netns = netns
+        self.address = address
         self.token: str | None = None
         self.port = port or free_port()
         self.env = {
@@ -92,7 +120,7 @@ class ServerProcess:
 
     @property
     def url(self) -> str:
-        return f"{'https' if self.verify else 'http'}://127.0.0.1:{self.port}"
+        return f"{'https' if self.verify else 'http'}://{self.address}:{self.port}"
 
     @property
     def verify(self) -> str | None:
@@ -114,14 +142,21 @@ class ServerProcess:
 
     def start(self, timeout: float = 20.0) -> ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        command = [sys.executable, "-m", "appliance", "serve"]
+        if self.netns:
+            if self.owner:
+                seed_owner(self.db_path)
+            command = ["ip", "netns", "exec", self.netns, *command]
         with open(self.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "appliance", "serve"],
+                command,
                 cwd=ROOT,
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
+        if self.netns:
+            return self._wait_in_netns(timeout)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -137,6 +172,33 @@ class ServerProcess:
             time.sleep(0.05)
         self.kill()
         raise RuntimeError(f"server did not answer within {timeout}s: {self.log_path.read_text()}")
+
+    def _wait_in_netns(self, timeout: float) -> ServerProcess:
+        """Wait until the port accepts connections, probed from inside the namespace."""
+        waiter = subprocess.Popen(
+            [
+                "ip",
+                "netns",
+                "exec",
+                self.netns,
+                sys.executable,
+                "-c",
+                _PORT_OPEN,
+                self.address,
+                str(self.port),
+                str(timeout),
+            ]
+        )
+        while waiter.poll() is None:
+            if self.proc.poll() is not None:
+                waiter.kill()
+                waiter.wait()
+                raise RuntimeError(f"server exited with {self.proc.returncode}: {self.log_path.read_text()}")
+            time.sleep(0.05)
+        if waiter.returncode != 0:
+            self.kill()
+            raise RuntimeError(f"server did not answer within {timeout}s: {self.log_path.read_text()}")
+        return self
 
     def login(self, username: str, password: str) -> str:
         """Sign in through POST /token; return the access token."""
