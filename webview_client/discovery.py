@@ -14,9 +14,10 @@ as the right server:
    is listened to from the start, so a beacon heard during the earlier steps counts; the step
    then waits up to `timeout` seconds more.
 
-`on_try(step)` hears each step as a Spanish sentence for the window. When nothing is found,
-NotFound's message lists every step and what came of it (`tried`), and the window asks a person
-for the address, which verify(url, last) checks the same way.
+`on_try(step)` hears each step as a Spanish sentence for the window. Every error locate raises
+carries `tried`, one Spanish line per thing tried and what came of it; NotFound's message lists
+them, and the window then asks a person for the address, which verify(url, last) checks the same
+way.
 
 Each candidate is checked with GET / (Accept: application/json): `app` must be ServitecManager
 and `server_id` present, within `check_timeout` seconds. With HTTPS the certificate is
