@@ -7,93 +7,27 @@ Backend the window uses, driven with the very requests the UI sends.
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import pytest
+from counter import SYNC_INTERVAL, Counter, owner_ok, wait_for
 from serverproc import OWNER, OWNER_PASSWORD, ServerProcess
 
 from webview_client.client import Client
 from webview_client.config import ClientConfig
 from webview_client.replica import PROVISIONAL_FOLIO
 
-SYNC_INTERVAL = 3.0
-
-
-def wait_for(predicate, timeout=15.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-class Counter:
-    """A counter PC: a Client and the requests its UI makes, with the token its sign-in got."""
-
-    def __init__(self, folder, server: ServerProcess, username=OWNER, password=OWNER_PASSWORD):
-        self.client = Client(folder, server.url, ClientConfig(timeout=2, sync_interval=SYNC_INTERVAL), server.verify)
-        signed = self.call("POST", "/token", form={"username": username, "password": password})
-        assert signed["status"] == 200, signed
-        self.token = signed["body"]["access_token"]
-        assert self.call("GET", "/usuarios/me")["status"] == 200
-        wait_for(lambda: self.client.replica.filled, what="the first fill")
-
-    def call(self, method, path, **req):
-        return self.client.request({"method": method, "path": path, "token": getattr(self, "token", None), **req})
-
-    def ok(self, method, path, status=200, **req):
-        answered = self.call(method, path, **req)
-        assert answered["status"] == status, (method, path, answered)
-        return answered["body"]
-
-    def sell(self, producto, cantidad, monto):
-        """A cash sale of one product line, as the POS sends it."""
-        return self.ok(
-            "POST",
-            "/ventas",
-            201,
-            json={
-                "items": [{"producto_id": producto["id"], "cantidad": cantidad}],
-                "pagos": [{"metodo": "efectivo", "monto": monto}],
-            },
-        )
-
-    def settled(self):
-        state = self.client.estado()
-        return state["online"] and state["pendientes"] == 0 and state["progreso"] is None
-
-    def close(self):
-        self.client.close()
-
 
 @pytest.fixture
-def shop(tmp_path):
+def appliance(tmp_path):
     proc = ServerProcess(tmp_path / "server").start()
     yield proc
     proc.stop()
 
 
-def owner_ok(server, method, path, status=200, **kw):
-    import requests
-
-    response = requests.request(
-        method,
-        server.url + path,
-        headers={"Authorization": f"Bearer {server.token}"},
-        verify=server.verify,
-        timeout=10,
-        **kw,
-    )
-    assert response.status_code == status, (path, response.text)
-    return response.json()
-
-
-def test_a_counter_works_offline_and_the_server_gets_it_all(shop, tmp_path):
+def test_a_counter_works_offline_and_the_server_gets_it_all(appliance, tmp_path):
     producto = owner_ok(
-        shop,
+        appliance,
         "POST",
         "/inventario",
         201,
@@ -105,17 +39,17 @@ def test_a_counter_works_offline_and_the_server_gets_it_all(shop, tmp_path):
             "stock_minimo": 2,
         },
     )
-    cliente = owner_ok(shop, "POST", "/clientes", 201, json={"nombre": "Rosa Martínez", "telefono": "5512345678"})
+    cliente = owner_ok(appliance, "POST", "/clientes", 201, json={"nombre": "Rosa Martínez", "telefono": "5512345678"})
     abierta = owner_ok(
-        shop,
+        appliance,
         "POST",
         "/ordenes",
         201,
         json={"cliente_id": cliente["id"], "equipo": "celular", "falla_reportada": "No carga"},
     )
-    counter = Counter(tmp_path / "pc1", shop)
+    counter = Counter(tmp_path / "pc1", appliance)
     try:
-        shop.stop()
+        appliance.stop()
         nuevo = counter.ok("POST", "/clientes", 201, json={"nombre": "Juan Pérez", "telefono": "5587654321"})
         orden = counter.ok(
             "POST",
@@ -135,15 +69,15 @@ def test_a_counter_works_offline_and_the_server_gets_it_all(shop, tmp_path):
         assert counter.client.estado()["pendientes"] == 5
         assert not counter.client.estado()["online"]
 
-        shop.start()
+        appliance.start()
         wait_for(counter.settled, timeout=SYNC_INTERVAL + 10, what="the outbox to reach the server")
 
-        assert owner_ok(shop, "GET", f"/clientes/{nuevo['id']}")["nombre"] == "Juan Pérez"
-        real_orden = owner_ok(shop, "GET", f"/ordenes/{orden['id']}")
-        real_venta = owner_ok(shop, "GET", f"/ventas/{venta['id']}")
+        assert owner_ok(appliance, "GET", f"/clientes/{nuevo['id']}")["nombre"] == "Juan Pérez"
+        real_orden = owner_ok(appliance, "GET", f"/ordenes/{orden['id']}")
+        real_venta = owner_ok(appliance, "GET", f"/ventas/{venta['id']}")
         assert 0 < real_orden["folio"] < PROVISIONAL_FOLIO and 0 < real_venta["folio"] < PROVISIONAL_FOLIO
-        assert owner_ok(shop, "GET", f"/ordenes/{abierta['id']}")["estado"] == "diagnostico"
-        assert owner_ok(shop, "GET", f"/inventario/{producto['id']}")["stock"] == 1
+        assert owner_ok(appliance, "GET", f"/ordenes/{abierta['id']}")["estado"] == "diagnostico"
+        assert owner_ok(appliance, "GET", f"/inventario/{producto['id']}")["stock"] == 1
         # The replica now holds the server's version of each record.
         assert counter.ok("GET", f"/ordenes/{orden['id']}")["folio"] == real_orden["folio"]
         assert counter.ok("GET", f"/ventas/{venta['id']}")["folio"] == real_venta["folio"]
@@ -154,33 +88,33 @@ def test_a_counter_works_offline_and_the_server_gets_it_all(shop, tmp_path):
         counter.close()
 
 
-def test_two_offline_counters_selling_the_same_product_both_count(shop, tmp_path):
+def test_two_offline_counters_selling_the_same_product_both_count(appliance, tmp_path):
     producto = owner_ok(
-        shop,
+        appliance,
         "POST",
         "/inventario",
         201,
         json={"nombre": "Cargador USB-C", "precio_venta": 200, "stock": 5, "stock_minimo": 2},
     )
-    uno, dos = Counter(tmp_path / "pc1", shop), Counter(tmp_path / "pc2", shop)
+    uno, dos = Counter(tmp_path / "pc1", appliance), Counter(tmp_path / "pc2", appliance)
     try:
-        shop.stop()
+        appliance.stop()
         for counter in (uno, dos):
             counter.sell(producto, 3, 600)
             assert counter.ok("GET", f"/inventario/{producto['id']}")["stock"] == 2
-        shop.start()
+        appliance.start()
         for counter in (uno, dos):
             wait_for(counter.settled, timeout=SYNC_INTERVAL + 10, what="both outboxes")
-        server_side = owner_ok(shop, "GET", f"/inventario/{producto['id']}")
+        server_side = owner_ok(appliance, "GET", f"/inventario/{producto['id']}")
         assert server_side["stock"] == -1
-        bajo = owner_ok(shop, "GET", "/inventario", params={"bajo_stock": "true", "limit": 500})["items"]
+        bajo = owner_ok(appliance, "GET", "/inventario", params={"bajo_stock": "true", "limit": 500})["items"]
         assert producto["id"] in {p["id"] for p in bajo}
-        ventas = owner_ok(shop, "GET", "/ventas", params={"limit": 500})["items"]
+        ventas = owner_ok(appliance, "GET", "/ventas", params={"limit": 500})["items"]
         assert (
             sum(
                 1
                 for v in ventas
-                for i in owner_ok(shop, "GET", f"/ventas/{v['id']}")["items"]
+                for i in owner_ok(appliance, "GET", f"/ventas/{v['id']}")["items"]
                 if i["producto_id"] == producto["id"]
             )
             == 2
@@ -194,44 +128,46 @@ def test_two_offline_counters_selling_the_same_product_both_count(shop, tmp_path
         dos.close()
 
 
-def test_an_outbox_sent_twice_applies_once(shop, tmp_path):
-    producto = owner_ok(shop, "POST", "/inventario", 201, json={"nombre": "Funda", "precio_venta": 100, "stock": 10})
-    counter = Counter(tmp_path / "pc", shop)
+def test_an_outbox_sent_twice_applies_once(appliance, tmp_path):
+    producto = owner_ok(
+        appliance, "POST", "/inventario", 201, json={"nombre": "Funda", "precio_venta": 100, "stock": 10}
+    )
+    counter = Counter(tmp_path / "pc", appliance)
     try:
-        shop.stop()
+        appliance.stop()
         counter.sell(producto, 2, 200)
         ops = counter.client.replica.outbox()
-        shop.start()
+        appliance.start()
         # The answer to this push is "lost": the client never settles it and sends the same op_ids again.
         first = counter.client.api.enviar_operaciones(
             counter.client.replica.get("device_id"), [{k: op[k] for k in ("op_id", "tipo", "datos")} for op in ops]
         )
         assert [r["resultado"] for r in first["results"]] == ["applied"]
         wait_for(counter.settled, timeout=SYNC_INTERVAL + 10, what="the retry")
-        assert owner_ok(shop, "GET", f"/inventario/{producto['id']}")["stock"] == 8
+        assert owner_ok(appliance, "GET", f"/inventario/{producto['id']}")["stock"] == 8
         assert counter.ok("GET", f"/inventario/{producto['id']}")["stock"] == 8
         assert counter.client.estado()["revisar"] == 0
     finally:
         counter.close()
 
 
-def test_a_conflict_goes_to_revisar_and_each_choice_does_what_it_says(shop, tmp_path):
+def test_a_conflict_goes_to_revisar_and_each_choice_does_what_it_says(appliance, tmp_path):
     clientes = [
-        owner_ok(shop, "POST", "/clientes", 201, json={"nombre": f"Cliente {n}", "telefono": "5511112222"})
+        owner_ok(appliance, "POST", "/clientes", 201, json={"nombre": f"Cliente {n}", "telefono": "5511112222"})
         for n in range(2)
     ]
-    counter = Counter(tmp_path / "pc", shop)
+    counter = Counter(tmp_path / "pc", appliance)
     try:
-        shop.stop()
+        appliance.stop()
         for cliente in clientes:
             counter.ok(
                 "PUT",
                 f"/clientes/{cliente['id']}",
                 json={"notas": "Cambio en mostrador", "version": cliente["version"]},
             )
-        shop.start()
+        appliance.start()
         for cliente in clientes:  # meanwhile someone changed both on the server
-            owner_ok(shop, "PUT", f"/clientes/{cliente['id']}", json={"notas": "Cambio en el servidor"})
+            owner_ok(appliance, "PUT", f"/clientes/{cliente['id']}", json={"notas": "Cambio en el servidor"})
         wait_for(lambda: counter.client.estado()["revisar"] == 2, timeout=SYNC_INTERVAL + 10, what="two conflicts")
         items = counter.client.revisar()
         assert {i["resultado"] for i in items} == {"conflict"}
@@ -241,27 +177,27 @@ def test_a_conflict_goes_to_revisar_and_each_choice_does_what_it_says(shop, tmp_
         assert counter.client.resolver(mine["id"], "mio")["ok"]
         assert counter.client.resolver(theirs["id"], "servidor")["ok"]
         wait_for(counter.settled, timeout=SYNC_INTERVAL + 10, what="the resent change")
-        assert owner_ok(shop, "GET", f"/clientes/{clientes[0]['id']}")["notas"] == "Cambio en mostrador"
-        assert owner_ok(shop, "GET", f"/clientes/{clientes[1]['id']}")["notas"] == "Cambio en el servidor"
+        assert owner_ok(appliance, "GET", f"/clientes/{clientes[0]['id']}")["notas"] == "Cambio en mostrador"
+        assert owner_ok(appliance, "GET", f"/clientes/{clientes[1]['id']}")["notas"] == "Cambio en el servidor"
         assert counter.ok("GET", f"/clientes/{clientes[1]['id']}")["notas"] == "Cambio en el servidor"
         assert counter.client.estado()["revisar"] == 0
     finally:
         counter.close()
 
 
-def test_a_refused_op_goes_to_revisar_and_its_provisional_record_goes_away(shop, tmp_path):
-    cliente = owner_ok(shop, "POST", "/clientes", 201, json={"nombre": "Se borrará", "telefono": "5511112222"})
-    counter = Counter(tmp_path / "pc", shop)
+def test_a_refused_op_goes_to_revisar_and_its_provisional_record_goes_away(appliance, tmp_path):
+    cliente = owner_ok(appliance, "POST", "/clientes", 201, json={"nombre": "Se borrará", "telefono": "5511112222"})
+    counter = Counter(tmp_path / "pc", appliance)
     try:
-        shop.stop()
+        appliance.stop()
         orden = counter.ok(
             "POST",
             "/ordenes",
             201,
             json={"cliente_id": cliente["id"], "equipo": "consola", "falla_reportada": "No enciende"},
         )
-        shop.start()
-        owner_ok(shop, "DELETE", f"/clientes/{cliente['id']}")
+        appliance.start()
+        owner_ok(appliance, "DELETE", f"/clientes/{cliente['id']}")
         wait_for(lambda: counter.client.estado()["revisar"] == 1, timeout=SYNC_INTERVAL + 10, what="the refusal")
         [item] = counter.client.revisar()
         assert item["resultado"] == "rejected" and item["error"].startswith("No existe el cliente")
@@ -272,13 +208,17 @@ def test_a_refused_op_goes_to_revisar_and_its_provisional_record_goes_away(shop,
         counter.close()
 
 
-def test_a_client_restarted_offline_keeps_its_outbox_and_an_expired_session_keeps_the_work(shop, tmp_path):
-    producto = owner_ok(shop, "POST", "/inventario", 201, json={"nombre": "Batería", "precio_venta": 500, "stock": 4})
-    counter = Counter(tmp_path / "pc", shop)
-    shop.stop()
+def test_a_client_restarted_offline_keeps_its_outbox_and_an_expired_session_keeps_the_work(appliance, tmp_path):
+    producto = owner_ok(
+        appliance, "POST", "/inventario", 201, json={"nombre": "Batería", "precio_venta": 500, "stock": 4}
+    )
+    counter = Counter(tmp_path / "pc", appliance)
+    appliance.stop()
     counter.sell(producto, 1, 500)
     counter.close()
-    again = Client(tmp_path / "pc", shop.url, ClientConfig(timeout=2, sync_interval=SYNC_INTERVAL), shop.verify)
+    again = Client(
+        tmp_path / "pc", appliance.url, ClientConfig(timeout=2, sync_interval=SYNC_INTERVAL), appliance.verify
+    )
     try:
         assert again.estado()["pendientes"] == 1
         # A new window has no session: signing in needs the server, and nothing is lost meanwhile.
@@ -288,12 +228,12 @@ def test_a_client_restarted_offline_keeps_its_outbox_and_an_expired_session_keep
         assert refused["status"] == 503 and "servidor" in refused["body"]["error"]["message"]
         expired = again.request({"method": "GET", "path": "/clientes", "token": counter.token})
         assert expired["status"] == 401 and "sigue guardado" in expired["body"]["error"]["message"]
-        shop.start()
+        appliance.start()
         signed = again.request(
             {"method": "POST", "path": "/token", "form": {"username": OWNER, "password": OWNER_PASSWORD}}
         )
         assert signed["status"] == 200
         wait_for(lambda: again.estado()["pendientes"] == 0, timeout=SYNC_INTERVAL + 10, what="the queued sale")
-        assert owner_ok(shop, "GET", f"/inventario/{producto['id']}")["stock"] == 3
+        assert owner_ok(appliance, "GET", f"/inventario/{producto['id']}")["stock"] == 3
     finally:
         again.close()

@@ -9,50 +9,20 @@ import base64
 import hashlib
 import json
 import re
-import sys
 
+import apsw
 import pytest
 import requests
+from counter import Counter, owner_ok, wait_for
 from serverproc import OWNER, OWNER_PASSWORD, ServerProcess, free_port
 
 from webview_client import address_only
 from webview_client.online import OnlineBackend
+from webview_client.replica import PROVISIONAL_FOLIO
 from webview_client.transport import Transport
 from webview_client.ui_copy import CopyError, UiCopy
 
 pytestmark = pytest.mark.desktop
-
-# The window over a Backend with one conflict to review: the Backend that makes them (the offline
-# replica's) is not this module's subject, the screen and the bridge's calls to it are. The
-# decision the page sends is written to decision.json in the client folder.
-REVIEWING = [
-    sys.executable,
-    "-c",
-    """
-import json, os, pathlib
-from webview_client import address_only
-from webview_client.app import main
-from webview_client.online import OnlineBackend
-
-ITEM = {"id": "op-7", "tipo": "cliente.actualizar", "resultado": "conflict", "creado_en": "2026-12-01T18:20:00Z",
-        "mio": {"nombre": "Juan Pérez", "telefono": "55 1234 5678", "email": "juan@example.com", "version": 2},
-        "servidor": {"nombre": "Juan Pérez López", "telefono": "55 1234 5678", "email": "jp@example.com", "version": 3},
-        "error": "Otra persona cambió este cliente mientras no había conexión."}
-DECISION = pathlib.Path(os.environ["SERVITEC_CLIENT_DIR"]) / "decision.json"
-
-class Reviewing(OnlineBackend):
-    def estado(self):
-        return {**super().estado(), "pendientes": 2, "revisar": len(self.revisar()),
-                "progreso": {"fase": "enviando", "hecho": 1, "total": 2}, "aviso": "Enviando lo hecho sin conexión."}
-    def revisar(self):
-        return [] if DECISION.exists() else [ITEM]
-    def resolver(self, item_id, decision):
-        DECISION.write_text(json.dumps([item_id, decision]))
-        return {"ok": True, "mensaje": "Se conservó tu versión."}
-
-raise SystemExit(main(address_only, backend_factory=lambda url, config: Reviewing(url)))
-""",
-]
 
 
 @pytest.fixture(scope="module")
@@ -291,35 +261,137 @@ def test_the_online_backend_answers_as_browser_transport_does(appliance):
         backend.close()
 
 
-def test_revisar_shows_both_versions_and_sends_only_the_choice_made(window, tmp_path, appliance):
-    (tmp_path / "config.json").write_text(json.dumps({"api_server": {"url": appliance.url}}))
-    page = window(tmp_path, appliance, REVIEWING).page
-    page.wait("document.querySelector('.entrar form')")
-    sign_in(page)
-    assert page.text(".sincronia") == "2 por enviar\n1 por revisar"
-    assert page.text(".escritorio") == "Sincronizando: enviando (1 de 2)\nEnviando lo hecho sin conexión."
-    page.click("a.por-revisar")
-    card = "main article.revision"
-    page.wait(f"document.querySelector('{card}')")
-    rows = page.js(f"[...document.querySelectorAll('{card} tbody tr')].map(r => [...r.cells].map(c => c.textContent))")
-    assert rows == [
-        ["Nombre (distinto)", "Juan Pérez", "Juan Pérez López"],
-        ["Correo (distinto)", "juan@example.com", "jp@example.com"],
-        ["Teléfono", "55 1234 5678", "55 1234 5678"],
-    ]
-    assert "Otra persona cambió este cliente" in page.text(card)
-    page.shot("escritorio-revisar-conflicto")
-    # Each choice asks first; cancelling sends nothing.
-    page.click(f"{card} button.primary")
-    page.wait("document.querySelector('dialog[open]')?.innerText.includes('Se enviará tu versión otra vez')")
-    page.press("Escape")
-    page.wait("!document.querySelector('dialog[open]')")
-    assert not (tmp_path / "decision.json").exists()
-    page.click(f"{card} button.primary")
-    page.click("dialog[open] button.primary")
-    page.wait("document.querySelector('.notices')?.innerText.includes('Se conservó tu versión.')")
-    page.wait("document.querySelector('main').innerText.includes('Nada por revisar')")
-    assert json.loads((tmp_path / "decision.json").read_text()) == ["op-7", "mio"]
+def _paired(folder, server, **offline) -> None:
+    config = {"api_server": {"url": server.url, "timeout": 2}, "offline_mode": {"sync_interval": 3, **offline}}
+    (folder / "config.json").write_text(json.dumps(config))
+
+
+def _replica_seq(folder) -> int | None:
+    """The change-log seq the window's replica is valid at (read beside the running window, WAL)."""
+    conn = apsw.Connection(str(folder / "replica.db"), flags=apsw.SQLITE_OPEN_READONLY)
+    try:
+        found = list(conn.execute("SELECT valor FROM local_estado WHERE clave = 'seq'"))
+    except apsw.SQLError:
+        return None
+    finally:
+        conn.close()
+    return int(found[0][0]) if found else None
+
+
+def test_revisar_shows_both_versions_and_keeps_only_the_choice_made(window, tmp_path):
+    server = ServerProcess(tmp_path / "server").start()
+    try:
+        cliente = owner_ok(server, "POST", "/clientes", 201, json={"nombre": "Juan Pérez", "telefono": "5512345678"})
+        folder = tmp_path / "pc"
+        folder.mkdir()
+        _paired(folder, server)
+        # A real conflict: this counter edits the customer offline while the owner edits it on the server.
+        counter = Counter(folder, server)
+        server.stop()
+        counter.ok("PUT", f"/clientes/{cliente['id']}", json={"email": "juan@example.com", "version": 1})
+        server.start()
+        owner_ok(
+            server, "PUT", f"/clientes/{cliente['id']}", json={"email": "jp@example.com", "nombre": "Juan Pérez López"}
+        )
+        wait_for(lambda: counter.client.estado()["revisar"] == 1, timeout=15, what="the conflict")
+        counter.close()
+
+        page = window(folder, server).page
+        page.wait("document.querySelector('.entrar form')")
+        sign_in(page)
+        page.wait("document.querySelector('.sincronia')?.innerText.includes('1 por revisar')")
+        assert "revísalas en Revisar" in page.text(".escritorio")
+        page.click("a.por-revisar")
+        card = "main article.revision"
+        page.wait(f"document.querySelector('{card}')")
+        rows = page.js(
+            f"[...document.querySelectorAll('{card} tbody tr')].map(r => [...r.cells].map(c => c.textContent))"
+        )
+        assert rows[0] == ["Correo (distinto)", "juan@example.com", "jp@example.com"]
+        assert ["Nombre (distinto)", "no lo cambié", "Juan Pérez López"] in rows
+        assert "Otra persona modificó" in page.text(card)
+        page.shot("escritorio-revisar-conflicto")
+        # Each choice asks first; cancelling keeps it waiting.
+        page.click(f"{card} button.primary")
+        page.wait("document.querySelector('dialog[open]')?.innerText.includes('Se enviará tu versión otra vez')")
+        page.press("Escape")
+        page.wait("!document.querySelector('dialog[open]')")
+        assert page.js(f"Boolean(document.querySelector('{card}'))")
+        page.click(f"{card} button.primary")
+        page.click("dialog[open] button.primary")
+        page.wait("document.querySelector('.notices')?.innerText.includes('Se conservó tu versión')")
+        page.wait("document.querySelector('main').innerText.includes('Nada por revisar')")
+        # Mine went again over the server's version: my e-mail, the owner's name.
+        wait_for(
+            lambda: owner_ok(server, "GET", f"/clientes/{cliente['id']}")["email"] == "juan@example.com", what="mine"
+        )
+        assert owner_ok(server, "GET", f"/clientes/{cliente['id']}")["nombre"] == "Juan Pérez López"
+    finally:
+        server.stop()
+
+
+def test_offline_the_window_answers_from_its_replica_and_its_sale_reaches_the_server(window, tmp_path):
+    server = ServerProcess(tmp_path / "server").start()
+    try:
+        owner_ok(server, "POST", "/clientes", 201, json={"nombre": "Rosa Martínez Ibarra", "telefono": "5512345678"})
+        producto = owner_ok(
+            server,
+            "POST",
+            "/inventario",
+            201,
+            json={"nombre": "Mica 9H", "codigo": "MICA9H", "precio_venta": 250, "stock": 5},
+        )
+        folder = tmp_path / "pc"
+        folder.mkdir()
+        _paired(folder, server)
+        page = window(folder, server).page
+        page.wait("document.querySelector('.entrar form')")
+        sign_in(page)
+        wait_for(lambda: _replica_seq(folder), what="the replica's first fill")
+
+        server.stop()
+        page.js("location.hash = '#/clientes'")
+        page.type("#buscar-clientes", "Rosa Mart")
+        page.wait("document.querySelector('.resultados')?.innerText.includes('Rosa Martínez Ibarra')")
+        page.wait("document.querySelector('.conexion')?.innerText === 'Sin conexión'")
+        page.shot("escritorio-sin-conexion-clientes")
+
+        page.js("location.hash = '#/ventas/nueva'")
+        page.type("#pos-codigo", "MICA9H")
+        page.press("Enter")
+        page.wait(f"document.querySelector('tr[data-producto=\"{producto['id']}\"]')")
+        page.wait("document.querySelector('.pos-totales[data-listo=si]')")
+        page.type(".pago-fila input[type=number]", "300")
+        page.press("Enter")  # in the last amount: charge (as F9)
+        page.wait("document.querySelector('dialog.venta-hecha')")
+        assert "Venta P-0001 registrada" in page.text("dialog.venta-hecha")
+        assert "Folio provisional" in page.text("dialog.venta-hecha .ticket-vista")
+        page.shot("escritorio-venta-sin-conexion")
+        page.press("Escape")
+        page.wait("!document.querySelector('dialog[open]')")
+        page.wait("document.querySelector('.sincronia')?.innerText.includes('1 por enviar')")
+
+        server.start()
+        wait_for(
+            lambda: owner_ok(server, "GET", f"/inventario/{producto['id']}")["stock"] == 4, timeout=20, what="the sale"
+        )
+        [venta] = owner_ok(server, "GET", "/ventas")["items"]
+        assert venta["total"] == 250 and 0 < venta["folio"] < PROVISIONAL_FOLIO
+        page.wait("document.querySelector('.conexion')?.innerText === 'En línea'", timeout=20)
+        page.wait("document.querySelector('.sincronia')?.innerText.includes('0 por enviar')", timeout=20)
+        real = f"V-{venta['folio']:06d}"
+        # The ticket went out with P-0001: the window offers to print it again with the real folio.
+        offer = page.text(".escritorio .reimprimir")
+        assert f"La venta P-0001 ya tiene su folio: {real}." in offer and "Reimprimir ticket" in offer
+        page.shot("escritorio-reimprimir")
+        page.click(".escritorio .reimprimir button.link:last-child")
+        page.wait("!document.querySelector('.escritorio .reimprimir')")
+        # The window's copy has the real folio now: the sales list shows it, not P-0001.
+        page.js("location.hash = '#/ventas'")
+        page.wait(f"document.querySelector('main')?.innerText.includes('{real}')")
+        assert "P-0001" not in page.text("main")
+    finally:
+        server.stop()
 
 
 def test_the_local_site_serves_only_its_own_page_and_files_and_the_bridge_only_with_its_secret(tmp_path, appliance):
