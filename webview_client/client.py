@@ -195,6 +195,11 @@ class Client:
         body, token = answered["body"], req.get("token")
         if answered["status"] != 200 or not isinstance(body, dict):
             return
+        if req["path"] == "/":  # shown offline as the server's last word (its version, its time zone)
+            self.replica.put(
+                "estado_servidor", {k: body.get(k) for k in ("app", "version", "server_id", "zona_horaria")}
+            )
+            return
         if req["path"] == "/usuarios/me" and token:
             account = body  # with permisos, which the UI asks for offline too
         elif req["path"] == "/token" and "access_token" in body:
@@ -221,20 +226,11 @@ class Client:
     def _offline(self, req: dict[str, Any], method: str, path: str) -> dict[str, Any]:
         if path == "/token":
             return self._json(503, error_body("sin_conexion", SIGN_IN_NEEDS_SERVER))
+        if path == "/":  # the status, public as on the server: the UI starts from it
+            return self._json(200, self._status())
         usuario = self._sessions.get(req.get("token") or "")
         if usuario is None or _token_expiry(req["token"]) <= time.time():
             return self._json(401, error_body("sesion_vencida", EXPIRED))
-        if path == "/":
-            return self._json(
-                200,
-                {
-                    "app": "ServitecManager",
-                    "server_id": self.replica.get("server_id"),
-                    "db": "ok",
-                    "configurado": True,
-                    "sin_conexion": True,
-                },
-            )
         if not self.replica.filled:
             return self._json(
                 503, error_body("sin_conexion", "Sin conexión y esta PC aún no tiene copia local de los datos.")
@@ -243,6 +239,10 @@ class Client:
         if isinstance(body, str):
             return {"status": status, "body": body, "contentType": "image/svg+xml"}
         return self._json(status, body)
+
+    def _status(self) -> dict[str, Any]:
+        last = self.replica.get("estado_servidor") or {"app": "ServitecManager", "zona_horaria": "America/Mexico_City"}
+        return {**last, "db": "ok", "configurado": True, "sin_conexion": True}
 
     @staticmethod
     def _json(status: int, body: Any) -> dict[str, Any]:
