@@ -117,6 +117,8 @@ class Client:
                 if exc.code == "certificado":  # not offline: a server this client must not talk to
                     return self._json(503, error_body(exc.code, exc.message))
                 self._went_offline(exc)
+                if not self.config.offline_enabled:  # config.json asked for a counter that works online only
+                    return self._json(503, error_body(exc.code, exc.message))
                 if exc.code != "sin_conexion" and method != "GET" and not CREATES.match(path):
                     return self._json(503, error_body("sin_respuesta", UNKNOWN_FATE))
             else:
@@ -224,6 +226,8 @@ class Client:
     # --- offline -----------------------------------------------------------------------------------
 
     def _offline(self, req: dict[str, Any], method: str, path: str) -> dict[str, Any]:
+        if not self.config.offline_enabled:
+            return self._json(503, error_body("sin_conexion", f"Sin conexión con el servidor {self.url}."))
         if path == "/token":
             return self._json(503, error_body("sin_conexion", SIGN_IN_NEEDS_SERVER))
         if path == "/":  # the status, public as on the server: the UI starts from it
@@ -286,9 +290,10 @@ class Client:
         return True
 
     def sync_now(self) -> dict[str, int] | None:
-        """One sync as the latest signed-in account, if any; None when there is nobody to sync as."""
+        """One sync as the latest signed-in account; None when there is nobody to sync as, or
+        config.json turned offline work off (then the replica is never filled)."""
         usuario = self.api.usuario
-        if usuario is None or _token_expiry(self.api.token or "") <= time.time():
+        if not self.config.offline_enabled or usuario is None or _token_expiry(self.api.token or "") <= time.time():
             return None
         try:
             sent = self.engine.sync(usuario["username"], usuario["rol"])
