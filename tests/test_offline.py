@@ -7,6 +7,8 @@ Backend the window uses, driven with the very requests the UI sends.
 
 from __future__ import annotations
 
+import hashlib
+import ssl
 import uuid
 
 import pytest
@@ -14,8 +16,10 @@ from counter import SYNC_INTERVAL, Counter, owner_ok, wait_for
 from serverproc import OWNER, OWNER_PASSWORD, ServerProcess
 
 from webview_client.client import Client
-from webview_client.config import ClientConfig
+from webview_client.config import ClientConfig, save_last_server
+from webview_client.locations import config_path
 from webview_client.replica import PROVISIONAL_FOLIO
+from webview_client.transport import Pinned
 
 
 @pytest.fixture
@@ -237,3 +241,39 @@ def test_a_client_restarted_offline_keeps_its_outbox_and_an_expired_session_keep
         assert owner_ok(appliance, "GET", f"/inventario/{producto['id']}")["stock"] == 3
     finally:
         again.close()
+
+
+def test_a_self_signed_server_is_trusted_by_the_fingerprint_pinned_at_pairing_and_no_other(tmp_path):
+    from appliance.security.certs import generate
+
+    cert = generate(tmp_path / "cert", days=1)
+    fp = hashlib.sha256(ssl.PEM_cert_to_DER_cert(cert.cert_path.read_text())).hexdigest()
+    server = ServerProcess(tmp_path / "server", SSL_CERT=str(cert.cert_path), SSL_KEY=str(cert.key_path)).start()
+    folder = tmp_path / "pc"
+    folder.mkdir()
+    try:
+        # What pairing saved: the address and the certificate's fingerprint (no authority vouches for it).
+        save_last_server(config_path(folder), {"url": server.url, "server_id": "x", "fp": fp})
+        paired = Client(folder, server.url, ClientConfig(timeout=2))
+        try:
+            signed = paired.request(
+                {"method": "POST", "path": "/token", "form": {"username": OWNER, "password": OWNER_PASSWORD}}
+            )
+            assert signed["status"] == 200
+            token = signed["body"]["access_token"]
+            assert paired.request({"method": "GET", "path": "/usuarios/me", "token": token})["status"] == 200
+            wait_for(lambda: paired.api.realtime_status == "conectado", what="live events over the pinned socket")
+            wait_for(lambda: paired.replica.filled, what="the first fill over the pinned connection")
+        finally:
+            paired.close()
+        stranger = Client(tmp_path / "other", server.url, ClientConfig(timeout=2), verify=Pinned("AB:" * 31 + "AB"))
+        try:
+            refused = stranger.request(
+                {"method": "POST", "path": "/token", "form": {"username": OWNER, "password": OWNER_PASSWORD}}
+            )
+            assert refused["status"] == 503 and refused["body"]["error"]["code"] == "certificado"
+            assert stranger.online, "a certificate refused is not an outage: nothing is done offline in its name"
+        finally:
+            stranger.close()
+    finally:
+        server.stop()

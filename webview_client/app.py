@@ -26,11 +26,11 @@ from typing import Any
 from .backend import Backend
 from .bridge import Bridge
 from .client import Client
-from .config import ClientConfig, ClientConfigError, last_server, save_last_server
+from .config import ClientConfig, ClientConfigError, last_server, pinned_fingerprint, save_last_server
 from .errors import ServitecError
 from .locations import client_dir, config_path, ui_dir
 from .site import Site
-from .transport import Transport
+from .transport import Pinned, Transport
 from .ui_copy import CopyError, UiCopy
 
 log = logging.getLogger(__name__)
@@ -138,7 +138,8 @@ class Startup:
         self._set("listo", None)
 
     def _refresh(self, url: str) -> bool:
-        http = Transport(url, self.config.timeout, self.config.retry_attempts)
+        fp = pinned_fingerprint(config_path(self.folder), url)
+        http = Transport(url, self.config.timeout, self.config.retry_attempts, Pinned(fp) if fp else None)
         try:
             return self.copy.refresh(http)
         finally:

@@ -25,19 +25,19 @@ from pathlib import Path
 from typing import Any
 
 import jwt
-import requests
 
 from appliance.shop.errors import DomainError
 
 from .api_client import ServitecAPIClient
 from .backend import Push
-from .config import ClientConfig
+from .config import ClientConfig, pinned_fingerprint
 from .errors import ServerUnavailable, ServitecError
-from .locations import replica_path
+from .locations import config_path, replica_path
 from .offline import answer, error_body
 from .online import OnlineBackend
 from .replica import Replica
 from .sync import SyncEngine
+from .transport import Pinned
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +70,15 @@ def _token_expiry(token: str) -> float:
 class Client:
     """One counter PC's connection to one server, with its replica (the Backend the window uses)."""
 
-    def __init__(self, folder: Path, url: str, config: ClientConfig | None = None, verify: str | bool | None = None):
+    def __init__(
+        self, folder: Path, url: str, config: ClientConfig | None = None, verify: str | bool | Pinned | None = None
+    ):
+        """`verify` as Transport's; by default, over HTTPS, the certificate pinned when this PC was
+        paired with the server (servidor.json), so a self-signed one works and no other does."""
         self.config = config or ClientConfig()
         self.url = url.rstrip("/")
+        if verify is None and (fp := pinned_fingerprint(config_path(folder), self.url)):
+            verify = Pinned(fp)
         self.verify = verify
         self.replica = Replica(replica_path(folder))
         self.api = ServitecAPIClient(url, timeout=self.config.timeout, retry_attempts=1, verify=verify)
@@ -284,8 +290,8 @@ class Client:
 
     def _answers(self) -> bool:
         try:
-            requests.get(self.url + "/", timeout=min(self.config.timeout, 2), verify=self.verify).raise_for_status()
-        except requests.RequestException:
+            self.api.status()
+        except ServitecError:
             return False
         return True
 

@@ -102,3 +102,11 @@ def last_server(path: Path) -> dict[str, Any] | None:
     except (FileNotFoundError, json.JSONDecodeError):
         return None
     return saved if isinstance(saved, dict) and isinstance(saved.get("url"), str) else None
+
+
+def pinned_fingerprint(path: Path, url: str) -> str | None:
+    """The certificate fingerprint saved when this PC was paired with the HTTPS server at `url`, if any."""
+    saved = last_server(path)
+    if not url.startswith("https://") or saved is None or saved.get("url") != url:
+        return None
+    return saved.get("fp") or None

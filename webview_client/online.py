@@ -22,8 +22,8 @@ import websocket
 
 from .backend import Push
 from .errors import ServerUnavailable
-from .realtime import PING_SECONDS, close_reason, ssl_options, ws_address
-from .transport import Answer, Transport
+from .realtime import PING_SECONDS, check_pinned, close_reason, ssl_options, ws_address
+from .transport import Answer, Pinned, Transport
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class OnlineBackend:
         *,
         timeout: float = 5,
         retry_attempts: int = 3,
-        verify: str | bool | None = None,
+        verify: str | bool | Pinned | None = None,
         realtime: bool = True,
     ):
         """`realtime` False (config.json's enable_realtime): sockets never open, so no live events."""
@@ -92,7 +92,7 @@ class OnlineBackend:
 
     def socket_open(self, query: dict[str, Any], push: Push) -> str:
         handle = uuid.uuid4().hex
-        live = _Socket(ws_address(self.url, query), ssl_options(self.http.verify), self.http.timeout, push, self)
+        live = _Socket(ws_address(self.url, query), self.http.verify, self.http.timeout, push, self)
         self._sockets[handle] = live
         if self.realtime:
             live.start()
@@ -153,9 +153,9 @@ class OnlineBackend:
 class _Socket:
     """One live connection to /ws on a thread of its own, reported through `push`."""
 
-    def __init__(self, url: str, sslopt: dict[str, Any] | None, timeout: float, push: Push, owner: OnlineBackend):
-        self.url, self.sslopt, self.timeout, self.push, self.owner = url, sslopt, timeout, push, owner
-        self.ws = websocket.WebSocket(sslopt=sslopt)
+    def __init__(self, url: str, verify: str | bool | Pinned | None, timeout: float, push: Push, owner: OnlineBackend):
+        self.url, self.verify, self.timeout, self.push, self.owner = url, verify, timeout, push, owner
+        self.ws = websocket.WebSocket(sslopt=ssl_options(verify))
         self.closing = threading.Event()
 
     def start(self) -> None:
@@ -177,6 +177,7 @@ class _Socket:
         code, reason = CLOSE_ABNORMAL, ""
         try:
             self.ws.connect(self.url, timeout=self.timeout)
+            check_pinned(self.ws, self.verify)
             self.owner._seen(True)
             self.push("open", None)
             code, reason = self._receive()

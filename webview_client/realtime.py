@@ -16,6 +16,7 @@ until a new sign-in resumes it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import socket
@@ -29,7 +30,7 @@ from urllib.parse import urlencode
 import websocket
 
 from .errors import ServitecError
-from .transport import BACKOFF_SECONDS, MAX_BACKOFF_SECONDS, Transport
+from .transport import BACKOFF_SECONDS, MAX_BACKOFF_SECONDS, Pinned, Transport
 
 log = logging.getLogger(__name__)
 
@@ -59,13 +60,28 @@ def ws_address(http_url: str, query: dict[str, Any]) -> str:
     return "ws" + http_url[len("http") :] + "/ws" + ("?" + urlencode(query) if query else "")
 
 
-def ssl_options(verify: str | bool | None) -> dict[str, Any] | None:
-    """websocket-client's sslopt for the transport's `verify`: its PEM file, no check, or the system's."""
+def ssl_options(verify: str | bool | Pinned | None) -> dict[str, Any] | None:
+    """websocket-client's sslopt for the transport's `verify`: its PEM file, no check, or the system's.
+
+    A Pinned certificate is not checked by the handshake but right after it (check_pinned).
+    """
     if isinstance(verify, str):
         return {"ca_certs": verify}
-    if verify is False:
+    if verify is False or isinstance(verify, Pinned):
         return {"cert_reqs": ssl.CERT_NONE, "check_hostname": False}
     return None
+
+
+def check_pinned(ws: websocket.WebSocket, verify: str | bool | Pinned | None) -> None:
+    """After connecting: refuse a socket whose certificate is not the pinned one (nothing was sent yet)."""
+    if not isinstance(verify, Pinned) or not isinstance(ws.sock, ssl.SSLSocket):
+        return
+    seen = hashlib.sha256(ws.sock.getpeercert(binary_form=True)).hexdigest()
+    if seen != verify.fingerprint.replace(":", "").lower():
+        ws.shutdown()
+        raise websocket.WebSocketException(
+            "El certificado del servidor no es el que este equipo conoce; no se envió nada."
+        )
 
 
 class RealtimeListener:
@@ -166,6 +182,7 @@ class RealtimeListener:
         connected = False
         try:
             ws.connect(ws_address(self._http.url, {"token": token}), timeout=self._http.timeout)
+            check_pinned(ws, self._http.verify)
             ws.settimeout(PING_SECONDS)
             pinged = False
             while not stop.is_set():

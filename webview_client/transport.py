@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from .errors import ServerUnavailable, ServitecError, error_from, never_sent, unreachable
 
@@ -43,12 +44,36 @@ class Answer(NamedTuple):
     content: bytes
 
 
+class Pinned(NamedTuple):
+    """A server certificate known by its SHA-256 (AA:BB:... or bare hex), whoever signed it.
+
+    What a counter paired with a self-signed server holds: no authority vouches for
+    that certificate, but its fingerprint, seen when pairing, is the one to accept.
+    """
+
+    fingerprint: str
+
+
+class _PinnedAdapter(HTTPAdapter):
+    """HTTPS that accepts exactly the pinned certificate (urllib3's assert_fingerprint) and no other."""
+
+    def __init__(self, fingerprint: str):
+        self.fingerprint = fingerprint.replace(":", "").lower()
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, assert_fingerprint=self.fingerprint, **kwargs)
+
+
 class Transport:
     """Requests to one appliance; `token` (set by signing in) goes in each one's Authorization header."""
 
-    def __init__(self, url: str, timeout: float = 5, retry_attempts: int = 3, verify: str | bool | None = None):
+    def __init__(
+        self, url: str, timeout: float = 5, retry_attempts: int = 3, verify: str | bool | Pinned | None = None
+    ):
         """`retry_attempts`: resends after the first attempt. `verify`: the server certificate's PEM
-        file for HTTPS with a self-signed certificate (False skips the check; None uses the system's)."""
+        file for HTTPS with a self-signed certificate, or its Pinned fingerprint (False skips the
+        check; None uses the system's)."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"La dirección del servidor debe ser como http://192.168.1.100:8000 (se recibió {url!r}).")
@@ -61,8 +86,19 @@ class Transport:
         self.retry_attempts = retry_attempts
         self.verify = verify
         self.token: str | None = None
-        self._session = requests.Session()
+        self._session = self._new_session()
         self._this_thread = threading.local()
+
+    def _new_session(self) -> requests.Session:
+        session = requests.Session()
+        if isinstance(self.verify, Pinned):
+            session.mount("https://", _PinnedAdapter(self.verify.fingerprint))
+        return session
+
+    @property
+    def _verify(self) -> str | bool | None:
+        """requests' own `verify`: a pinned certificate is checked by its adapter instead."""
+        return False if isinstance(self.verify, Pinned) else self.verify
 
     def close(self) -> None:
         self._session.close()
@@ -70,7 +106,7 @@ class Transport:
     @contextmanager
     def own_session(self) -> Iterator[None]:
         """Until the block ends, the calling thread's requests go over a session of its own."""
-        self._this_thread.session = session = requests.Session()
+        self._this_thread.session = session = self._new_session()
         try:
             yield
         finally:
@@ -127,7 +163,7 @@ class Transport:
     ) -> tuple[Answer | None, ServitecError | None, bool]:
         session = getattr(self._this_thread, "session", self._session)
         try:
-            response = session.request(method, self.url + path, timeout=self.timeout, verify=self.verify, **request)
+            response = session.request(method, self.url + path, timeout=self.timeout, verify=self._verify, **request)
         except requests.RequestException as exc:
             return (None, *self._unanswered(exc, resend))
         with response:
@@ -163,7 +199,7 @@ class Transport:
                 self.url + path,
                 headers=self._auth_headers(),
                 timeout=self.timeout,
-                verify=self.verify,
+                verify=self._verify,
                 **request,
             )
         except requests.RequestException as exc:
