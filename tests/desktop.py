@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -27,7 +26,7 @@ import pytest
 import requests
 import websocket
 from browser import EXPECTED_CONSOLE_ERRORS, SCREENSHOTS, VIEWPORT
-from serverproc import ROOT, ServerProcess, free_port
+from serverproc import ROOT, ServerProcess, free_port, terminate
 
 WINDOW = [
     sys.executable,
@@ -204,13 +203,7 @@ class Window:
 
     def close(self) -> None:
         self.page.close()
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc)
         self.log.close()
 
 

@@ -81,6 +81,17 @@ sys.exit(1)
 """
 
 
+def terminate(proc: subprocess.Popen, grace: float = 10) -> None:
+    """SIGTERM, and SIGKILL if `proc` is still there after `grace` seconds."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 class ServerProcess:
     """`python -m appliance serve` with its own data folder; restartable on the same database."""
 
@@ -215,13 +226,8 @@ class ServerProcess:
 
     def stop(self) -> int | None:
         """Graceful stop (SIGTERM); returns the exit code."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc:
+            terminate(self.proc)
         return self.proc.returncode if self.proc else None
 
     def kill(self) -> None:

@@ -100,7 +100,7 @@ def _historial(tx, req: Request, cliente_id: str) -> dict[str, Any]:
     return result
 
 
-def _venta_items_precio(req: Request) -> dict[str, Any]:
+def _cotizar(req: Request) -> dict[str, Any]:
     with req.replica.read() as tx:
         return ventas.quote_venta(tx, req.body, settings=req.replica.settings(), rol=req.rol)
 
@@ -173,7 +173,7 @@ ROUTES: list[tuple[str, re.Pattern[str], Callable[[Request, tuple[str, ...]], An
         ("GET", "/taller", _read(lambda tx, r: taller.get_taller(tx)), 200),
         ("GET", "/stats/dashboard", _read(lambda tx, r: stats.dashboard(tx, r.replica.settings().zone)), 200),
         ("GET", "/usuarios/me", lambda r, p: r.usuario, 200),
-        ("POST", "/ventas/cotizar", lambda r, p: _venta_items_precio(r), 200),
+        ("POST", "/ventas/cotizar", lambda r, p: _cotizar(r), 200),
         ("POST", "/clientes", lambda r, p: r.op("cliente.crear", _with_id(r.body)), 201),
         ("PUT", "/clientes/([^/]+)", _cliente_actualizar, 200),
         ("POST", "/ordenes", lambda r, p: r.op("orden.crear", _with_id(r.body)), 201),
