@@ -91,15 +91,6 @@ class Tx:
         self._conn = conn
         self.actor = actor
 
-    def all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        with engine_errors:
-            cursor = self._conn.execute(sql, params)
-            try:
-                columns = [d[0] for d in cursor.getdescription()]
-            except apsw.ExecutionCompleteError:
-                return []
-            return [dict(zip(columns, row, strict=True)) for row in cursor]
-
     def columns_and_rows(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple]]:
         """The column names and the rows as tuples: a table's worth of rows without a dict per row."""
         with engine_errors:
@@ -109,6 +100,10 @@ class Tx:
             except apsw.ExecutionCompleteError:
                 return [], []
             return columns, list(cursor)
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        columns, found = self.columns_and_rows(sql, params)
+        return [dict(zip(columns, row, strict=True)) for row in found]
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         found = self.all(sql, params)
