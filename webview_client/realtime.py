@@ -16,7 +16,6 @@ until a new sign-in resumes it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import socket
@@ -76,8 +75,7 @@ def check_pinned(ws: websocket.WebSocket, verify: str | bool | Pinned | None) ->
     """After connecting: refuse a socket whose certificate is not the pinned one (nothing was sent yet)."""
     if not isinstance(verify, Pinned) or not isinstance(ws.sock, ssl.SSLSocket):
         return
-    seen = hashlib.sha256(ws.sock.getpeercert(binary_form=True)).hexdigest()
-    if seen != verify.fingerprint.replace(":", "").lower():
+    if not verify.matches(ws.sock.getpeercert(binary_form=True)):
         ws.shutdown()
         raise websocket.WebSocketException(
             "El certificado del servidor no es el que este equipo conoce; no se envió nada."

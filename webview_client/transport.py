@@ -17,6 +17,7 @@ catch-up) runs its requests inside `own_session()`.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 import time
@@ -53,16 +54,25 @@ class Pinned(NamedTuple):
 
     fingerprint: str
 
+    @property
+    def digest(self) -> str:
+        """The SHA-256 as bare lowercase hex."""
+        return self.fingerprint.replace(":", "").lower()
+
+    def matches(self, der: bytes) -> bool:
+        """Whether the DER certificate `der` is the pinned one."""
+        return hashlib.sha256(der).hexdigest() == self.digest
+
 
 class _PinnedAdapter(HTTPAdapter):
     """HTTPS that accepts exactly the pinned certificate (urllib3's assert_fingerprint) and no other."""
 
-    def __init__(self, fingerprint: str):
-        self.fingerprint = fingerprint.replace(":", "").lower()
+    def __init__(self, pin: Pinned):
+        self.pin = pin
         super().__init__()
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, assert_fingerprint=self.fingerprint, **kwargs)
+        super().init_poolmanager(*args, assert_fingerprint=self.pin.digest, **kwargs)
 
 
 class Transport:
@@ -92,7 +102,7 @@ class Transport:
     def _new_session(self) -> requests.Session:
         session = requests.Session()
         if isinstance(self.verify, Pinned):
-            session.mount("https://", _PinnedAdapter(self.verify.fingerprint))
+            session.mount("https://", _PinnedAdapter(self.verify))
         return session
 
     @property
