@@ -124,9 +124,13 @@ class Replica:
 
     # --- local state ---------------------------------------------------------------------------
 
-    def get(self, clave: str, default: Any = None) -> Any:
-        with self.db.read() as tx:
+    def get(self, clave: str, default: Any = None, tx: Tx | None = None) -> Any:
+        """A local value; inside a write, give its `tx` (it sees that write's own changes)."""
+        if tx is not None:
             raw = tx.value("SELECT valor FROM local_estado WHERE clave = ?", (clave,))
+        else:
+            with self.db.read() as own:
+                raw = own.value("SELECT valor FROM local_estado WHERE clave = ?", (clave,))
         return default if raw is None else orjson.loads(raw)
 
     def put(self, clave: str, valor: Any, tx: Tx | None = None) -> None:
@@ -141,9 +145,9 @@ class Replica:
     def filled(self) -> bool:
         return self.get("seq") is not None
 
-    def settings(self) -> ShopSettings:
+    def settings(self, tx: Tx | None = None) -> ShopSettings:
         """The shop's rules' settings as the server sent them."""
-        ajustes = self.get("ajustes")
+        ajustes = self.get("ajustes", tx=tx)
         return ShopSettings(
             ZoneInfo(ajustes["zona_horaria"]),
             ajustes["iva_porcentaje"],
@@ -178,15 +182,7 @@ class Replica:
         """
         with self.db.write() as tx:
             for entidad, ids in entidades.items():
-                parent, children = rows_of.ENTITIES[entidad]
-                for start in range(0, len(ids), rows_of.CHUNK):
-                    chunk = ids[start : start + rows_of.CHUNK]
-                    marks = ", ".join("?" for _ in chunk)
-                    for child, key in children:
-                        tx.execute(f"DELETE FROM {child} WHERE {key} IN ({marks})", chunk)
-                    if entidad == "productos":  # the local ledger lines of offline moves, now on the server
-                        tx.execute(f"DELETE FROM movimientos_stock WHERE producto_id IN ({marks})", chunk)
-                    tx.execute(f"DELETE FROM {parent} WHERE id IN ({marks})", chunk)
+                self._drop(tx, entidad, ids)
             if "usuarios" in tablas:
                 tx.execute("DELETE FROM usuarios")
             self._insert(tx, tablas)
@@ -195,6 +191,19 @@ class Replica:
             else:
                 self.put("por_refrescar", {}, tx)
             self._replay(tx)
+
+    @staticmethod
+    def _drop(tx: Tx, entidad: str, ids: list[str]) -> None:
+        """Every local row of these records: the parent row and its children."""
+        parent, children = rows_of.ENTITIES[entidad]
+        for start in range(0, len(ids), rows_of.CHUNK):
+            chunk = ids[start : start + rows_of.CHUNK]
+            marks = ", ".join("?" for _ in chunk)
+            for child, key in children:
+                tx.execute(f"DELETE FROM {child} WHERE {key} IN ({marks})", chunk)
+            if entidad == "productos":  # the local ledger lines of offline moves, now on the server
+                tx.execute(f"DELETE FROM movimientos_stock WHERE producto_id IN ({marks})", chunk)
+            tx.execute(f"DELETE FROM {parent} WHERE id IN ({marks})", chunk)
 
     @staticmethod
     def _insert(tx: Tx, tablas: dict[str, Any]) -> None:
@@ -212,15 +221,16 @@ class Replica:
         since) are still here after a push; their creates are made again with
         the same ids.
         """
-        for op in tx.all("SELECT tipo, datos, usuario, rol FROM local_outbox ORDER BY pos"):
+        waiting = tx.all("SELECT tipo, datos, usuario, rol FROM local_outbox ORDER BY pos")
+        if not waiting:
+            return
+        settings = self.settings(tx)
+        for op in waiting:
             datos = orjson.loads(op["datos"])
-            for entidad, ids in touched(op["tipo"], datos).items():
-                if op["tipo"].endswith(".crear") and entidad == op["tipo"].split(".")[0] + "s":
-                    parent, children = rows_of.ENTITIES[entidad]
-                    for child, key in children:
-                        tx.execute(f"DELETE FROM {child} WHERE {key} = ?", (ids[0],))
-                    tx.execute(f"DELETE FROM {parent} WHERE id = ?", (ids[0],))
-            caller = sync.Caller(op["usuario"], op["rol"], self.settings())
+            made = touched(op["tipo"], datos) if op["tipo"].endswith(".crear") else {}
+            if made:  # the record a create makes is the first it touches
+                self._drop(tx, *next(iter(made.items())))
+            caller = sync.Caller(op["usuario"], op["rol"], settings)
             tx.execute("SAVEPOINT replay")
             try:
                 sync.run_op(tx, caller, op["tipo"], datos)
@@ -292,7 +302,7 @@ class Replica:
         with self.db.write() as tx:
             tx.execute("DELETE FROM local_outbox WHERE op_id = ?", (op["op_id"],))
             # Until the server's rows of what it touched arrive, they stay to be fetched (even across a restart).
-            stale = self.get("por_refrescar", {})
+            stale = self.get("por_refrescar", {}, tx)
             for entidad, ids in op["entidades"].items():
                 stale[entidad] = sorted({*stale.get(entidad, ()), *ids})
             self.put("por_refrescar", stale, tx)
@@ -302,7 +312,7 @@ class Replica:
             real = (result.get("data") or {}).get("folio")
             if outcome == "applied" and mio and mio.get("folio", 0) > PROVISIONAL_FOLIO and real:
                 # The person may want to reprint what went out with a provisional folio.
-                folios = self.get("folios_reales", [])[-19:]
+                folios = self.get("folios_reales", [], tx)[-19:]
                 folios.append({"tipo": op["tipo"], "id": op["datos"]["id"], "provisional": mio["folio"], "real": real})
                 self.put("folios_reales", folios, tx)
             if outcome in ("conflict", "rejected"):

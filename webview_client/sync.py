@@ -85,16 +85,18 @@ class SyncEngine:
         stale = self.replica.get("por_refrescar", {})
         if stale:
             # A refused create exists only here: the server's (missing) rows take it away.
-            tablas: dict[str, Any] = {}
-            for entidad, ids in stale.items():
-                for start in range(0, len(ids), PULL_PAGE):
-                    part = self.api.filas({entidad: ids[start : start + PULL_PAGE]})["tablas"]
-                    for table, block in part.items():
-                        tablas.setdefault(table, {"columnas": block["columnas"], "filas": []})["filas"] += block[
-                            "filas"
-                        ]
-            self.replica.apply_rows(stale, tablas)
+            self.replica.apply_rows(stale, self._rows_of(stale))
         return counts
+
+    def _rows_of(self, entidades: dict[str, list[str]]) -> dict[str, Any]:
+        """The server's rows of these records, asked PULL_PAGE ids at a time, as one set of tables."""
+        tablas: dict[str, Any] = {}
+        for entidad, ids in entidades.items():
+            for start in range(0, len(ids), PULL_PAGE):
+                part = self.api.filas({entidad: ids[start : start + PULL_PAGE]})["tablas"]
+                for table, block in part.items():
+                    tablas.setdefault(table, {"columnas": block["columnas"], "filas": []})["filas"] += block["filas"]
+        return tablas
 
     def pull(self, rol: str) -> None:
         """Every change after the replica's seq, page after page; a restored backup starts over."""
