@@ -7,7 +7,7 @@ JavaScript with Runtime.evaluate (DevTools code is not bound by the page's polic
 Input.insertText, clicks with real mouse events and takes screenshots. Like browser.py's UiPage it
 records policy violations, page errors and console errors; `assert_clean()` fails on any.
 
-The window runs with the address-only finder (address_only.py): a test never sends mDNS or
+The window runs with the tests' address-only finder (address_finder.py): a test never sends mDNS or
 the discovery beacon on the machine's real network (shared/ARCHITECTURE.md, "Testing here").
 """
 
@@ -31,7 +31,8 @@ from serverproc import ROOT, ServerProcess, free_port, terminate
 WINDOW = [
     sys.executable,
     "-c",
-    "from webview_client import address_only; from webview_client.app import main; raise SystemExit(main(address_only))",
+    "import sys; sys.path.insert(0, 'tests'); import address_finder; from webview_client.app import main;"
+    " raise SystemExit(main(address_finder))",
 ]
 
 

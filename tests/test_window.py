@@ -10,13 +10,13 @@ import hashlib
 import json
 import re
 
+import address_finder
 import apsw
 import pytest
 import requests
 from counter import Counter, owner_ok, wait_for
 from serverproc import OWNER, OWNER_PASSWORD, ServerProcess, free_port
 
-from webview_client import address_only
 from webview_client.online import OnlineBackend
 from webview_client.replica import PROVISIONAL_FOLIO
 from webview_client.transport import Transport
@@ -103,14 +103,7 @@ def test_the_window_signs_in_and_shows_inicio_from_its_copy(window, counter, app
     # Live events reach the page through the bridge: a customer made elsewhere shows up.
     page.js("location.hash = '#/clientes'")
     page.wait("document.querySelector('main table')")
-    created = requests.post(
-        appliance.url + "/clientes",
-        json={"nombre": "Alta desde otro mostrador"},
-        headers=appliance.headers,
-        timeout=10,
-        verify=appliance.verify,
-    )
-    assert created.status_code == 201
+    owner_ok(appliance, "POST", "/clientes", 201, json={"nombre": "Alta desde otro mostrador"})
     page.wait("document.querySelector('main table').innerText.includes('Alta desde otro mostrador')")
 
     page.js("location.hash = '#/revisar'")
@@ -237,9 +230,9 @@ def test_with_no_server_known_the_window_asks_for_its_address(window, tmp_path, 
 
 
 def test_an_address_of_another_shop_is_refused(appliance):
-    with pytest.raises(address_only.NotFound, match="otro servidor"):
-        address_only.locate(appliance.url, {"url": appliance.url, "server_id": "el-de-otro-taller"})
-    found = address_only.locate(None, {"url": appliance.url, "server_id": None})
+    with pytest.raises(address_finder.NotFound, match="otro servidor"):
+        address_finder.locate(appliance.url, {"url": appliance.url, "server_id": "el-de-otro-taller"})
+    found = address_finder.locate(None, {"url": appliance.url, "server_id": None})
     assert found.via == "last" and found.saved() == {"url": appliance.url, "server_id": found.server_id, "fp": ""}
 
 

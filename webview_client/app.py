@@ -9,13 +9,11 @@ the page waits for a person to type the address the server's tray shows.
 The finder is a module with `locate(config_url, last, *, on_try)` and, for a
 typed address, `verify(url, last)`, both returning a Found (url, server_id, fp,
 via) or raising with a Spanish message (not found, a different server, a
-changed certificate): discovery.py, or address_only.py where it is missing.
+changed certificate): discovery.py, or the tests' own finder.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 import threading
 from collections.abc import Callable
@@ -36,16 +34,6 @@ from .ui_copy import CopyError, UiCopy
 log = logging.getLogger(__name__)
 
 BackendFactory = Callable[[Path, str, ClientConfig], Backend]
-
-
-def default_finder() -> ModuleType:
-    """discovery.py (config.json, last server, mDNS, beacon), or address_only.py in a build without it.
-
-    Only a missing module falls back: a discovery that fails to import is an error to see.
-    """
-    if importlib.util.find_spec(f"{__package__}.discovery") is None:
-        return importlib.import_module(f"{__package__}.address_only")
-    return importlib.import_module(f"{__package__}.discovery")
 
 
 class Startup:
@@ -181,7 +169,10 @@ def main(finder: ModuleType | None = None, backend_factory: BackendFactory = Cli
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         handlers=[logging.FileHandler(folder / "cliente.log", encoding="utf-8"), logging.StreamHandler()],
     )
-    startup = Startup(folder, finder or default_finder(), backend_factory)
+    if finder is None:
+        from . import discovery as finder  # zeroconf loads only where the LAN is searched
+
+    startup = Startup(folder, finder, backend_factory)
     open_window(startup.site, startup.run)
     if startup.backend is not None:
         startup.backend.close()

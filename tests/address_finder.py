@@ -1,9 +1,9 @@
-"""Finding the server by the addresses already known, and no other way: discovery.py's stand-in.
+"""The window's finder in the tests: the addresses already known, and no other way.
 
-The same two calls as discovery.py, `locate(config_url, last, *, on_try)` and
-`verify(url, last)`, returning a Found and raising with a Spanish message, but
-no mDNS and no beacon: what the window uses in a build without discovery, and
-in the tests, which never send those on the machine's real network.
+The same two calls as webview_client/discovery.py, `locate(config_url, last, *,
+on_try)` and `verify(url, last)`, returning a Found and raising with a Spanish
+message, but no mDNS and no beacon: the tests never send those on the
+machine's real network (tests/test_discovery.py covers them in namespaces).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
-from .errors import ServitecError
-from .transport import Transport
+from webview_client.errors import ServitecError
+from webview_client.transport import Transport
 
 APP_NAME = "ServitecManager"
 CHECK_SECONDS = 3.0
