@@ -6,12 +6,19 @@ import argparse
 import errno
 import os
 import sys
+from pathlib import Path
+
+from . import locations
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m appliance", description="Servidor de ServitecManager.")
     commands = parser.add_subparsers(dest="command")
-    commands.add_parser("serve", help="Inicia el servidor (API, /docs). Es la opción por omisión.")
+    serve = commands.add_parser(
+        "serve", help="Inicia solo el servidor (API, interfaz, /docs), sin ícono de bandeja. Es lo que corre Docker."
+    )
+    # The tray's child: stop when stdin closes, take orders on it (appliance/control.py).
+    serve.add_argument("--supervised", action="store_true", help=argparse.SUPPRESS)
     demo = commands.add_parser("demo-data", help="Llena la base de datos con datos de ejemplo realistas.")
     demo.add_argument("--clientes", type=int, default=200)
     demo.add_argument("--ordenes", type=int, default=500)
@@ -173,6 +180,22 @@ def _create_user(config, args) -> int:
     return 0
 
 
+def _settings(config) -> int:
+    from .config import SETTINGS
+
+    print("Carpetas en uso" + (" (instalado)" if locations.installed() else " (desde el código)") + ":")
+    print(f"  Datos:          {Path(config.data_dir).resolve()}")
+    print(f"  Base de datos:  {Path(config.db_path).resolve()}")
+    print(f"  Respaldos:      {Path(config.backup_dir).resolve()}")
+    print(f"  Registros:      {locations.log_dir(config.data_dir).resolve()}")
+    print()
+    for setting in SETTINGS:
+        value = getattr(config, setting.name.lower())
+        shown = ",".join(map(str, value)) if isinstance(value, tuple) else ("" if value is None else value)
+        print(f"{setting.name}={shown}\n    {setting.help}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     command = args.command or "serve"
@@ -197,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         if command == "serve":
             from .server import serve
 
-            return serve(config)
+            return serve(config, supervised=args.supervised)
         if command == "demo-data":
             from .demo_data import fill
 
@@ -219,13 +242,7 @@ def main(argv: list[str] | None = None) -> int:
             return _list_backups(config)
         if command == "restore":
             return _restore(config, args)
-        from .config import SETTINGS
-
-        for setting in SETTINGS:
-            value = getattr(config, setting.name.lower())
-            shown = ",".join(map(str, value)) if isinstance(value, tuple) else ("" if value is None else value)
-            print(f"{setting.name}={shown}\n    {setting.help}")
-        return 0
+        return _settings(config)
     except (ConfigError, DatabaseLocked, SchemaTooNew) as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 2
@@ -236,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         # The disk refused the data folder (full, read-only, gone): a message for the
         # person at the server PC, not a traceback.
         full = getattr(exc, "errno", None) == errno.ENOSPC or (isinstance(exc, CommitFailed) and exc.disk_full)
-        where = config.data_dir if config is not None else os.environ.get("DATA_DIR", "./data")
+        where = config.data_dir if config is not None else os.environ.get("DATA_DIR") or locations.default_data_dir()
         if full:
             print(
                 f"Error: no hay espacio en el disco para los datos del servidor ({where}). Libera espacio "

@@ -6,11 +6,9 @@ kept in `app.extensions["servitec"]`; request handlers reach it through api.cont
 
 from __future__ import annotations
 
-import logging
-
 from flask_openapi3 import Info, OpenAPI
 
-from . import __version__
+from . import __version__, logs
 from .api import register_api
 from .api.errors import validation_error_response
 from .api.jsonio import OrjsonProvider
@@ -49,7 +47,7 @@ def build_state(config: Config, database: Database | None = None) -> AppState:
 def create_app(config: Config | None = None, database: Database | None = None) -> OpenAPI:
     """Build the app over `database` (opened from `config.db_path` when not given)."""
     config = config or Config.from_env()
-    logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.setup(config.log_level)
     app = OpenAPI(
         __name__,
         info=Info(

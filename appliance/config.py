@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from . import locations
+
 
 class ConfigError(ValueError):
     """A setting has a value the appliance cannot use; the message is for a person."""
@@ -110,7 +112,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Puerto TCP del API REST, la documentación (/docs) y el WebSocket (/ws).",
         _int_between(1, 65535),
     ),
-    Setting("DATA_DIR", "./data", "Carpeta de datos del servidor: base de datos, archivo de bloqueo y secretos."),
+    Setting(
+        "DATA_DIR",
+        None,
+        "Carpeta de datos del servidor: base de datos, archivo de bloqueo, secretos y registros (logs). Si no se indica: ./data al correr desde el código; instalado, la carpeta de datos del equipo (C:\\ProgramData\\ServitecManager\\data en Windows).",
+    ),
     Setting("DB_PATH", None, "Archivo de la base de datos SQLite. Si no se indica: DATA_DIR/SERVITEC.DB."),
     Setting(
         "TZ",
@@ -188,8 +194,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SSL_KEY", "", "Llave privada (PEM) del certificado de SSL_CERT.", _optional_file),
     Setting(
         "BACKUP_DIR",
-        "./backups",
-        "Carpeta donde se guardan los respaldos verificados de la base de datos y su lista (backups.json).",
+        None,
+        "Carpeta donde se guardan los respaldos verificados de la base de datos y su lista (backups.json). Si no se indica: ./backups al correr desde el código; instalado, C:\\ProgramData\\ServitecManager\\backups en Windows.",
     ),
     Setting(
         "BACKUP_COPY_DIR",
@@ -294,6 +300,10 @@ class Config:
                 values[key] = setting.parse(setting.default)
         if bool(values["ssl_cert"]) != bool(values["ssl_key"]):
             raise ConfigError("SSL_CERT y SSL_KEY van juntos: indica los dos o ninguno")
+        if values["data_dir"] is None:
+            values["data_dir"] = locations.default_data_dir()
+        if values["backup_dir"] is None:
+            values["backup_dir"] = locations.default_backup_dir()
         if values["db_path"] is None:
             values["db_path"] = str(Path(values["data_dir"]) / "SERVITEC.DB")
         return cls(values)

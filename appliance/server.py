@@ -19,6 +19,7 @@ import orjson
 from gevent.pool import Pool
 from gevent.pywsgi import WSGIHandler, WSGIServer
 
+from . import control, logs
 from .api.errors import HTTP_MESSAGES
 from .app import create_app
 from .config import Config, ConfigError
@@ -210,8 +211,9 @@ def build_server(config: Config, database: Database) -> WSGIServer:
     )
 
 
-def serve(config: Config) -> int:
-    """Run until SIGINT/SIGTERM; return the process exit code."""
+def serve(config: Config, supervised: bool = False) -> int:
+    """Run until SIGINT/SIGTERM (or, `supervised` by the tray, until stdin closes); return the exit code."""
+    logs.setup(config.log_level, config.data_dir, "servidor.log")
     database = Database(config.db_path)
     database.enable_group_commit()
     try:
@@ -237,6 +239,10 @@ def serve(config: Config) -> int:
         # Windows delivers Ctrl+C (SIGINT) only; a service manager or Docker sends SIGTERM elsewhere.
         for signum in (signal.SIGINT,) if os.name == "nt" else (signal.SIGINT, signal.SIGTERM):
             gevent.signal_handler(signum, stop.set)
+        if supervised:
+            channel = control.Channel(stop, lambda: backups.backup("manual", control.TRAY_ACTOR))
+            channel.start()
+            channel.say({"listo": {"puerto": server.server_port, "tls": server.ssl_enabled}})
         log.info(
             "ServitecManager escuchando en %s://%s:%s (documentación en /docs, base de datos %s)",
             "https" if server.ssl_enabled else "http",

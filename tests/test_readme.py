@@ -39,8 +39,8 @@ curl -H "Authorization: Bearer $TOKEN" http://localhost:8000/stats/dashboard
 
 
 def _readme_settings_table() -> dict[str, str]:
-    rows = re.findall(r"^\| `([A-Z_]+)` \| `?([^|`]*)`? \|", README, flags=re.MULTILINE)
-    return dict(rows)
+    rows = re.findall(r"^\| `([A-Z_]+)` \| ([^|]*) \|", README, flags=re.MULTILINE)
+    return {name: cell.strip("`") for name, cell in rows}
 
 
 def test_every_setting_is_documented_with_its_default():
