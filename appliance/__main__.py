@@ -1,4 +1,8 @@
-"""Command line: `python -m appliance [serve|demo-data|settings|create-user|gen-cert|backup|backups|restore]`."""
+"""Command line: `python -m appliance [tray|serve|demo-data|settings|create-user|gen-cert|backup|backups|restore]`.
+
+With no command: the tray (which supervises the server) on a PC with a desktop,
+the server alone where there is none (Docker, a service, an SSH session).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,10 @@ from . import locations
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m appliance", description="Servidor de ServitecManager.")
     commands = parser.add_subparsers(dest="command")
+    commands.add_parser(
+        "tray",
+        help="Ícono junto al reloj que inicia y vigila el servidor. Es la opción por omisión en una PC con escritorio.",
+    )
     serve = commands.add_parser(
         "serve", help="Inicia solo el servidor (API, interfaz, /docs), sin ícono de bandeja. Es lo que corre Docker."
     )
@@ -196,9 +204,28 @@ def _settings(config) -> int:
     return 0
 
 
+def _attach_console() -> None:
+    """A windowed Windows executable has no stdout: print into the console it was typed in, if any."""
+    import ctypes
+
+    if ctypes.windll.kernel32.AttachConsole(-1):  # -1: the parent process's console
+        sys.stdout = open("CONOUT$", "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+        sys.stderr = open("CONOUT$", "w", encoding="utf-8")  # noqa: SIM115
+        sys.stdin = open("CONIN$", encoding="utf-8")  # noqa: SIM115
+
+
+def _default_command() -> str:
+    """The tray where a tray icon can be shown (Windows and macOS; Linux with X11 or Wayland), else the server."""
+    if sys.platform in ("win32", "darwin") or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return "tray"
+    return "serve"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    command = args.command or "serve"
+    command = args.command or _default_command()
+    if sys.platform == "win32" and sys.stdout is None and not getattr(args, "supervised", False):
+        _attach_console()
     if command == "serve":
         # First thing in the server process, before anything imports socket or threading.
         from gevent import monkey
@@ -220,7 +247,11 @@ def main(argv: list[str] | None = None) -> int:
         if command == "serve":
             from .server import serve
 
-            return serve(config, supervised=args.supervised)
+            return serve(config, supervised=getattr(args, "supervised", False))
+        if command == "tray":
+            from .tray import main as tray
+
+            return tray(config)
         if command == "demo-data":
             from .demo_data import fill
 
