@@ -72,7 +72,7 @@ def test_ci_runs_the_readme_test_command():
         check=True,
     ).stdout.strip()
     assert extracted == (
-        "apt-get install -y chromium iproute2 xvfb libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 xclip nsis docker-compose"
+        "apt-get install -y chromium iproute2 xvfb libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 xclip nsis p7zip-full docker-compose"
         " && pip install -r requirements-dev.txt && python -m pytest && SERVITEC_TEST_TLS=1 python -m pytest"
     )
     assert extracted in README.split("## Arquitectura")[0], "the quick start must show the same test command"
