@@ -36,6 +36,29 @@ WINDOW = [
 ]
 
 
+# A window's first screen, read from inside the network namespace it runs in (its DevTools port is
+# that namespace's loopback): `python -c FIRST_SCREEN <port>` prints {"title", "seconds"} as JSON.
+FIRST_SCREEN = """
+import json, sys, time
+sys.path.insert(0, "tests")
+import requests
+from desktop import Page
+port, deadline = json.loads(sys.argv[1]), time.monotonic() + 90
+pages = []
+while not pages and time.monotonic() < deadline:
+    try:
+        pages = [t for t in requests.get(f"http://127.0.0.1:{port}/json", timeout=1).json() if t["type"] == "page"]
+    except (requests.RequestException, ValueError):
+        time.sleep(0.2)
+if not pages:
+    sys.exit("the client showed no page within 90 s")
+page = Page(pages[0]["webSocketDebuggerUrl"])
+title = page.wait("document.getElementById('titulo') && document.getElementById('titulo').textContent", 60)
+page.close()
+print(json.dumps({"title": title, "seconds": 90 - (deadline - time.monotonic())}))
+"""
+
+
 @pytest.fixture(scope="session")
 def xvfb() -> str:
     """An X display of the session's own (Xvfb picks a free number and tells it through -displayfd)."""

@@ -119,7 +119,12 @@ def _container_env(volumes: dict[str, Path], port: int) -> dict[str, str]:
 def _exec(command: str, env: dict[str, str], cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
     """What `docker compose ... exec api-server <command>` runs: the command, in the container's setting."""
     return subprocess.run(
-        _exec_form(json.dumps(shlex.split(command, comments=True))), cwd=cwd, env=env, input=stdin, capture_output=True, text=True
+        _exec_form(json.dumps(shlex.split(command, comments=True))),
+        cwd=cwd,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
     )
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 import requests
 import websocket
+from desktop import FIRST_SCREEN
 from netns import lan
 from serverproc import OWNER_PASSWORD, ROOT, free_port
 
@@ -47,7 +48,8 @@ def dist() -> Path:
     folder = CACHE / _inputs_hash()
     done = folder / "dist"
     if not (done / "ServitecServer").is_file() or not (done / "ServitecCliente").is_file():
-        shutil.rmtree(folder, ignore_errors=True)
+        for old in CACHE.glob("*"):  # earlier checkouts' builds: 300 MB each
+            shutil.rmtree(old, ignore_errors=True)
         folder.mkdir(parents=True)
         build = subprocess.run(
             [
@@ -153,27 +155,6 @@ def test_the_server_executable_runs_the_whole_appliance_without_python(dist, tmp
     assert (machine / "data" / "SERVITEC.DB").is_file()
     assert (machine / "data" / "logs" / "servidor.log").is_file()
     assert list((machine / "backups").glob("servitec-*-manual.db"))
-
-
-FIRST_SCREEN = """
-import json, sys, time
-sys.path.insert(0, "tests")
-import requests
-from desktop import Page
-port, deadline = json.loads(sys.argv[1]), time.monotonic() + 90
-pages = []
-while not pages and time.monotonic() < deadline:
-    try:
-        pages = [t for t in requests.get(f"http://127.0.0.1:{port}/json", timeout=1).json() if t["type"] == "page"]
-    except (requests.RequestException, ValueError):
-        time.sleep(0.2)
-if not pages:
-    sys.exit("the client showed no page within 90 s")
-page = Page(pages[0]["webSocketDebuggerUrl"])
-title = page.wait("document.getElementById('titulo') && document.getElementById('titulo').textContent", 60)
-page.close()
-print(json.dumps({"title": title, "seconds": 90 - (deadline - time.monotonic())}))
-"""
 
 
 def test_the_client_executable_opens_on_its_search_screen(dist, tmp_path, xvfb):
