@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 REPORTS = ROOT / "bench" / "reports"
 sys.path.insert(0, str(ROOT / "tests"))
 from desktop import FIRST_SCREEN  # noqa: E402  (the tests' probe of the window's first screen)
+from frozen import build_command  # noqa: E402
 from netns import lan  # noqa: E402
 
 
@@ -45,19 +46,7 @@ def log(message: str) -> None:
 def build(into: Path) -> float:
     started = time.monotonic()
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "PyInstaller",
-            "build.spec",
-            "--noconfirm",
-            "--log-level",
-            "WARN",
-            "--distpath",
-            str(into / "dist"),
-            "--workpath",
-            str(into / "work"),
-        ],
+        build_command(into / "dist", into / "work"),
         cwd=ROOT,
         check=True,
     )

@@ -15,7 +15,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import pytest
 import requests
 import websocket
 from desktop import FIRST_SCREEN
+from frozen import build_command
 from netns import lan
 from serverproc import OWNER_PASSWORD, ROOT, free_port
 
@@ -52,17 +52,7 @@ def dist() -> Path:
             shutil.rmtree(old, ignore_errors=True)
         folder.mkdir(parents=True)
         build = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "PyInstaller",
-                "build.spec",
-                "--noconfirm",
-                "--workpath",
-                str(folder / "work"),
-                "--distpath",
-                str(folder / "new"),
-            ],
+            build_command(folder / "new", folder / "work"),
             cwd=ROOT,
             capture_output=True,
             text=True,
