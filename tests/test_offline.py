@@ -203,6 +203,8 @@ def test_a_refused_op_goes_to_revisar_and_its_provisional_record_goes_away(appli
         appliance.start()
         owner_ok(appliance, "DELETE", f"/clientes/{cliente['id']}")
         wait_for(lambda: counter.client.estado()["revisar"] == 1, timeout=SYNC_INTERVAL + 10, what="the refusal")
+        # The refusal is recorded as the push answers; the provisional record goes with the pull after it.
+        wait_for(lambda: counter.client.revisar()[0]["servidor"] is None, timeout=SYNC_INTERVAL + 10, what="the pull")
         [item] = counter.client.revisar()
         assert item["resultado"] == "rejected" and item["error"].startswith("No existe el cliente")
         assert item["mio"]["falla_reportada"] == "No enciende" and item["servidor"] is None
