@@ -189,8 +189,7 @@ class Supervisor:
             code = proc.wait()
             if self._wanted == "stop":
                 log.info("Servidor detenido (código %s)", code)
-                self._set_state(STOPPED)
-                return
+                break
             if self._wanted == "restart":
                 self._wanted = "run"
                 self._wake.clear()

@@ -9,7 +9,6 @@ tray starts, not before: on a machine without a display importing it fails, and
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 import subprocess
@@ -131,19 +130,15 @@ class Tray:
         host = "localhost" if host in ("0.0.0.0", "::", "") else host
         return f"{self.scheme}://{host}:{self.port}{path}"
 
-    def lan_addresses(self) -> list[str]:
-        """What to type on the other PCs of the shop: one address per network this PC is on."""
+    def address(self) -> str | None:
+        """What to type on the other PCs: this PC on the shop's LAN (a private network first), if it is on one."""
         try:
             interfaces = lan_interfaces(only_address(self.config.host))
         except NotOnLan:
-            return []
-        return [f"{self.scheme}://{interface.ip}:{self.port}" for interface in interfaces]
-
-    def address(self) -> str | None:
-        """The address to show first: on a private network (the shop's LAN) when there is one."""
-        found = self.lan_addresses()
-        private = [a for a in found if ipaddress.ip_address(a.split("//")[1].rsplit(":", 1)[0]).is_private]
-        return (private or found or [None])[0]
+            return None
+        for interface in sorted(interfaces, key=lambda found: not found.ip.is_private):
+            return f"{self.scheme}://{interface.ip}:{self.port}"
+        return None
 
     def menu(self):
         """The pystray menu; its texts are computed each time it opens."""

@@ -20,6 +20,7 @@ from pathlib import Path
 import ifaddr
 import pytest
 import requests
+from counter import wait_for
 from serverproc import ROOT, free_port, seed_owner
 
 os.environ["PYSTRAY_BACKEND"] = "dummy"  # before anything imports pystray
@@ -28,14 +29,6 @@ from appliance import icons, supervisor
 from appliance.backups.listing import list_backups
 from appliance.config import Config
 from appliance.tray import Tray
-
-
-def _wait(condition, timeout: float = 30.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-    return result
 
 
 def _server_env(data_dir: Path, host: str = "127.0.0.1", **extra: str) -> dict[str, str]:
@@ -132,13 +125,13 @@ def test_every_menu_item_against_a_real_server(tmp_path, xvfb, monkeypatch):
     assert _dot(tray) == icons.STATE_COLOURS[supervisor.STOPPED]
     tray.child.start()
     try:
-        _wait(lambda: tray.child.state == supervisor.RUNNING, what="the server to listen")
+        wait_for(lambda: tray.child.state == supervisor.RUNNING, 30, what="the server to listen")
         port = int(env["PORT"])
         assert _item(tray, "Servidor funcionando").text == f"Servidor funcionando (puerto {port})"
         assert _dot(tray) == icons.STATE_COLOURS[supervisor.RUNNING]
 
         # First run: no owner account yet, so the owner is sent to /setup on this PC.
-        _wait(lambda: recorded.urls, what="the first-run page")
+        wait_for(lambda: recorded.urls, 30, what="the first-run page")
         assert recorded.urls == [f"http://localhost:{port}/setup"]
         assert "Bienvenido a ServitecManager" in [title for title, _ in tray.notices]
         page = requests.get(recorded.urls[0], headers={"Accept": "text/html"}, timeout=10)
@@ -156,12 +149,14 @@ def test_every_menu_item_against_a_real_server(tmp_path, xvfb, monkeypatch):
         shown = _item(tray, "En otras PC:").text.removeprefix("En otras PC: ")
         assert shown in [f"http://{ip}:{port}" for ip in lan]
         _press(tray, "Copiar la dirección")
-        assert _wait(lambda: _clipboard(xvfb) == shown, 10, "the address on the clipboard")
+        assert wait_for(lambda: _clipboard(xvfb) == shown, 10, "the address on the clipboard")
         _press(tray, "Ver código QR")
         assert recorded.qr == [shown]
 
         _press(tray, "Respaldar ahora")
-        verified = _wait(lambda: [m for t, m in tray.notices if t == "Respaldo verificado"], what="the backup's notice")
+        verified = wait_for(
+            lambda: [m for t, m in tray.notices if t == "Respaldo verificado"], 30, what="the backup's notice"
+        )
         (entry,) = list_backups(env["BACKUP_DIR"])
         assert entry["tipo"] == "manual" and entry["usuario"] == "bandeja del servidor"
         assert entry["estado"] == "verificado"
@@ -185,15 +180,19 @@ def test_every_menu_item_against_a_real_server(tmp_path, xvfb, monkeypatch):
 
         first = tray.child.pid
         _press(tray, "Reiniciar servidor")
-        _wait(lambda: tray.child.pid not in (None, first) and tray.child.state == supervisor.RUNNING, what="restart")
+        wait_for(
+            lambda: tray.child.pid not in (None, first) and tray.child.state == supervisor.RUNNING, 30, what="restart"
+        )
         assert _get(f"http://127.0.0.1:{port}/").json()["db"] == "ok"
         assert [t for t, _ in tray.notices if t == "El servidor se detuvo"] == []  # a restart is not a crash
 
         # Killed outright (a crash, the task manager): the tray says so and starts it again.
         killed = tray.child.pid
         os.kill(killed, signal.SIGKILL)
-        _wait(lambda: "El servidor se detuvo" in [t for t, _ in tray.notices], 10, "the crash notice")
-        _wait(lambda: tray.child.pid not in (None, killed) and tray.child.state == supervisor.RUNNING, what="respawn")
+        wait_for(lambda: "El servidor se detuvo" in [t for t, _ in tray.notices], 10, "the crash notice")
+        wait_for(
+            lambda: tray.child.pid not in (None, killed) and tray.child.state == supervisor.RUNNING, 30, what="respawn"
+        )
         assert _get(f"http://127.0.0.1:{port}/").json()["db"] == "ok"
         assert tray.child.restarts == 2
 
@@ -211,13 +210,16 @@ def test_crash_loops_back_off_and_tell_why(tmp_path):
     env = _server_env(tmp_path / "datos")
     holder = subprocess.Popen([sys.executable, "-m", "appliance", "serve"], cwd=ROOT, env=env, stderr=subprocess.PIPE)
     try:
-        _wait(lambda: requests.get(f"http://127.0.0.1:{env['PORT']}/", timeout=1).ok if _port_open(env) else False)
+        wait_for(
+            lambda: requests.get(f"http://127.0.0.1:{env['PORT']}/", timeout=1).ok if _port_open(env) else False, 30
+        )
         second = _server_env(tmp_path / "datos")
         tray = _tray(second, Recorded())
         tray.child.start()
         try:
-            crashes = _wait(
+            crashes = wait_for(
                 lambda: len(c := [m for t, m in tray.notices if t == "El servidor se detuvo"]) >= 2 and c,
+                timeout=30,
                 what="two failed starts",
             )
             assert "ya está en uso por otro servidor" in crashes[0]
@@ -265,10 +267,10 @@ def test_salir_during_a_backup_waits_for_it(tmp_path):
     tray = _tray(env, Recorded())
     tray.child.start()
     try:
-        _wait(lambda: tray.child.state == supervisor.RUNNING, what="the server to listen")
+        wait_for(lambda: tray.child.state == supervisor.RUNNING, 30, what="the server to listen")
         proc = tray.child._proc
         tray.backup_now()
-        _wait(lambda: list(Path(env["BACKUP_DIR"]).glob(".servitec-*.tmp")), 10, "the backup to start")
+        wait_for(lambda: list(Path(env["BACKUP_DIR"]).glob(".servitec-*.tmp")), 10, "the backup to start")
         started = time.monotonic()
         tray.quit()
         assert tray.finished.wait(120), "Salir did not finish"
@@ -290,7 +292,7 @@ def test_without_a_desktop_the_program_is_the_server_alone(tmp_path):
     env.pop("WAYLAND_DISPLAY", None)
     proc = subprocess.Popen([sys.executable, "-m", "appliance"], cwd=ROOT, env=env, stderr=subprocess.PIPE)
     try:
-        _wait(lambda: _port_open(env), what="the server")
+        wait_for(lambda: _port_open(env), 30, what="the server")
         assert _get(f"http://127.0.0.1:{env['PORT']}/").json()["db"] == "ok"
         assert not (tmp_path / "datos" / "logs" / "bandeja.log").exists()
     finally:
@@ -304,14 +306,14 @@ def test_on_a_desktop_the_program_is_the_tray_and_takes_its_server_along(tmp_pat
     env.pop("PYSTRAY_BACKEND", None)  # the real X11 icon
     tray = subprocess.Popen([sys.executable, "-m", "appliance"], cwd=ROOT, env=env, stderr=subprocess.PIPE)
     try:
-        _wait(lambda: _port_open(env), what="the supervised server")
+        wait_for(lambda: _port_open(env), 30, what="the supervised server")
         assert _get(f"http://127.0.0.1:{env['PORT']}/").json()["db"] == "ok"
         assert "Bandeja iniciada" in (tmp_path / "datos" / "logs" / "bandeja.log").read_text(encoding="utf-8")
     finally:
         # The tray ends without a word (killed): its server sees its input close and stops too.
         tray.kill()
         tray.wait(10)
-    _wait(lambda: not _port_open(env), 30, "the orphaned server to stop")
+    wait_for(lambda: not _port_open(env), 30, "the orphaned server to stop")
     log = (tmp_path / "datos" / "logs" / "servidor.log").read_text(encoding="utf-8")
     assert "La bandeja pidió detener el servidor" in log
 
